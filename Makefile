@@ -1,0 +1,34 @@
+# The README's commands. Each one creates .venv and installs the pinned set when needed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.molkit-installed
+PROFILE ?= demo
+
+.PHONY: install test reproduce lab bench clean
+
+install: $(STAMP)
+
+# torch goes in first from the pinned set, so that nothing later can pull a CUDA build.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt torch
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[lab,test]"
+	$(PY) -m ipykernel install --sys-prefix --name molkit --display-name "molkit (.venv)" >/dev/null
+	touch $(STAMP)
+
+test: install
+	MOLKIT_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+reproduce: install
+	MOLKIT_PROFILE=$(PROFILE) $(VENV)/bin/molkit reproduce --profile $(PROFILE)
+
+lab: install
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: install
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,65 @@
+"""Run profiles: how big a run is. ``MOLKIT_PROFILE`` picks one; ``demo`` is the default.
+
+- ``smoke``: CI; seconds per notebook, results meaningless.
+- ``demo``: the synthetic benchmark end to end in about 20 minutes on a 2-core CPU, with a
+  narrow flow head (``flow_width`` < 1, named in every report).
+- ``paper``: the released protocol's scale (full width, 1000 steps of batch 32 per fold), for a GPU.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from molkit.config import Config
+
+PROFILE_ENV = "MOLKIT_PROFILE"
+
+
+@dataclasses.dataclass
+class Profile(Config):
+    name: str
+    # synthetic benchmark size
+    synthetic_subjects: int
+    synthetic_samples_per_subject: int
+    synthetic_frames: int
+    # model and training
+    flow_width: float
+    steps: int
+    batch_size: int
+    train_crops: int
+    # ablations and attribution
+    ablation_steps: int
+    ablation_seeds: tuple[int, ...]
+    ablation_folds: int | None  # None: every LOSO fold
+    attribution_samples: int
+    # parallel preparation workers (0: all cores)
+    workers: int = 0
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", synthetic_subjects=3, synthetic_samples_per_subject=2, synthetic_frames=24,
+        flow_width=0.125, steps=3, batch_size=2, train_crops=1,
+        ablation_steps=2, ablation_seeds=(0,), ablation_folds=1, attribution_samples=2,
+    ),
+    "demo": Profile(
+        name="demo", synthetic_subjects=12, synthetic_samples_per_subject=10, synthetic_frames=40,
+        flow_width=0.25, steps=200, batch_size=8, train_crops=2,
+        ablation_steps=100, ablation_seeds=(0, 1, 2), ablation_folds=3, attribution_samples=24,
+    ),
+    "paper": Profile(
+        name="paper", synthetic_subjects=26, synthetic_samples_per_subject=10, synthetic_frames=60,
+        flow_width=1.0, steps=1000, batch_size=32, train_crops=5,
+        ablation_steps=1000, ablation_seeds=(2023, 2024, 2025), ablation_folds=None,
+        attribution_samples=100,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The named profile, else ``$MOLKIT_PROFILE``, else ``demo``."""
+    name = name or os.environ.get(PROFILE_ENV) or "demo"
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
