@@ -1,0 +1,16 @@
+"""The MOL network: stem, F5C blocks (FCC + CCC), flow, landmark and MER heads."""
+from molkit.model.ccc import CCC
+from molkit.model.correlation import correlation
+from molkit.model.f5c import F5C
+from molkit.model.fcc import FCC, circular_conv
+from molkit.model.flow_head import FlowHead
+from molkit.model.landmark_head import LandmarkHead
+from molkit.model.mer_head import MERHead
+from molkit.model.mol import MOL, MOLConfig, MOLOutput
+from molkit.model.released import from_released_state_dict, load_released_checkpoint
+from molkit.model.stem import Stem
+
+__all__ = [
+    "CCC", "F5C", "FCC", "MOL", "FlowHead", "LandmarkHead", "MERHead", "MOLConfig", "MOLOutput",
+    "Stem", "circular_conv", "correlation", "from_released_state_dict", "load_released_checkpoint",
+]
