@@ -1,0 +1,49 @@
+"""``molkit reproduce``: run the numbered notebooks into ``reports/<run name>/`` as HTML."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from molkit.profiles import PROFILES, get_profile
+from molkit.reports.reproduce import INDEX_NAME, find_notebooks, reproduce
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=sorted(PROFILES), help="run size (default: $MOLKIT_PROFILE, else demo)")
+    parser.add_argument("--dataset", default="synthetic", help="synthetic (default), casme2, samm or smic")
+    parser.add_argument("--data-root", help="the dataset's folder (a real copy, or a synthetic one to reuse)")
+    parser.add_argument("--classes", default="5", choices=["5", "3", "composite"], help="class set")
+    parser.add_argument("--protocol", default="fixed", choices=["fixed", "inner-val", "released"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="folder of NN_*.ipynb")
+    parser.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks, e.g. --only 01 02")
+    parser.add_argument("--reports", type=Path, default=Path("reports"), help="parent of the run folder")
+    parser.add_argument("--name", help="run folder name (default: <profile>-<UTC time>)")
+    parser.add_argument("--kernel", help="Jupyter kernel (default: the notebooks' own)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    profile = get_profile(args.profile).name
+    try:
+        notebooks = find_notebooks(args.notebooks, args.only)
+    except FileNotFoundError as err:
+        print(f"molkit reproduce: {err}", file=sys.stderr)
+        return 2
+    name = args.name or f"{profile}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
+    parameters = {
+        "profile": profile, "dataset": args.dataset,
+        "data_root": str(Path(args.data_root).resolve()) if args.data_root else None,
+        "classes": args.classes, "protocol": args.protocol, "seed": args.seed, "device": args.device,
+    }
+    record = reproduce(
+        notebooks, args.reports / name, parameters, kernel=args.kernel, progress=not args.no_progress,
+        on_result=lambda r: print(f"{r.name}: {r.status} in {r.seconds:.1f} s" + (f" ({r.error})" if r.error else "")),
+    )
+    failed = [nb.name for nb in record.notebooks if nb.status != "ok"]
+    index = (args.reports / name / INDEX_NAME).resolve()
+    print(f"report: {index} ({record.seconds:.0f} s of notebooks" + (f"; failed: {', '.join(failed)})" if failed else ")"))
+    return 1 if failed else 0

@@ -1,0 +1,118 @@
+"""Run the numbered notebooks in order with papermill and convert each to HTML.
+
+A failing notebook does not stop the run: its executed copy (with papermill's error banner) and
+its HTML page are still written, the failure is recorded, and the next notebook runs.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+from tqdm.auto import tqdm
+
+from molkit.reports.index import write_index
+from molkit.reports.record import NotebookResult, RunRecord, new_record, now, save_record, write_atomic
+
+NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
+RECORD_NAME = "run.json"
+INDEX_NAME = "index.html"
+WORK_NAME = "work"
+
+
+def find_notebooks(folder: str | Path, only: list[str] | None = None) -> list[Path]:
+    """The numbered notebooks (``NN_name.ipynb``) of ``folder`` in order, optionally only those
+    whose name starts with one of ``only`` (e.g. ``["01", "02"]``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such notebook folder")
+    notebooks = sorted(p for p in folder.iterdir() if NOTEBOOK_PATTERN.match(p.name))
+    if only:
+        notebooks = [p for p in notebooks if any(p.name.startswith(prefix) for prefix in only)]
+    if not notebooks:
+        raise FileNotFoundError(f"{folder}: no numbered notebooks (NN_name.ipynb) to run")
+    return notebooks
+
+
+def notebook_to_html(notebook: str | Path, html: str | Path) -> Path:
+    """Convert an executed notebook to a standalone HTML page (figures embedded)."""
+    body, _ = HTMLExporter(template_name="lab").from_filename(str(notebook))
+    return write_atomic(html, body)
+
+
+def notebook_title(notebook: str | Path) -> str:
+    """The first Markdown heading of a notebook, else its file stem."""
+    nb = nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return Path(notebook).stem
+
+
+def run_notebook(
+    source: Path, run_dir: Path, parameters: dict[str, Any], kernel: str | None = None,
+    progress: bool = True,
+) -> NotebookResult:
+    """Execute one notebook into ``run_dir`` and convert it to HTML; never raises on a cell error."""
+    executed = run_dir / source.name
+    html = executed.with_suffix(".html")
+    start = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(source), str(executed), parameters=parameters, kernel_name=kernel,
+            cwd=str(source.parent), progress_bar=progress,
+        )
+    except papermill.PapermillExecutionError as err:
+        error = f"cell {err.exec_count}: {err.ename}: {err.evalue}"
+    except Exception as err:  # kernel died, bad notebook, ...: still a result, not a crash
+        error = f"{type(err).__name__}: {err}"
+    seconds = time.perf_counter() - start
+    html_name: str | None = html.name
+    if executed.exists():
+        try:
+            notebook_to_html(executed, html)
+        except Exception as err:
+            html_name = None
+            error = error or f"HTML conversion failed: {type(err).__name__}: {err}"
+    else:
+        html_name = None
+    return NotebookResult(
+        name=source.name, status="failed" if error else "ok", seconds=round(seconds, 2),
+        executed=executed.name, html=html_name, error=error,
+    )
+
+
+def reproduce(
+    notebooks: list[Path], run_dir: str | Path, parameters: dict[str, Any],
+    kernel: str | None = None, repo: str | Path = ".", progress: bool = True,
+    on_result: Callable[[NotebookResult], None] | None = None,
+) -> RunRecord:
+    """Run ``notebooks`` in order into ``run_dir`` with ``parameters`` (plus ``output_dir``, the
+    shared ``work`` folder through which notebooks hand results on). The run record and index are
+    rewritten after every notebook, so a report exists even if the run is interrupted."""
+    run_dir = Path(run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {"output_dir": str(run_dir / WORK_NAME), **parameters}
+    record = new_record(run_dir.name, parameters, repo=repo)
+    titles = {nb.name: notebook_title(nb) for nb in notebooks}
+    bar = tqdm(notebooks, desc="notebooks", unit="nb", disable=not progress)
+    for source in bar:
+        bar.set_postfix_str(source.name)
+        result = run_notebook(source, run_dir, parameters, kernel=kernel, progress=progress)
+        record.notebooks.append(result)
+        save_record(record, run_dir / RECORD_NAME)
+        write_index(record, run_dir / INDEX_NAME, titles)
+        if on_result:
+            on_result(result)
+    record.finished = now()
+    save_record(record, run_dir / RECORD_NAME)
+    write_index(record, run_dir / INDEX_NAME, titles)
+    return record
