@@ -1,0 +1,72 @@
+"""What a notebook knows about its run: the resolved parameters, the profile, the device and the
+shared work folder through which the numbered notebooks hand results to each other."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import torch
+
+from molkit.config import Config
+from molkit.gpu import pick_device, seed_everything
+from molkit.profiles import Profile, get_profile
+
+REPO = Path(__file__).resolve().parents[2]
+DATASETS = ("synthetic", "casme2", "samm", "smic")
+
+
+@dataclasses.dataclass
+class NotebookRun(Config):
+    """A notebook's parameters, resolved. ``work`` is shared by every notebook of one run."""
+
+    profile: Profile
+    dataset: str
+    data_root: Path | None
+    classes: str
+    protocol: str
+    seed: int
+    device: str
+    work: Path
+
+    @property
+    def torch_device(self) -> torch.device:
+        return pick_device(self.device)
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the work folder; its parent folder is created."""
+        path = self.work.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def describe(self) -> str:
+        """One line per setting that decides the numbers (no machine-specific paths)."""
+        return "\n".join([
+            f"profile: {self.profile.name} (flow head width {self.profile.flow_width})",
+            f"dataset: {self.dataset}" + ("" if self.data_root is None else " (from data_root)"),
+            f"classes: {self.classes}",
+            f"protocol: {self.protocol}",
+            f"seed: {self.seed}",
+        ])
+
+
+def notebook_run(
+    profile: str | None, dataset: str, data_root: str | None, classes: str, protocol: str,
+    seed: int, device: str, output_dir: str | None,
+) -> NotebookRun:
+    """Resolve a notebook's ``parameters`` cell, seed everything, and create the work folder.
+
+    ``output_dir=None`` (a notebook opened by hand) uses ``reports/interactive-<profile>/work``,
+    so the notebooks still find each other's results when run one after another.
+    """
+    prof = get_profile(profile)
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {list(DATASETS)}")
+    if dataset != "synthetic" and data_root is None:
+        raise ValueError(f"dataset {dataset!r} needs data_root: the folder of your licensed copy")
+    root = Path(data_root).expanduser().resolve() if data_root else None
+    if root is not None and not root.is_dir():
+        raise FileNotFoundError(f"data_root {root}: no such folder")
+    work = Path(output_dir) if output_dir else REPO / "reports" / f"interactive-{prof.name}" / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    seed_everything(seed)
+    return NotebookRun(prof, dataset, root, str(classes), protocol, int(seed), device, work.resolve())
