@@ -1,8 +1,31 @@
 """MOL's multi-output forward seen as one tensor of MER logits, the form Captum wants."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 from torch import nn
+
+AUXILIARY_HEADS: tuple[str, ...] = ("flow_head", "landmark_head")
+
+
+@contextlib.contextmanager
+def without_auxiliary_heads(model: nn.Module) -> Iterator[None]:
+    """Detach MOL's flow and landmark heads while inside, so that forward computes the logits only.
+
+    The MER logits never depend on those heads; on a CPU the flow head alone costs about twice
+    the rest of the network.
+    """
+    heads = {name: getattr(model, name) for name in AUXILIARY_HEADS
+             if getattr(model, name, None) is not None}
+    for name in heads:
+        setattr(model, name, None)
+    try:
+        yield
+    finally:
+        for name, head in heads.items():
+            setattr(model, name, head)
 
 
 class MERLogits(nn.Module):
@@ -17,5 +40,6 @@ class MERLogits(nn.Module):
         self.model = model
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        out = self.model(clips)
+        with without_auxiliary_heads(self.model):
+            out = self.model(clips)
         return out if isinstance(out, torch.Tensor) else out.logits
