@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from molkit.reports.record import RunRecord, write_atomic
+from molkit.data.cache import atomic_write_text
+from molkit.reports.record import RunRecord
 
 TABLES_FOLDER = Path("work") / "tables"  # where notebook 05 exports the results tables
 
@@ -85,4 +86,4 @@ def write_index(record: RunRecord, path: str | Path, titles: dict[str, str] | No
         p.relative_to(path.parent).as_posix()
         for p in (path.parent / TABLES_FOLDER).glob("*") if p.is_file()
     )
-    return write_atomic(path, render_index(record, titles, tables))
+    return atomic_write_text(path, render_index(record, titles, tables))

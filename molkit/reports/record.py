@@ -11,11 +11,11 @@ import importlib.metadata
 import os
 import platform
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from molkit.config import Config
+from molkit.data.cache import atomic_write_text
 
 PACKAGES = (
     "molkit", "torch", "numpy", "pandas", "scipy", "scikit-learn", "scikit-image",
@@ -113,24 +113,9 @@ def new_record(run_name: str, parameters: dict[str, Any], repo: str | Path = "."
     )
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def save_record(record: RunRecord, path: str | Path) -> Path:
     """Write the record as JSON, atomically."""
-    return write_atomic(path, record.to_json() + "\n")
+    return atomic_write_text(path, record.to_json() + "\n")
 
 
 def load_record(path: str | Path) -> RunRecord:

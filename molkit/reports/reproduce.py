@@ -17,7 +17,8 @@ from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
 from molkit.reports.index import write_index
-from molkit.reports.record import NotebookResult, RunRecord, new_record, now, save_record, write_atomic
+from molkit.data.cache import atomic_write_text
+from molkit.reports.record import NotebookResult, RunRecord, new_record, now, save_record
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
 RECORD_NAME = "run.json"
@@ -42,7 +43,7 @@ def find_notebooks(folder: str | Path, only: list[str] | None = None) -> list[Pa
 def notebook_to_html(notebook: str | Path, html: str | Path) -> Path:
     """Convert an executed notebook to a standalone HTML page (figures embedded)."""
     body, _ = HTMLExporter(template_name="lab").from_filename(str(notebook))
-    return write_atomic(html, body)
+    return atomic_write_text(html, body)
 
 
 def notebook_title(notebook: str | Path) -> str:

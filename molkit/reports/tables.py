@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from molkit.reports.record import write_atomic
+from molkit.data.cache import atomic_write_text
+from molkit.data.manifest import MANIFESTS_DIR
 
-REFERENCE_RESULTS = Path(__file__).resolve().parents[2] / "data_manifests" / "reference_results.csv"
+REFERENCE_RESULTS = MANIFESTS_DIR / "reference_results.csv"
 METRICS = ("UF1", "UAR", "Acc", "WF1", "WAR", "F1")
 KEYS = ("method", "dataset", "classes", "protocol", "profile", "flow_width")
 COLUMNS = (*KEYS, *METRICS, "source", "note")
@@ -90,7 +91,7 @@ def save_results(rows: list[Mapping[str, object]], path: str | Path) -> Path:
     """Write result rows as a CSV in :data:`COLUMNS` order (atomically)."""
     path = Path(path)
     table = _check_results(pd.DataFrame(list(rows)), path)
-    return write_atomic(path, table.to_csv(index=False))
+    return atomic_write_text(path, table.to_csv(index=False))
 
 
 def results_table(*tables: pd.DataFrame) -> pd.DataFrame:
@@ -142,4 +143,4 @@ def export_table(table: pd.DataFrame, stem: str | Path, digits: int = 4) -> dict
         "md": lambda: to_markdown(table, digits), "tex": lambda: to_latex(table, digits),
         "html": lambda: to_html(table, digits), "csv": lambda: table.to_csv(index=False),
     }
-    return {fmt: write_atomic(stem.with_name(f"{stem.name}.{fmt}"), make()) for fmt, make in writers.items()}
+    return {fmt: atomic_write_text(stem.with_name(f"{stem.name}.{fmt}"), make()) for fmt, make in writers.items()}
