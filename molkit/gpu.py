@@ -54,10 +54,9 @@ def seed_everything(seed: int) -> None:
 
 
 def deterministic(enabled: bool = True) -> None:
-    """Ask torch for deterministic kernels (slower on GPU).
-
-    Ops without a deterministic CUDA kernel (e.g. MaxPool3d's backward) warn instead of failing.
-    """
+    """Ask torch for deterministic kernels (slower on GPU), or, with ``False``, for the fast ones
+    (cuDNN autotuning on). Ops without a deterministic CUDA kernel (e.g. MaxPool3d's backward)
+    warn instead of failing."""
     if enabled:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(enabled, warn_only=True)
