@@ -1,0 +1,147 @@
+"""Write a synthetic micro-expression set laid out like CASME II, with its ground truth."""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from molkit.config import Config
+from molkit.synthetic.action_units import EMOTIONS, THREE_CLASS
+from molkit.synthetic.faces import Face, make_subject
+from molkit.synthetic.motion import Nuisances, draw_expression, plan_motion
+from molkit.synthetic.render import encode_jpeg, flicker_gains, render_frame
+from molkit.synthetic.sheet import SHEET_NAME, action_unit_field, write_coding_sheet
+from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR, has_ground_truth, save_sample_truth, write_atomic
+
+
+@dataclasses.dataclass
+class SynthConfig(Config):
+    """Size, randomness and difficulty of a synthetic set.
+
+    ``apex_displacement`` is the range of the largest skin displacement at the apex, in pixels of
+    the aligned 128 px face crop, at difficulty 1; ``difficulty`` divides it (2: half-size
+    movements). Every class has the same nuisances; set them to 0 for a clean set.
+    """
+
+    subjects: int = 12
+    samples_per_subject: int = 10
+    frames: int = 40
+    seed: int = 0
+    difficulty: float = 1.0
+    height: int = 192
+    width: int = 160
+    apex_displacement: tuple[float, float] = (0.5, 2.0)
+    blink_probability: float = 0.5
+    head_motion_px: float = 0.3
+    head_rotation_deg: float = 0.15
+    flicker: float = 0.01
+    noise_std: float = 2.0
+    jpeg_quality: int = 98
+    workers: int = 0  # processes rendering samples; 0: all cores, 1: this process
+
+    def validate(self) -> None:
+        problems = [f"{name} must be at least {low} (got {getattr(self, name)})"
+                    for name, low in (("subjects", 1), ("samples_per_subject", 1), ("frames", 12),
+                                      ("height", 64), ("width", 64), ("workers", 0))
+                    if getattr(self, name) < low]
+        if self.difficulty <= 0:
+            problems.append(f"difficulty must be positive (got {self.difficulty})")
+        if not 0 < self.apex_displacement[0] <= self.apex_displacement[1]:
+            problems.append(f"apex_displacement must be 0 < low <= high (got {self.apex_displacement})")
+        if problems:
+            raise ValueError("SynthConfig: " + "; ".join(problems))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Task:
+    subject: int   # 1-based
+    sample: int    # 1-based
+    emotion: str
+    face: Face
+
+
+def _streams(seed: int, *path: int) -> list[np.random.Generator]:
+    """Four independent generators for one node of the seed tree."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, *path]).spawn(4)]
+
+
+def sample_name(subject: int, sample: int) -> str:
+    return f"sub{subject:02d}/EP{sample:02d}_01"
+
+
+def _render_sample(root: Path, config: SynthConfig, task: _Task) -> tuple:
+    """Write one sample's frames and ground truth; return its coding-sheet row."""
+    class_rng, nuisance_rng, photometry_rng, noise_rng = _streams(config.seed, task.subject, task.sample)
+    low, high = config.apex_displacement
+    peak_px = class_rng.uniform(low, high) / config.difficulty * task.face.crop_scale
+    expression = draw_expression(class_rng, task.emotion, config.frames, peak_px)
+    nuisances = Nuisances(config.blink_probability, config.head_motion_px, config.head_rotation_deg)
+    motion = plan_motion(expression, task.face.landmarks, nuisances, class_rng, nuisance_rng)
+    gains = flicker_gains(photometry_rng, config.frames, config.flicker)
+    name = sample_name(task.subject, task.sample)
+    for t in range(config.frames):
+        frame = render_frame(task.face.image, motion, t, gains[t], config.noise_std, noise_rng)
+        write_atomic(root / name / f"img{t + 1}.jpg", encode_jpeg(frame, config.jpeg_quality))
+    landmarks = np.stack([motion.forward(t, task.face.landmarks.astype(np.float64))
+                          for t in range(config.frames)])
+    description = {"emotion": task.emotion, "three_class": THREE_CLASS.get(task.emotion),
+                   "action_units": expression.action_units, "regions": expression.regions,
+                   "onset": expression.onset, "apex": expression.apex, "offset": expression.offset}
+    save_sample_truth(root, name, motion, landmarks, motion.class_support(config.height, config.width),
+                      description)
+    return (task.subject, name.split("/")[1], expression.onset + 1, expression.apex + 1,
+            expression.offset + 1, action_unit_field(expression.action_units), task.emotion)
+
+
+def _tasks(config: SynthConfig) -> list[_Task]:
+    """Subjects (faces) and the emotion of each sample: every class in turn, in a shuffled order."""
+    offset = int(np.random.default_rng(config.seed).integers(4))
+    tasks = []
+    for subject in range(1, config.subjects + 1):
+        face_rng, label_rng, _, _ = _streams(config.seed, subject)
+        face = make_subject(face_rng, config.height, config.width, source=subject - 1 + offset)
+        order = label_rng.permutation(len(EMOTIONS))
+        tasks += [_Task(subject, k + 1, EMOTIONS[order[k % len(EMOTIONS)]], face)
+                  for k in range(config.samples_per_subject)]
+    return tasks
+
+
+def _clear_previous(out: Path) -> None:
+    """Empty a folder that holds an earlier synthetic set; refuse any other non-empty folder."""
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not has_ground_truth(out):
+        raise FileExistsError(f"{out}: not empty and not a synthetic set; choose an empty folder")
+    for path in out.iterdir():
+        if path.is_dir() and (path.name.startswith("sub") or path.name == TRUTH_DIR):
+            shutil.rmtree(path)
+        elif path.name == SHEET_NAME:
+            path.unlink()
+
+
+def generate(out_dir: str | Path, config: SynthConfig | None = None, **overrides) -> Path:
+    """Write the set into ``out_dir`` (replacing an earlier synthetic set there) and return it.
+
+    ``out_dir/sub01/EP01_01/img1.jpg ...``, the coding sheet ``out_dir/CASME2-coding-synthetic.xlsx``
+    and the ground truth under ``out_dir/ground_truth/``. Same config, same bytes.
+    """
+    config = (config or SynthConfig()).replace(**overrides)
+    config.validate()
+    out = Path(out_dir)
+    _clear_previous(out)
+    write_atomic(out / TRUTH_DIR / CONFIG_FILE, config.to_json().encode())
+    tasks = _tasks(config)
+    workers = min(config.workers or os.cpu_count() or 1, len(tasks))
+    if workers == 1:
+        rows = [_render_sample(out, config, task) for task in tasks]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            rows = list(pool.map(_render_sample, [out] * len(tasks), [config] * len(tasks), tasks))
+    write_coding_sheet(out / SHEET_NAME, rows)
+    return out

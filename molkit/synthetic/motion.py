@@ -1,0 +1,185 @@
+"""The motion of one sample: action-unit bumps with onset-apex-offset timing, blinks and head motion.
+
+:class:`Motion` maps a material point ``p`` of the neutral face to its position in frame ``t``:
+
+    phi_t(p) = pivot + scale_t * R(angle_t) (p + u_t(p) - pivot) + shift_t,
+    u_t(p)   = sum_k amplitudes[t, k] * vectors[k] * w_k(p),
+
+with ``w_k`` the compact bump weights of :mod:`molkit.synthetic.action_units`. Frames are rendered
+through the inverse map and the true flow between frames i and j is ``phi_j(phi_i^-1(x)) - x``;
+the inverse is solved by fixed-point iteration to ~1e-6 px (the bumps are gentle, |grad u| < 0.6).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from molkit.synthetic.action_units import (ACTION_UNITS, EMOTION_ACTION_UNITS, Bump, FaceGeometry,
+                                           blink_bumps, eye_opening, regions_of)
+
+FPS = 200.0
+_TOLERANCE = 1e-6
+_MAX_ITERATIONS = 60
+
+
+@dataclasses.dataclass(frozen=True)
+class Motion:
+    """Geometry of one sample; every field is a plain array (saved as is in the ground truth)."""
+
+    centres: np.ndarray     # [K, 2] bump centres, pixels of the neutral face
+    radii: np.ndarray       # [K, 2] half-axes along x and y
+    vectors: np.ndarray     # [K, 2] displacement at full amplitude
+    amplitudes: np.ndarray  # [T, K] in [0, 1]
+    is_class: np.ndarray    # [K] bool: the bump belongs to the class's action units
+    head: np.ndarray        # [T, 4] shift x, shift y, angle (rad), log scale
+    pivot: np.ndarray       # [2] centre of the head's rotation
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.amplitudes)
+
+    def weights(self, points: np.ndarray) -> np.ndarray:
+        """Bump weights ``[N, K]`` at points ``[N, 2]``."""
+        s2 = (((points[:, None, :] - self.centres[None]) / self.radii[None]) ** 2).sum(-1)
+        return np.clip(1.0 - s2, 0.0, None) ** 2
+
+    def displacement(self, t: int, points: np.ndarray, class_only: bool = False) -> np.ndarray:
+        """Skin displacement ``u_t`` at material points ``[N, 2]`` (head motion excluded)."""
+        amplitudes = self.amplitudes[t] * (self.is_class if class_only else 1.0)
+        return (self.weights(points) * amplitudes) @ self.vectors
+
+    def _head(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        shift_x, shift_y, angle, log_scale = self.head[t]
+        c, s = np.cos(angle), np.sin(angle)
+        return np.exp(log_scale) * np.array([[c, -s], [s, c]]), np.array([shift_x, shift_y])
+
+    def forward(self, t: int, points: np.ndarray) -> np.ndarray:
+        """Positions in frame ``t`` of material points ``[N, 2]``."""
+        matrix, shift = self._head(t)
+        return self.pivot + (points + self.displacement(t, points) - self.pivot) @ matrix.T + shift
+
+    def inverse(self, t: int, positions: np.ndarray) -> np.ndarray:
+        """Material points seen at ``positions`` ``[N, 2]`` of frame ``t``."""
+        matrix, shift = self._head(t)
+        target = self.pivot + (positions - self.pivot - shift) @ np.linalg.inv(matrix).T
+        points = target.copy()
+        moving = self.amplitudes[t] > 0
+        if not moving.any():
+            return points
+        sub = dataclasses.replace(self, centres=self.centres[moving], radii=self.radii[moving],
+                                  vectors=self.vectors[moving], amplitudes=self.amplitudes[:, moving])
+        reach = sub.radii + np.abs(sub.vectors) * sub.amplitudes[t][:, None] + 1.0
+        near = np.abs(target[:, None] - sub.centres[None]) < reach[None]
+        active = np.flatnonzero((near[..., 0] & near[..., 1]).any(-1))
+        goal = guess = target[active]
+        for _ in range(_MAX_ITERATIONS):
+            update = goal - sub.displacement(t, guess)
+            converged = np.abs(update - guess).max(initial=0.0) < _TOLERANCE
+            guess = update
+            if converged:
+                break
+        points[active] = guess
+        return points
+
+    def flow(self, i: int, j: int, height: int, width: int) -> np.ndarray:
+        """Dense flow ``[H, W, 2]`` from frame ``i`` to frame ``j`` (OpenCV convention)."""
+        grid = pixel_grid(height, width)
+        return (self.forward(j, self.inverse(i, grid)) - grid).reshape(height, width, 2).astype(np.float32)
+
+    def class_support(self, height: int, width: int) -> np.ndarray:
+        """Pixels of the neutral face that the class's action units move, ``bool [H, W]``."""
+        weights = self.weights(pixel_grid(height, width))[:, self.is_class]
+        return (weights > 0).any(-1).reshape(height, width)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def pixel_grid(height: int, width: int) -> np.ndarray:
+    """Pixel centres ``[H*W, 2]`` as (x, y), row-major."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    return np.stack([xs.ravel(), ys.ravel()], axis=1)
+
+
+def expression_curve(n_frames: int, onset: int, apex: int, offset: int) -> np.ndarray:
+    """0 until ``onset``, a raised-cosine rise to 1 at ``apex``, a fall back to 0 at ``offset``."""
+    t = np.arange(n_frames, dtype=np.float64)
+    rise = 0.5 - 0.5 * np.cos(np.pi * np.clip((t - onset) / (apex - onset), 0, 1))
+    fall = 0.5 + 0.5 * np.cos(np.pi * np.clip((t - apex) / (offset - apex), 0, 1))
+    return np.where(t <= apex, rise, fall)
+
+
+@dataclasses.dataclass(frozen=True)
+class Expression:
+    """What the class motion of one sample is: its action units, timing and size."""
+
+    emotion: str
+    action_units: tuple[str, ...]
+    n_frames: int
+    onset: int   # 0-based frame positions
+    apex: int
+    offset: int
+    peak_px: float  # largest skin displacement at the apex, pixels of the frame
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return regions_of(self.action_units)
+
+
+def draw_expression(rng: np.random.Generator, emotion: str, n_frames: int, peak_px: float) -> Expression:
+    """Action units and onset/apex/offset of one sample of ``emotion``."""
+    choices = EMOTION_ACTION_UNITS[emotion]
+    action_units = choices[rng.integers(len(choices))]
+    onset = int(rng.integers(2, max(3, n_frames // 4)))
+    apex = min(onset + max(2, round(rng.uniform(0.2, 0.3) * n_frames)), n_frames - 3)
+    offset = min(apex + max(2, round(rng.uniform(0.25, 0.4) * n_frames)), n_frames - 1)
+    return Expression(emotion, action_units, n_frames, onset, apex, offset, peak_px)
+
+
+@dataclasses.dataclass(frozen=True)
+class Nuisances:
+    """Sizes of the label-independent motions (blinks are partial: the upper lid travels
+    30-60% of the eye opening)."""
+
+    blink_probability: float = 0.5
+    head_motion_px: float = 0.3
+    head_rotation_deg: float = 0.15
+
+
+def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisances,
+                class_rng: np.random.Generator, nuisance_rng: np.random.Generator) -> Motion:
+    """The sample's motion. The nuisances come from ``nuisance_rng`` alone, so for one nuisance
+    stream they are the same whatever the label."""
+    geometry = FaceGeometry(np.asarray(landmarks, np.float64))
+    n = expression.n_frames
+    bumps = [b for au in expression.action_units for b in ACTION_UNITS[au].place(geometry)]
+    vectors = [b.vector * expression.peak_px * k
+               for b, k in zip(bumps, class_rng.uniform(0.85, 1.15, len(bumps)))]
+    curve = expression_curve(n, expression.onset, expression.apex, expression.offset)
+    amplitudes = [np.repeat(curve[:, None], len(bumps), axis=1)]
+    is_class = [True] * len(bumps)
+
+    blinks = blink_bumps(geometry)
+    travel = nuisance_rng.uniform(0.3, 0.6) * eye_opening(geometry)
+    duration = int(nuisance_rng.integers(max(2, n // 5), max(3, 2 * n // 5) + 1))
+    start = int(nuisance_rng.integers(-duration // 2, n - duration // 2))
+    blinking = nuisance_rng.random() < nuisances.blink_probability
+    blink = expression_curve(n, start, start + duration // 2, start + duration) * blinking
+    bumps += blinks
+    vectors += [b.vector * travel for b in blinks]
+    amplitudes.append(np.repeat(blink[:, None], len(blinks), axis=1))
+    is_class += [False] * len(blinks)
+
+    t = np.arange(n)[:, None] / FPS
+    frequencies = nuisance_rng.uniform(0.5, 4.0, (1, 4))  # Hz: slow drift of the head
+    phases = nuisance_rng.uniform(0, 2 * np.pi, (1, 4))
+    sizes = nuisance_rng.normal(0.0, 1.0, (1, 4)) * np.array(
+        [[nuisances.head_motion_px, nuisances.head_motion_px,
+          np.deg2rad(nuisances.head_rotation_deg), 0.002]])
+    head = sizes * (np.sin(2 * np.pi * frequencies * t + phases) - np.sin(phases))
+
+    return Motion(centres=np.array([b.centre for b in bumps]), radii=np.array([b.radii for b in bumps]),
+                  vectors=np.array(vectors), amplitudes=np.concatenate(amplitudes, axis=1),
+                  is_class=np.array(is_class), head=head,
+                  pivot=geometry.point(*range(27, 36)).astype(np.float64))
