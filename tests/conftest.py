@@ -18,6 +18,15 @@ def workdir(tmp_path_factory: pytest.TempPathFactory):
 
 # --- synthetic benchmark ---------------------------------------------------------------------
 
+
+@pytest.fixture(scope="session")
+def synthetic_root(workdir):
+    """A small synthetic set every area shares: 3 subjects x 5 samples (each subject shows all five
+    CASME II classes once) x 24 frames of 192x160, with ground truth (seed 0, a few seconds)."""
+    from molkit.synthetic import generate
+
+    return generate(workdir / "synthetic", subjects=3, samples_per_subject=5, frames=24, seed=0)
+
 # --- preparation ------------------------------------------------------------------------------
 
 # --- training ---------------------------------------------------------------------------------
