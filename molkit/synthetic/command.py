@@ -27,13 +27,13 @@ def config_from_args(args: argparse.Namespace) -> SynthConfig:
         subjects=args.subjects or profile.synthetic_subjects,
         samples_per_subject=args.samples_per_subject or profile.synthetic_samples_per_subject,
         frames=args.frames or profile.synthetic_frames,
-        seed=args.seed, difficulty=args.difficulty, workers=args.workers)
+        seed=args.seed, difficulty=args.difficulty)
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     start = time.perf_counter()
-    out = generate(args.out, config)
+    out = generate(args.out, config, workers=args.workers)
     print(f"wrote {config.subjects} subjects x {config.samples_per_subject} samples x {config.frames} "
           f"frames to {out} in {time.perf_counter() - start:.1f} s")
     return 0

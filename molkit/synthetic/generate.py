@@ -42,12 +42,11 @@ class SynthConfig(Config):
     flicker: float = 0.01
     noise_std: float = 2.0
     jpeg_quality: int = 98
-    workers: int = 0  # processes rendering samples; 0: all cores, 1: this process
 
     def validate(self) -> None:
         problems = [f"{name} must be at least {low} (got {getattr(self, name)})"
                     for name, low in (("subjects", 1), ("samples_per_subject", 1), ("frames", 12),
-                                      ("height", 64), ("width", 64), ("workers", 0))
+                                      ("height", 64), ("width", 64))
                     if getattr(self, name) < low]
         if self.difficulty <= 0:
             problems.append(f"difficulty must be positive (got {self.difficulty})")
@@ -124,19 +123,23 @@ def _clear_previous(out: Path) -> None:
             path.unlink()
 
 
-def generate(out_dir: str | Path, config: SynthConfig | None = None, **overrides) -> Path:
+def generate(out_dir: str | Path, config: SynthConfig | None = None, *, workers: int = 0,
+             **overrides) -> Path:
     """Write the set into ``out_dir`` (replacing an earlier synthetic set there) and return it.
 
     ``out_dir/sub01/EP01_01/img1.jpg ...``, the coding sheet ``out_dir/CASME2-coding-synthetic.xlsx``
-    and the ground truth under ``out_dir/ground_truth/``. Same config, same bytes.
+    and the ground truth under ``out_dir/ground_truth/``. ``workers`` processes render the samples
+    (0: all cores, 1: this process). Same config, same bytes, whatever the number of workers.
     """
     config = (config or SynthConfig()).replace(**overrides)
     config.validate()
+    if workers < 0:
+        raise ValueError(f"workers must be 0 (all cores) or more (got {workers})")
     out = Path(out_dir)
     _clear_previous(out)
     write_atomic(out / TRUTH_DIR / CONFIG_FILE, config.to_json().encode())
     tasks = _tasks(config)
-    workers = min(config.workers or os.cpu_count() or 1, len(tasks))
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
     if workers == 1:
         rows = [_render_sample(out, config, task) for task in tasks]
     else:
