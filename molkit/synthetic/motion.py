@@ -143,7 +143,7 @@ class Nuisances:
     30-60% of the eye opening)."""
 
     blink_probability: float = 0.5
-    head_motion_px: float = 0.3
+    head_motion_px: float = 0.3  # shifts; the head's scale changes by head_motion_px / 150
     head_rotation_deg: float = 0.15
 
 
@@ -176,7 +176,7 @@ def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisan
     phases = nuisance_rng.uniform(0, 2 * np.pi, (1, 4))
     sizes = nuisance_rng.normal(0.0, 1.0, (1, 4)) * np.array(
         [[nuisances.head_motion_px, nuisances.head_motion_px,
-          np.deg2rad(nuisances.head_rotation_deg), 0.002]])
+          np.deg2rad(nuisances.head_rotation_deg), nuisances.head_motion_px / 150]])
     head = sizes * (np.sin(2 * np.pi * frequencies * t + phases) - np.sin(phases))
 
     return Motion(centres=np.array([b.centre for b in bumps]), radii=np.array([b.radii for b in bumps]),
