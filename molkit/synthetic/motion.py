@@ -7,7 +7,8 @@
 
 with ``w_k`` the compact bump weights of :mod:`molkit.synthetic.action_units`. Frames are rendered
 through the inverse map and the true flow between frames i and j is ``phi_j(phi_i^-1(x)) - x``;
-the inverse is solved by fixed-point iteration to ~1e-6 px (the bumps are gentle, |grad u| < 0.6).
+the inverse is solved by fixed-point iteration to ~1e-6 px (the bumps are gentle: |grad u| <= 0.8
+is enforced).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from molkit.synthetic.action_units import (ACTION_UNITS, EMOTION_ACTION_UNITS, B
 FPS = 200.0
 _TOLERANCE = 1e-6
 _MAX_ITERATIONS = 60
+_MAX_STRAIN = 0.8  # keeps every frame's motion invertible, fixed point contracting
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +81,8 @@ class Motion:
             guess = update
             if converged:
                 break
+        else:
+            raise RuntimeError(f"frame {t}: the inverse motion did not converge (skin folds?)")
         points[active] = guess
         return points
 
@@ -91,6 +95,11 @@ class Motion:
         """Pixels of the neutral face that the class's action units move, ``bool [H, W]``."""
         weights = self.weights(pixel_grid(height, width))[:, self.is_class]
         return (weights > 0).any(-1).reshape(height, width)
+
+    def strain(self) -> np.ndarray:
+        """Upper bound of each bump's displacement gradient: ``|grad (1 - s^2)^2| <= 1.54 / r``."""
+        peak = np.abs(self.amplitudes).max(0) * np.linalg.norm(self.vectors, axis=1)
+        return 4 / (3 * np.sqrt(3)) * 2 * peak / self.radii.min(1)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -179,7 +188,10 @@ def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisan
           np.deg2rad(nuisances.head_rotation_deg), nuisances.head_motion_px / 150]])
     head = sizes * (np.sin(2 * np.pi * frequencies * t + phases) - np.sin(phases))
 
-    return Motion(centres=np.array([b.centre for b in bumps]), radii=np.array([b.radii for b in bumps]),
-                  vectors=np.array(vectors), amplitudes=np.concatenate(amplitudes, axis=1),
-                  is_class=np.array(is_class), head=head,
-                  pivot=geometry.point(*range(27, 36)).astype(np.float64))
+    motion = Motion(centres=np.array([b.centre for b in bumps]), radii=np.array([b.radii for b in bumps]),
+                    vectors=np.array(vectors), amplitudes=np.concatenate(amplitudes, axis=1),
+                    is_class=np.array(is_class), head=head, pivot=geometry.point(*range(27, 36)))
+    if motion.strain().max() > _MAX_STRAIN:
+        raise ValueError(f"{expression.emotion}: a {expression.peak_px:.2f} px movement would fold the "
+                         "skin of its small action units; lower apex_displacement or raise difficulty")
+    return motion
