@@ -62,18 +62,18 @@ class ReleasedCCC(nn.Module):
             # D[b, ch, p, m] = F[b, ch, idx[b, p, m]] - F[b, ch, p]
             d = torch.stack([torch.stack([f[i][:, idx[i, :, m]] for m in range(k)], -1)
                              for i in range(n)]) - f[..., None]
-        channels = []
-        for ch in range(c):
+        for ch in range(c):  # incremental concatenation, as released
             f_i = f[:, ch:ch + 1]  # [n, 1, P]
-            feats = []
             for m in range(k):
                 if self.reading == "released":
                     f_j = d[:, ch:ch + 1, :, m]
                 else:
                     f_j = torch.stack([f[i, idx[i, ch, m]] for i in range(n)])[:, None]
-                feats.append(torch.relu(self.conv1(f_i) + self.conv2(f_j - f_i)))  # [n, P, 1]
-            channels.append(torch.cat(feats, -1).max(-1).values)
-        return torch.stack(channels, 1).reshape(n, c, h, w)
+                feat = torch.relu(self.conv1(f_i) + self.conv2(f_j - f_i))  # [n, P, 1]
+                feats = feat if m == 0 else torch.cat([feats, feat], -1)
+            aggregated = feats.max(-1).values[:, None]
+            out = aggregated if ch == 0 else torch.cat([out, aggregated], 1)
+        return out.reshape(n, c, h, w)
 
 
 class ReleasedFCC(nn.Module):

@@ -45,15 +45,17 @@ class CCC(nn.Module):
         n, c, h, w = x.shape
         f = x.reshape(n, c, h * w)
         k = self.neighbours
+        # theta is affine, theta(u - v) = theta(u) - W v, and only the neighbour term depends on m,
+        # so the max over neighbours is taken before the rest is added.
+        w_f = F.linear(f, self.theta.weight)  # W f_c without the bias
         if self.reading == "released":
             idx = nearest_neighbours(f.transpose(1, 2), k)  # [n, P, k] over positions
-            gathered = torch.gather(f, 2, idx.reshape(n, 1, -1).expand(n, c, -1))
-            neighbour = gathered.reshape(n, c, h * w, k).transpose(2, 3)  # [n, c, k, P]
-            edge = neighbour - 2 * f[:, :, None]  # (F[c, idx] - F[c]) - F[c]
+            flat = idx.transpose(1, 2).reshape(n, 1, k * h * w).expand(n, c, -1)
+            neighbour = torch.gather(f, 2, flat).reshape(n, c, k, h * w)  # F[c, idx[p, m]] at [c, m, p]
+            # e_cm = (neighbour - f_c) - f_c: the released double subtraction
+            response = self.phi(f) - 2 * w_f + self.theta(neighbour).amax(dim=2)
         else:
             idx = nearest_neighbours(f, k)  # [n, c, k] over channels
             batch = torch.arange(n, device=x.device)[:, None, None]
-            neighbour = f[batch, idx]  # [n, c, k, P]
-            edge = neighbour - f[:, :, None]
-        response = self.phi(f)[:, :, None] + self.theta(edge)  # [n, c, k, P]
-        return response.amax(dim=2).relu().reshape(n, c, h, w)  # max of ReLU = ReLU of max
+            response = self.phi(f) - w_f + self.theta.bias + w_f[batch, idx].amax(dim=2)
+        return response.relu().reshape(n, c, h, w)  # max of ReLU = ReLU of max
