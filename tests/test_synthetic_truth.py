@@ -152,3 +152,11 @@ def test_dlib_finds_the_face_and_its_points(synthetic_root):
                 errors.append(np.linalg.norm(points - landmarks[position], axis=1).mean())
     assert found / total >= 0.95, f"dlib found {found} of {total} faces"
     assert np.mean(errors) < 3.0  # and its 68 points sit where the truth says
+
+
+def test_movements_that_would_fold_the_skin_are_refused(synthetic_root):
+    landmarks = true_landmarks(synthetic_root, "sub01/EP01_01")[0]
+    class_rng, nuisance_rng, _, _ = _streams(0, 1, 1)
+    expression = draw_expression(class_rng, "others", 24, peak_px=6.0)
+    with pytest.raises(ValueError, match="fold the skin"):
+        plan_motion(expression, landmarks, Nuisances(), class_rng, nuisance_rng)

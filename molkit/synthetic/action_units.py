@@ -114,15 +114,15 @@ ACTION_UNITS: dict[str, ActionUnit] = {au.code: au for au in (
     ActionUnit("AU17", "chin raiser", ("chin",),
                lambda g: [g.bump(0.5 * (g.point(57) + g.point(8)), (0.3, 0.18), 0.0, -1.0)]),
     ActionUnit("AU25", "lips part", ("mouth",),
-               lambda g: [g.bump(g.point(51, 62), (0.3, 0.13), 0.0, -1.0),
-                          g.bump(g.point(57, 66), (0.3, 0.13), 0.0, 1.0)]),
+               lambda g: [g.bump(g.point(50, 51, 52), (0.3, 0.12), 0.0, -1.0),
+                          g.bump(g.point(56, 57, 58), (0.3, 0.12), 0.0, 1.0)]),
 )}
 
 
 def blink_bumps(g: FaceGeometry) -> list[Bump]:
     """The upper eyelids of both eyes moving down; unit vectors, scaled by the eye opening later."""
     width = 0.5 * (np.linalg.norm(g.point(39) - g.point(36)) + np.linalg.norm(g.point(45) - g.point(42)))
-    radii = (0.6 * width / g.iod, 0.4 * width / g.iod)
+    radii = (0.6 * width / g.iod, 0.5 * width / g.iod)
     return [g.bump(g.point(37, 38), radii, 0.0, 1.0), g.bump(g.point(43, 44), radii, 0.0, 1.0)]
 
 
