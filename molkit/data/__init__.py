@@ -1,7 +1,7 @@
 """From raw datasets to training clips: readers, manifests, alignment, TV-L1, cache, Dataset, LOSO."""
 from molkit.data.dataset import ClipDataset, read_videos
 from molkit.data.manifest import CLASS_SETS, DATASETS, Manifest, class_names, label_column
-from molkit.data.prepare import PrepReport, PrepSettings, prepare
+from molkit.data.pipeline import PrepReport, PrepSettings, prepare
 from molkit.data.problems import Problem, problems_table
 from molkit.data.readers import read_dataset
 from molkit.data.splits import Fold, SubjectDifference, compare_subjects, loso_folds, released_subjects

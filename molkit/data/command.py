@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molkit.data.prepare import PrepSettings, prepare
+    from molkit.data.pipeline import PrepSettings, prepare
 
     if not args.root.is_dir():
         print(f"molkit prepare: {args.root}: dataset root is not a folder", file=sys.stderr)

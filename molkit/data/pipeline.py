@@ -9,6 +9,7 @@ resumes. Videos spread over processes with a tqdm bar."""
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -179,7 +180,9 @@ def _run(jobs: list[_Job], settings: PrepSettings, workers: int, progress: bool,
                 yield job, _prepare_video(job, settings)
                 bar.update()
             return
-        with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
+        # spawn, not fork: forking a process whose thread pools (OpenMP, OpenCV) are running can hang
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
             futures = {pool.submit(_prepare_video, job, settings): job for job in jobs}
             for future in as_completed(futures):
                 yield futures[future], future.result()

@@ -1,0 +1,160 @@
+"""Preparation: the cache's contents against independent computations, bad input that only shows
+when frames are read (unreadable frames, no face, a frame without a face), the command's exit
+codes, a rerun that does no work, and a resumed run that ends with the same cache."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import molkit.data.pipeline as prep
+from molkit.cli import main as molkit_main
+from molkit.data import cache, prepare, read_videos
+from molkit.data.face import detect_landmarks
+
+
+def noise_frames(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 255, (160, 160, 3), dtype=np.uint8) for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def bad_dataset(workdir, face_frames, write_casme_like):
+    unreadable = face_frames(8)
+    unreadable[2] = None
+    borrowed = face_frames(8, (0.1, 0.1))
+    borrowed[4] = np.full_like(borrowed[4], 128)  # no face on frame 5
+    return write_casme_like(workdir / "bad_dataset", {
+        "sub01/EP01_01": face_frames(8), "sub01/EP02_01": unreadable,
+        "sub02/EP01_02": noise_frames(8), "sub02/EP02_02": borrowed,
+    })
+
+
+@pytest.fixture(scope="module")
+def bad_run(workdir, bad_dataset):
+    """``molkit prepare`` on the bad dataset: (exit code, cache folder)."""
+    cache_dir = workdir / "bad_cache"
+    code = molkit_main(["prepare", "--dataset", "casme2", "--root", str(bad_dataset),
+                        "--cache", str(cache_dir), "--workers", "2", "--no-progress"])
+    return code, cache_dir
+
+
+def problems(cache_dir, kind):
+    table = pd.read_csv(cache_dir / "problems.csv")
+    return table[table.kind == kind]
+
+
+def test_command_prepares_what_it_can_and_writes_the_summary(bad_run):
+    code, cache_dir = bad_run
+    assert code == 0
+    videos = read_videos(cache_dir)
+    assert sorted(videos.video_id) == ["casme2/sub01/EP01_01", "casme2/sub02/EP02_02"]
+    table = pd.read_csv(cache_dir / "problems.csv")
+    assert set(table.columns) == {"dataset", "video_id", "kind", "where", "message", "action"}
+    skipped = table[table.action == "skipped"].set_index("video_id").kind.to_dict()
+    assert skipped == {"casme2/sub01/EP02_01": "unreadable_frame", "casme2/sub02/EP01_02": "no_face"}
+
+
+def test_unreadable_frame_is_named(bad_run):
+    (where,) = problems(bad_run[1], "unreadable_frame")["where"]
+    assert where.endswith("sub01/EP02_01/img3.jpg")
+
+
+def test_video_without_any_face_is_skipped(bad_run):
+    (row,) = problems(bad_run[1], "no_face").itertuples()
+    assert row.where.endswith("sub02/EP01_02") and "8 frames" in row.message
+
+
+def test_frame_without_face_borrows_the_nearest_alignment(bad_run):
+    cache_dir = bad_run[1]
+    (row,) = problems(cache_dir, "face_borrowed").itertuples()
+    assert row.where.endswith("sub02/EP02_02/img5.jpg") and row.action == "kept"
+    videos = read_videos(cache_dir).set_index("video_id")
+    data = cache.load_tensors(cache_dir / videos.loc["casme2/sub02/EP02_02", "file"])
+    assert data["face_found"].tolist() == [True] * 4 + [False] + [True] * 3
+    # frame 5 (index 4) is equally near frames 4 and 6: it takes the earlier one's alignment
+    assert torch.equal(data["matrices"][4], data["matrices"][3])
+    assert torch.equal(data["landmarks"][4], data["landmarks"][3])
+
+
+def test_nothing_usable_exits_non_zero(tmp_path, write_casme_like):
+    root = write_casme_like(tmp_path / "faceless", {"sub01/EP01_01": noise_frames(8, 1)})
+    assert molkit_main(["prepare", "--dataset", "casme2", "--root", str(root),
+                        "--cache", str(tmp_path / "cache"), "--no-progress"]) == 1
+    assert len(pd.read_csv(tmp_path / "cache" / "problems.csv")) == 1
+
+
+def test_wrong_arguments_exit_non_zero(tmp_path):
+    assert molkit_main(["prepare", "--dataset", "casme2", "--root", str(tmp_path / "absent"),
+                        "--cache", str(tmp_path / "cache")]) == 2
+    with pytest.raises(SystemExit):
+        molkit_main(["prepare", "--dataset", "nope", "--root", ".", "--cache", "."])
+
+
+def test_cache_holds_the_aligned_frames_flows_and_landmarks(small_cache, small_dataset):
+    cache_dir, report = small_cache
+    assert report.usable == 3 and not report.skipped
+    videos = read_videos(cache_dir).set_index("video_id")
+    data = cache.load_tensors(cache_dir / videos.loc["casme2/sub01/EP01_01", "file"])
+    assert data["stride"] == 2 and data["frames"].shape == (16, 144, 144)
+    assert data["flows"].shape == (14, 2, 144, 144) and data["landmarks"].shape == (16, 68, 2)
+    raw = cv2.imread(str(small_dataset / "sub01/EP01_01/img4.jpg"), cv2.IMREAD_GRAYSCALE)
+    matrix = data["matrices"][3].numpy()
+    expected = cv2.warpAffine(raw, matrix, (144, 144), flags=cv2.INTER_LINEAR, borderValue=128)
+    assert np.array_equal(data["frames"][3].numpy(), expected)
+    marks = detect_landmarks(raw)
+    np.testing.assert_allclose(data["landmarks"][3].numpy(), marks @ matrix[:, :2].T + matrix[:, 2], atol=1e-4)
+    left, right = data["landmarks"][:, 36:42].mean(1), data["landmarks"][:, 42:48].mean(1)
+    np.testing.assert_allclose(left[:, 1], right[:, 1], atol=1e-3)  # every frame aligned on its own eyes
+    # the pair (t, t + stride) is stored at t: TV-L1 on the aligned frames, as OpenCV computes it
+    solver = cv2.optflow.DualTVL1OpticalFlow_create()
+    flow = solver.calc(data["frames"][5].numpy(), data["frames"][7].numpy(), None)
+    np.testing.assert_allclose(data["flows"][5].permute(1, 2, 0).float().numpy(), flow, atol=2e-3)
+
+
+def test_rerun_does_no_work(small_cache, small_dataset):
+    cache_dir, first = small_cache
+    again = prepare("casme2", small_dataset, cache_dir, workers=2, progress=False)
+    assert again.prepared == [] and again.reused == first.prepared and again.frames_processed == 0
+
+
+def test_key_follows_frames_and_settings(small_dataset):
+    frames = sorted(str(p) for p in (small_dataset / "sub01/EP02_01").glob("*.jpg"))
+    settings = prep.PrepSettings().to_dict()
+    key = cache.cache_key(frames, settings, {})
+    assert cache.cache_key(frames, settings, {}) == key
+    assert cache.cache_key(frames, {**settings, "detector_upsample": 0}, {}) != key
+    assert cache.cache_key(frames[:-1] + frames[:1], settings, {}) != key
+
+
+def test_interrupted_run_resumes_to_the_same_cache(small_cache, small_dataset, tmp_path, monkeypatch):
+    reference_dir, reference = small_cache
+    resumed_dir = tmp_path / "resumed"
+    real = prep._prepare_video
+    done = []
+
+    def interrupted(job, settings):
+        if done:
+            (resumed_dir / "videos" / ".half-written.pt.tmp").write_bytes(b"partial")
+            raise KeyboardInterrupt
+        done.append(job.row["video_id"])
+        return real(job, settings)
+
+    monkeypatch.setattr(prep, "_prepare_video", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        prepare("casme2", small_dataset, resumed_dir, workers=1, progress=False)
+    monkeypatch.setattr(prep, "_prepare_video", real)
+    assert not (resumed_dir / "videos.csv").exists()
+    report = prepare("casme2", small_dataset, resumed_dir, workers=1, progress=False)
+    assert report.reused == done and sorted(report.prepared + report.reused) == reference.prepared
+    files = sorted(p.name for p in (resumed_dir / "videos").iterdir())
+    assert files == sorted(p.name for p in (reference_dir / "videos").iterdir())
+    for name in files:
+        ours, theirs = (cache.load_tensors(d / "videos" / name) for d in (resumed_dir, reference_dir))
+        assert ours.keys() == theirs.keys()
+        for key in ours:
+            same = torch.equal(ours[key], theirs[key]) if torch.is_tensor(ours[key]) else ours[key] == theirs[key]
+            assert same, (name, key)
+    assert read_videos(resumed_dir).equals(read_videos(reference_dir))
