@@ -29,6 +29,81 @@ def synthetic_root(workdir):
 
 # --- preparation ------------------------------------------------------------------------------
 
+
+@pytest.fixture(scope="session")
+def write_casme_like():
+    """``write_casme_like(root, videos, sheet_rows=None)`` writes a small CASME II-like dataset:
+    ``videos`` maps "subNN/sample" to a list of BGR frames (None: an unreadable file);
+    ``sheet_rows`` (default: one happiness row per video) are the coding sheet's rows as dicts
+    with CASME II's column names."""
+
+    def write(root, videos, sheet_rows=None):
+        import cv2
+        import pandas as pd
+
+        root.mkdir(parents=True, exist_ok=True)
+        for name, frames in videos.items():
+            folder = root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for t, frame in enumerate(frames, start=1):
+                path = folder / f"img{t}.jpg"
+                if frame is None:
+                    path.write_bytes(b"not a jpeg")
+                else:
+                    cv2.imwrite(str(path), frame)
+        if sheet_rows is None:
+            sheet_rows = [{"Subject": name.split("/")[0][3:], "Filename": name.split("/")[1],
+                           "OnsetFrame": 1, "ApexFrame": 2, "OffsetFrame": len(frames),
+                           "Action Units": "12", "Estimated Emotion": "happiness"}
+                          for name, frames in videos.items()]
+        pd.DataFrame(sheet_rows).to_excel(root / "CASME2-coding-test.xlsx", index=False)
+        return root
+    return write
+
+
+@pytest.fixture(scope="session")
+def face_frames():
+    """``face_frames(n, step)``: n BGR 160x160 frames of a public-domain face (scikit-image's
+    astronaut) translated by ``step`` (dx, dy) pixels per frame."""
+    import cv2
+    import numpy as np
+    import skimage.data
+
+    face = cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR)[40:200, 140:300]
+
+    def frames(n, step=(0.25, 0.1)):
+        return [cv2.warpAffine(face, np.float32([[1, 0, step[0] * t], [0, 1, step[1] * t]]), (160, 160),
+                               borderMode=cv2.BORDER_REFLECT) for t in range(n)]
+    return frames
+
+
+@pytest.fixture(scope="session")
+def small_dataset(workdir, face_frames, write_casme_like):
+    """Two subjects, three good CASME II-like videos (16, 8 and 8 frames)."""
+    return write_casme_like(workdir / "small_dataset", {
+        "sub01/EP01_01": face_frames(16), "sub01/EP02_01": face_frames(8, (0.0, 0.3)),
+        "sub02/EP01_02": face_frames(8, (-0.2, 0.0)),
+    })
+
+
+@pytest.fixture(scope="session")
+def small_cache(workdir, small_dataset):
+    """``small_dataset`` prepared (two processes)."""
+    from molkit.data import prepare
+
+    cache = workdir / "small_cache"
+    return cache, prepare("casme2", small_dataset, cache, workers=2, progress=False)
+
+
+@pytest.fixture(scope="session")
+def synthetic_cache(workdir, synthetic_root):
+    """The synthetic benchmark prepared through the CASME II reader, with its ground truth."""
+    from molkit.data import prepare
+
+    cache = workdir / "synthetic_cache"
+    return cache, prepare("casme2", synthetic_root, cache, workers=2, progress=False)
+
+
 # --- training ---------------------------------------------------------------------------------
 
 # --- attribution ------------------------------------------------------------------------------
