@@ -3,16 +3,20 @@ shared work folder through which the numbered notebooks hand results to each oth
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from molkit.config import Config
+from molkit.data.cache import atomic_write_text
 from molkit.gpu import pick_device, seed_everything
 from molkit.profiles import Profile, get_profile
 
 REPO = Path(__file__).resolve().parents[2]
 DATASETS = ("synthetic", "casme2", "samm", "smic")
+HANDOVER = "handover.json"
 
 
 @dataclasses.dataclass
@@ -37,6 +41,24 @@ class NotebookRun(Config):
         path = self.work.joinpath(*parts)
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
+
+    def remember(self, **values: Any) -> None:
+        """Hand plain values (paths as text, numbers) on to the later notebooks of this run."""
+        known = self._handover()
+        known.update({k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
+        atomic_write_text(self.work / HANDOVER, json.dumps(known, indent=2, sort_keys=True))
+
+    def recall(self, key: str) -> Any:
+        """A value an earlier notebook remembered; a clear error when it never ran."""
+        known = self._handover()
+        if key not in known:
+            raise LookupError(f"{self.work / HANDOVER} has no {key!r}: run the earlier notebooks of "
+                              "this run first (molkit reproduce runs them in order)")
+        return known[key]
+
+    def _handover(self) -> dict[str, Any]:
+        path = self.work / HANDOVER
+        return json.loads(path.read_text()) if path.is_file() else {}
 
     def describe(self) -> str:
         """One line per setting that decides the numbers (no machine-specific paths)."""
