@@ -1,0 +1,282 @@
+"""Leave-one-subject-out runs: folds trained where the user has compute, results pooled and labelled.
+
+``run_loso(config, caches, out_dir)`` trains and tests one fold per subject under a protocol
+(:mod:`molkit.train.protocols`), in this process, in local worker processes or as Slurm jobs
+(:mod:`molkit.train.executors`). Each fold folder holds its checkpoint, training log and
+``predictions.csv`` (one row per test clip); a fold with predictions is finished and skipped on
+a rerun. Results are pooled over folds: metrics per clip and per video (clips vote by mean
+logits) from the pooled confusion matrix, per-fold and per-class tables, each row labelled with
+protocol, profile and flow-head width.
+
+``caches`` is one prepared cache folder (single dataset) or a mapping ``{dataset: folder}``
+(MEGC composite: use ``classes="composite"``); subjects are then named ``dataset/subject``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from torch.utils.data import ConcatDataset, Dataset
+
+from molkit.config import Config
+from molkit.data import ClipDataset, Fold, class_names, read_videos
+from molkit.data.cache import atomic_write_text
+from molkit.gpu import pick_device
+from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confusion
+from molkit.model import MOLConfig
+from molkit.profiles import Profile, get_profile
+from molkit.train.checkpoint import load_checkpoint
+from molkit.train.config import TrainConfig
+from molkit.train.executors import run_tasks
+from molkit.train.evaluation import error_summary, item_table, predict_dataset, vote_videos
+from molkit.train.protocols import PROTOCOLS, check_protocol, plan_folds, selection_subjects
+from molkit.train.trainer import CHECKPOINT, train_fold
+
+PREDICTIONS, CONFIG, CLASSES = "predictions.csv", "loso.yaml", "classes.json"
+Caches = str | Path | Mapping[str, str | Path]
+
+
+def class_count(classes: str) -> int:
+    """How many classes a class set has (the same for every dataset)."""
+    return len(class_names(classes, "casme2"))
+
+
+def _class_names(dataset: Dataset) -> list[str]:
+    first = dataset.datasets[0] if isinstance(dataset, ConcatDataset) else dataset
+    return list(first.classes)
+
+
+@dataclasses.dataclass
+class LosoConfig(Config):
+    """A LOSO run: protocol, class set, model, training, and how the data is read.
+
+    ``folds``: run only the first N folds (sorted by test subject; None: all). ``truth``: also
+    score flow and landmarks against the synthetic ground truth when the cache holds it.
+    ``profile`` only labels the results; ``data_seed`` fixes the training crops.
+    """
+
+    protocol: str = "fixed"
+    classes: str = "5"
+    model: MOLConfig = dataclasses.field(default_factory=MOLConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    train_crops: int = 5
+    folds: int | None = None
+    eval_batch_size: int = 16
+    truth: bool = True
+    profile: str = "paper"
+    data_seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_protocol(self.protocol)
+        if self.model.n_classes != class_count(self.classes):
+            raise ValueError(f"LosoConfig: class set {self.classes!r} has "
+                             f"{class_count(self.classes)} classes, the model {self.model.n_classes}")
+
+    @classmethod
+    def from_profile(cls, profile: str | Profile | None = None, classes: str = "5",
+                     **changes: Any) -> "LosoConfig":
+        """The run a profile describes (flow width, steps, batch size, training crops)."""
+        profile = profile if isinstance(profile, Profile) else get_profile(profile)
+        return cls(
+            classes=classes, profile=profile.name, train_crops=profile.train_crops,
+            model=MOLConfig(n_classes=class_count(classes), flow_width=profile.flow_width),
+            train=TrainConfig(steps=profile.steps, batch_size=profile.batch_size),
+        ).replace(**changes)
+
+    @property
+    def label(self) -> str:
+        return (f"{PROTOCOLS[self.protocol]} | profile {self.profile} | "
+                f"flow width {self.model.flow_width:g}")
+
+
+def _caches(caches: Caches) -> dict[str, Path]:
+    """``{dataset name: folder}``; a single folder is named ``""``."""
+    if isinstance(caches, (str, Path)):
+        return {"": Path(caches)}
+    return {name: Path(folder) for name, folder in caches.items()}
+
+
+def _split(subject: str, caches: dict[str, Path]) -> tuple[str, str]:
+    """(dataset name, subject within it) of a LOSO subject name."""
+    if "" in caches:
+        return "", subject
+    name, _, plain = subject.partition("/")
+    return name, plain
+
+
+def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | None,
+               train: bool) -> Dataset:
+    """The clips of ``subjects`` (None: all) with training crops when ``train``, else the test
+    crop (and the synthetic truth, where the cache holds it and ``config.truth``)."""
+    caches = _caches(caches)
+    wanted: dict[str, list[str] | None] = {name: None for name in caches}
+    if subjects is not None:
+        wanted = {}
+        for subject in subjects:
+            name, plain = _split(subject, caches)
+            wanted.setdefault(name, []).append(plain)
+    parts = []
+    for name, plain in sorted(wanted.items()):
+        truth = config.truth and not train and bool(read_videos(caches[name]).has_truth.all())
+        parts.append(ClipDataset(caches[name], subjects=plain, train=train,
+                                 crops=config.train_crops, classes=config.classes,
+                                 seed=config.data_seed, with_truth=truth))
+    return parts[0] if len(parts) == 1 else ConcatDataset(parts)
+
+
+def all_subjects(config: LosoConfig, caches: Caches) -> list[str]:
+    """Every subject with a video in the class set (``dataset/subject`` with several caches)."""
+    names = {name: item_table(open_clips(config, {name: folder} if name else folder, None,
+                                         False)).subject.unique()
+             for name, folder in _caches(caches).items()}
+    return sorted(f"{name}/{s}" if name else str(s) for name, found in names.items()
+                  for s in found)
+
+
+def fold_dir(out_dir: str | Path, fold: Fold) -> Path:
+    return Path(out_dir) / f"fold_{fold.test_subject.replace('/', '_')}"
+
+
+def run_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path,
+             progress: bool = True) -> Path:
+    """Train and test one fold in ``folder``; returns its ``predictions.csv`` (already there:
+    nothing to do)."""
+    folder = Path(folder)
+    done = folder / PREDICTIONS
+    if done.exists():
+        return done
+    select = selection_subjects(config.protocol, fold)
+    train_fold(config.model, config.train, open_clips(config, caches, fold.train_subjects, True),
+               folder, select_set=open_clips(config, caches, select, False) if select else None,
+               progress=progress, protocol=config.protocol, test_subject=fold.test_subject,
+               train_subjects=list(fold.train_subjects), select_subjects=list(select))
+    device = pick_device(config.train.device)
+    model, _ = load_checkpoint(folder / CHECKPOINT, device)
+    clips = predict_dataset(model, open_clips(config, caches, (fold.test_subject,), False),
+                            config.eval_batch_size, device, errors=True)
+    clips.insert(0, "fold", fold.test_subject)
+    clips.insert(0, "protocol", config.protocol)
+    atomic_write_text(done, clips.to_csv(index=False))
+    return done
+
+
+def run_loso(config: LosoConfig, caches: Caches, out_dir: str | Path,
+             executor: str = "inprocess", workers: int | None = None,
+             slurm: dict[str, Any] | None = None, progress: bool = True) -> "LosoResult":
+    """Run every unfinished fold of ``config`` with ``executor`` and pool the results.
+
+    ``executor``: ``"inprocess"``, ``"processes"`` (``workers`` local processes, one per GPU when
+    there are several), ``"slurm"`` (submitit; ``slurm`` holds its parameters, e.g.
+    ``{"slurm_partition": "gpu", "timeout_min": 120}``) or ``"submitit-local"``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved = out_dir / CONFIG
+    if saved.exists() and LosoConfig.load(saved) != config:
+        raise ValueError(f"{saved}: this folder holds a LOSO run with another configuration; "
+                         "choose another output folder")
+    atomic_write_text(saved, config.to_yaml())
+    classes = _class_names(open_clips(config, caches, None, False))
+    atomic_write_text(out_dir / CLASSES, json.dumps(classes))
+    folds = plan_folds(config.protocol, all_subjects(config, caches))[:config.folds]
+    tasks = [(config, caches, fold, fold_dir(out_dir, fold)) for fold in folds
+             if not (fold_dir(out_dir, fold) / PREDICTIONS).exists()]
+    fold_progress = progress and executor == "inprocess"
+    run_tasks(functools.partial(run_fold, progress=fold_progress), tasks, executor,
+              workers=workers, slurm=slurm, folder=out_dir / "jobs", progress=progress)
+    return load_loso(out_dir)
+
+
+def load_loso(out_dir: str | Path) -> "LosoResult":
+    """The pooled result of the finished folds in ``out_dir``."""
+    out_dir = Path(out_dir)
+    config = LosoConfig.load(out_dir / CONFIG)
+    files = sorted(out_dir.glob(f"fold_*/{PREDICTIONS}"))
+    if not files:
+        raise FileNotFoundError(f"{out_dir}: no finished fold ({PREDICTIONS}) yet")
+    clips = pd.concat([pd.read_csv(f, dtype={"subject": str, "fold": str, "video_id": str})
+                       for f in files], ignore_index=True)
+    return LosoResult(config, clips, json.loads((out_dir / CLASSES).read_text()))
+
+
+@dataclasses.dataclass
+class LosoResult:
+    """Pooled predictions of a LOSO run and the tables read off them."""
+
+    config: LosoConfig
+    clips: pd.DataFrame
+    class_names: list[str]
+
+    @property
+    def label(self) -> str:
+        return self.config.label
+
+    @property
+    def n_classes(self) -> int:
+        return self.config.model.n_classes
+
+    @functools.cached_property
+    def videos(self) -> pd.DataFrame:
+        return vote_videos(self.clips)
+
+    def table(self, level: str) -> pd.DataFrame:
+        """Predictions per ``"clip"`` or per ``"video"``."""
+        if level not in ("clip", "video"):
+            raise ValueError(f"level must be 'clip' or 'video', not {level!r}")
+        return self.clips if level == "clip" else self.videos
+
+    def confusion(self, level: str = "video") -> np.ndarray:
+        """Confusion matrix pooled over folds (rows: truth, columns: prediction)."""
+        table = self.table(level)
+        return confusion_matrix(table["label"], table["pred"], self.n_classes)
+
+    def _labels(self) -> dict[str, Any]:
+        return {"protocol": self.config.protocol, "profile": self.config.profile,
+                "flow_width": self.config.model.flow_width}
+
+    @functools.cached_property
+    def summary(self) -> pd.DataFrame:
+        """Pooled metrics per level (clip, video); the clip row adds the mean flow EPE and
+        landmark NME against each reference."""
+        return pd.DataFrame([{**self._labels(), "level": level, "n": len(self.table(level)),
+                              **summarize_confusion(self.confusion(level)),
+                              **(error_summary(self.clips) if level == "clip" else {})}
+                             for level in ("clip", "video")])
+
+    @functools.cached_property
+    def per_fold(self) -> pd.DataFrame:
+        """Metrics of each fold on its own, per level (UF1/UAR of one subject are noisy)."""
+        rows = []
+        for level in ("clip", "video"):
+            for fold, table in self.table(level).groupby("fold", sort=True):
+                cm = confusion_matrix(table["label"], table["pred"], self.n_classes)
+                rows.append({**self._labels(), "level": level, "fold": fold, "n": len(table),
+                             **summarize_confusion(cm),
+                             **(error_summary(table) if level == "clip" else {})})
+        return pd.DataFrame(rows)
+
+    @functools.cached_property
+    def per_class(self) -> pd.DataFrame:
+        """Support, recall, precision and F1 of every class, per level, pooled over folds."""
+        rows = []
+        for level in ("clip", "video"):
+            scores = per_class(self.confusion(level))
+            for c, name in enumerate(self.class_names):
+                rows.append({**self._labels(), "level": level, "class": name,
+                             **{k: v[c].item() for k, v in scores.items()}})
+        return pd.DataFrame(rows)
+
+    def save(self, out_dir: str | Path) -> None:
+        """Write ``summary.csv``, ``per_fold.csv`` and ``per_class.csv``."""
+        for name in ("summary", "per_fold", "per_class"):
+            atomic_write_text(Path(out_dir) / f"{name}.csv", getattr(self, name).to_csv(index=False))
+
+    def __str__(self) -> str:
+        video = self.summary.set_index("level").loc["video"]
+        return (f"{self.label}: per video " + ", ".join(f"{m} {video[m]:.3f}" for m in METRICS)
+                + f" ({int(video['n'])} videos)")

@@ -1,0 +1,148 @@
+"""Training one fold: AdamW on the joint loss, a per-step log, a progress bar, exact resume.
+
+``out_dir`` receives ``log.jsonl`` (one JSON object per logged step and per selection
+evaluation), ``state.pt`` while training (weights, optimiser, step, best checkpoint so far) and
+``checkpoint.pt`` when done. Every step's batch and dropout draw depend on (seed, step) only, so
+a fold resumed from ``state.pt`` ends with the weights an uninterrupted run would have (on CPU,
+with deterministic algorithms).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from molkit.data.cache import save_tensors
+from molkit.gpu import autocast, deterministic, pick_device, seed_everything
+from molkit.losses import joint_loss
+from molkit.model import MOL, MOLConfig
+from molkit.train.checkpoint import load_plain, save_checkpoint, state_dict_cpu
+from molkit.train.config import TrainConfig
+from molkit.train.evaluation import labels_of, predict_dataset, score
+from molkit.train.sampling import StepBatches, class_weights, steps_per_pass
+
+CHECKPOINT, STATE, LOG = "checkpoint.pt", "state.pt", "log.jsonl"
+
+
+def train_fold(model_config: MOLConfig, config: TrainConfig, train_set: Dataset,
+               out_dir: str | Path, select_set: Dataset | None = None,
+               select_metric: str = "accuracy", until_step: int | None = None,
+               progress: bool = True, **record: Any) -> dict[str, Any] | None:
+    """Train MOL on ``train_set`` and write ``out_dir/checkpoint.pt``; return its record (less
+    the weights). A finished fold is not trained again.
+
+    With ``select_set``, the model is scored on it (``select_metric`` of its clips) every
+    ``config.eval_every`` steps and the best weights are kept (first best wins); without it the
+    last weights are kept. ``until_step`` stops early, leaving a resumable ``state.pt`` (returns
+    None). ``record`` adds plain values to the checkpoint (e.g. the fold's subjects).
+    """
+    out_dir = Path(out_dir)
+    finished = out_dir / CHECKPOINT
+    if finished.exists():
+        return _finished_record(finished, model_config, config)
+    if config.deterministic:
+        deterministic()
+    device = pick_device(config.device)
+    seed_everything(config.seed)
+    model = MOL(model_config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    labels = labels_of(train_set)
+    weights = (class_weights(labels, model_config.n_classes).to(device)
+               if config.balance == "weights" else None)
+    every = config.eval_every or steps_per_pass(len(labels), config.batch_size)
+    start, best = _resume(out_dir, model, optimizer)
+    stop = min(config.steps, until_step or config.steps)
+    loader = DataLoader(train_set, num_workers=config.workers, batch_sampler=StepBatches(
+        labels, config.batch_size, config.seed, config.balance == "sampler", start, stop))
+
+    bar = tqdm(total=config.steps, initial=start, disable=not progress, desc=out_dir.name,
+               leave=False)
+    tic = time.perf_counter()
+    with open(out_dir / LOG, "a") as log:
+        for step, batch in zip(range(start, stop), loader):
+            model.train()
+            torch.manual_seed(config.seed * 1_000_003 + step)
+            batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v
+                     for k, v in batch.items()}
+            with autocast(device, enabled=config.amp):
+                losses = joint_loss(model(batch["clip"]), batch, config.loss, weights)
+            optimizer.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            optimizer.step()
+            done = step + 1
+            bar.update()
+            if done % config.log_every == 0 or done == config.steps:
+                entry = {k: v.item() for k, v in losses.items()}
+                bar.set_postfix(loss=f"{entry['total']:.3f}")
+                _write(log, {"step": done, **entry, "seconds": time.perf_counter() - tic})
+            if select_set is not None and (done % every == 0 or done == config.steps):
+                scores = score(predict_dataset(model, select_set, config.batch_size, device),
+                               model_config.n_classes)
+                _write(log, {"step": done, "event": "select", **scores})
+                if best is None or scores[select_metric] > best["score"]:
+                    best = {"score": scores[select_metric], "step": done,
+                            "weights": state_dict_cpu(model)}
+            if done % config.save_every == 0 and done < config.steps:
+                _save_state(out_dir, done, model, optimizer, best)
+    bar.close()
+    if stop < config.steps:
+        _save_state(out_dir, stop, model, optimizer, best)
+        return None
+    chosen = best if best is not None else {"score": None, "step": config.steps,
+                                            "weights": state_dict_cpu(model)}
+    metrics = {"selected_step": chosen["step"], "select_metric": select_metric,
+               "select_score": chosen["score"], "device": str(device)}
+    save_checkpoint(finished, chosen["weights"], model_config, config, metrics, **record)
+    (out_dir / STATE).unlink(missing_ok=True)
+    return _finished_record(finished, model_config, config)
+
+
+def _save_state(out_dir: Path, step: int, model: torch.nn.Module,
+                optimizer: torch.optim.Optimizer, best: dict[str, Any] | None) -> None:
+    save_tensors(out_dir / STATE, {"step": step, "weights": state_dict_cpu(model),
+                                   "optimizer": optimizer.state_dict(), "best": best})
+
+
+def _write(log, entry: dict[str, Any]) -> None:
+    log.write(json.dumps(entry) + "\n")
+    log.flush()
+
+
+def _resume(out_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer
+            ) -> tuple[int, dict[str, Any] | None]:
+    """Load ``state.pt`` when present and cut the log back to its step; (start step, best)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state_path, log_path = out_dir / STATE, out_dir / LOG
+    if not state_path.exists():
+        log_path.unlink(missing_ok=True)
+        return 0, None
+    state = load_plain(state_path)
+    model.load_state_dict(state["weights"])
+    optimizer.load_state_dict(state["optimizer"])
+    if log_path.exists():
+        kept = [line for line in log_path.read_text().splitlines()
+                if line and json.loads(line)["step"] <= state["step"]]
+        log_path.write_text("".join(line + "\n" for line in kept))
+    return state["step"], state["best"]
+
+
+def _finished_record(path: Path, model_config: MOLConfig, config: TrainConfig) -> dict[str, Any]:
+    record = load_plain(path)
+    record.pop("weights")
+    if (record["model_config"], record["train_config"]) != (model_config.to_dict(),
+                                                            config.to_dict()):
+        raise ValueError(f"{path} was trained with another configuration; "
+                         "remove it or choose another output folder")
+    return record
+
+
+def read_log(out_dir: str | Path) -> list[dict[str, Any]]:
+    """The per-step log of a fold folder (training steps and selection evaluations)."""
+    path = Path(out_dir) / LOG
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
