@@ -46,7 +46,8 @@ def class_count(classes: str) -> int:
     return len(class_names(classes, "casme2"))
 
 
-def _class_names(dataset: Dataset) -> list[str]:
+def dataset_classes(dataset: Dataset) -> list[str]:
+    """Class names, in logit order, of a ClipDataset or a concatenation of them."""
     first = dataset.datasets[0] if isinstance(dataset, ConcatDataset) else dataset
     return list(first.classes)
 
@@ -151,10 +152,12 @@ def run_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path,
     if done.exists():
         return done
     select = selection_subjects(config.protocol, fold)
-    train_fold(config.model, config.train, open_clips(config, caches, fold.train_subjects, True),
-               folder, select_set=open_clips(config, caches, select, False) if select else None,
+    train_set = open_clips(config, caches, fold.train_subjects, True)
+    train_fold(config.model, config.train, train_set, folder,
+               select_set=open_clips(config, caches, select, False) if select else None,
                progress=progress, protocol=config.protocol, test_subject=fold.test_subject,
-               train_subjects=list(fold.train_subjects), select_subjects=list(select))
+               train_subjects=list(fold.train_subjects), select_subjects=list(select),
+               classes=config.classes, class_names=dataset_classes(train_set))
     device = pick_device(config.train.device)
     model, _ = load_checkpoint(folder / CHECKPOINT, device)
     clips = predict_dataset(model, open_clips(config, caches, (fold.test_subject,), False),
@@ -181,7 +184,7 @@ def run_loso(config: LosoConfig, caches: Caches, out_dir: str | Path,
         raise ValueError(f"{saved}: this folder holds a LOSO run with another configuration; "
                          "choose another output folder")
     atomic_write_text(saved, config.to_yaml())
-    classes = _class_names(open_clips(config, caches, None, False))
+    classes = dataset_classes(open_clips(config, caches, None, False))
     atomic_write_text(out_dir / CLASSES, json.dumps(classes))
     folds = plan_folds(config.protocol, all_subjects(config, caches))[:config.folds]
     tasks = [(config, caches, fold, fold_dir(out_dir, fold)) for fold in folds

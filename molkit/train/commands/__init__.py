@@ -1,0 +1,1 @@
+"""``molkit train | loso | evaluate | predict``: each module defines ``add_arguments`` and ``run``."""

@@ -1,0 +1,39 @@
+"""``molkit loso``: leave-one-subject-out training and evaluation, on this machine or a cluster."""
+from __future__ import annotations
+
+import argparse
+
+from molkit.train.commands.options import add_run_arguments, caches_from_args, config_from_args
+from molkit.train.executors import EXECUTORS
+from molkit.train.loso import run_loso
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_arguments(parser)
+    parser.add_argument("--folds", type=int, help="run only the first N folds")
+    parser.add_argument("--executor", choices=EXECUTORS, default="inprocess")
+    parser.add_argument("--workers", type=int, help="local processes (default: one per GPU)")
+    parser.add_argument("--slurm-partition")
+    parser.add_argument("--timeout-min", type=int, default=240, help="Slurm time limit per fold")
+    parser.add_argument("--gpus-per-node", type=int, default=1)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if args.folds is not None:
+        config = config.replace(folds=args.folds)
+    slurm = None
+    if args.executor == "slurm":
+        slurm = {"timeout_min": args.timeout_min, "gpus_per_node": args.gpus_per_node}
+        if args.slurm_partition:
+            slurm["slurm_partition"] = args.slurm_partition
+    result = run_loso(config, caches_from_args(args), args.out, executor=args.executor,
+                      workers=args.workers, slurm=slurm, progress=not args.quiet)
+    result.save(args.out)
+    print(result)
+    print(result.summary.to_string(index=False, float_format="%.3f"))
+    video = result.per_class[result.per_class.level == "video"]
+    print(video[["class", "support", "recall", "precision", "f1"]].to_string(
+        index=False, float_format="%.3f"))
+    print(f"tables in {args.out}: summary.csv, per_fold.csv, per_class.csv")
+    return 0

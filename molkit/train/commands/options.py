@@ -1,0 +1,59 @@
+"""Command-line options shared by ``molkit train`` and ``molkit loso``: data, run profile and the
+training settings a user most often changes; everything else through ``--config FILE``."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from molkit.profiles import PROFILES
+from molkit.train.config import BALANCE
+from molkit.train.loso import Caches, LosoConfig, class_count
+from molkit.train.protocols import PROTOCOLS
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cache", action="append", required=True, metavar="[NAME=]DIR",
+                        help="prepared cache folder; repeat as NAME=DIR for a composite run")
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--config", type=Path, help="LosoConfig YAML/JSON to start from")
+    parser.add_argument("--profile", choices=sorted(PROFILES), help="size of the run (default: "
+                        "$MOLKIT_PROFILE, else demo); ignored with --config")
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS))
+    parser.add_argument("--classes", choices=["5", "3", "composite"])
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--flow-width", type=float)
+    parser.add_argument("--balance", choices=BALANCE)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def caches_from_args(args: argparse.Namespace) -> Caches:
+    """One folder, or ``{name: folder}`` when given as NAME=DIR."""
+    if len(args.cache) == 1 and "=" not in args.cache[0]:
+        return Path(args.cache[0])
+    pairs = [entry.split("=", 1) for entry in args.cache]
+    if any(len(pair) != 2 for pair in pairs):
+        raise SystemExit("--cache: with several caches, give each as NAME=DIR")
+    return {name: Path(folder) for name, folder in pairs}
+
+
+def config_from_args(args: argparse.Namespace) -> LosoConfig:
+    """The profile's (or ``--config``'s) run with the options given on the command line."""
+    classes = args.classes or "5"
+    config = (LosoConfig.load(args.config) if args.config
+              else LosoConfig.from_profile(args.profile, classes=classes))
+    if args.classes and args.classes != config.classes:
+        config = config.replace(classes=args.classes,
+                                model=config.model.replace(n_classes=class_count(args.classes)))
+    train = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size),
+                               ("lr", args.lr), ("balance", args.balance), ("seed", args.seed),
+                               ("device", args.device)) if v is not None}
+    config = config.replace(train=config.train.replace(**train))
+    if args.flow_width is not None:
+        config = config.replace(model=config.model.replace(flow_width=args.flow_width))
+    if args.protocol:
+        config = config.replace(protocol=args.protocol)
+    return config
