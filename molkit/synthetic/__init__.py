@@ -1,4 +1,25 @@
-"""The synthetic micro-expression benchmark: CASME II-like data with exact ground truth."""
+"""The synthetic micro-expression benchmark: CASME II-like data with exact ground truth.
+
+``generate(out_dir, SynthConfig(...))`` (or ``molkit synth``) writes ``sub01/EP01_01/img1.jpg ...``
+(colour JPEG, 200 "fps"), ``CASME2-coding-synthetic.xlsx`` with CASME II's columns, and
+``ground_truth/`` (a real CASME II reader ignores it), read back through ``true_flow``,
+``true_landmarks``, ``true_region_mask`` and ``sample_truth``.
+
+- Faces (:mod:`.faces`): two public-domain photographs shipped by installed packages (scikit-image's
+  astronaut, matplotlib's Grace Hopper) and their mirror images, reshaped feature by feature from
+  dlib's landmarks (thin-plate spline), re-placed and recoloured per subject; real photographs keep
+  dlib's detector and predictor working on every frame.
+- Classes (:mod:`.action_units`): surprise AU1+2 (brows), happiness AU6+12 (cheeks, lip corners),
+  disgust AU4+9 (glabella, nose), repression AU14 or AU15 with AU17 (lip corners, chin), others
+  AU25 (mouth); each subject shows every class in turn. Each action unit is a few compact patches
+  of skin placed from the 68 landmarks, rising from the onset to the apex and back by the offset,
+  0.5-2 px at the apex on the aligned 128 px crop, divided by ``difficulty``.
+- Nuisances in every class, drawn from their own random stream (so independent of the label):
+  partial blinks, sub-pixel head motion, illumination flicker, sensor noise.
+- Truth (:mod:`.motion`, :mod:`.truth`): the motion is an analytic map of the neutral face, so the
+  flow between any two frames and the landmarks of every frame are exact; the class mask is the
+  support of the class's patches, and nothing else label-dependent moves outside it.
+"""
 from molkit.synthetic.action_units import EMOTIONS, REGIONS, THREE_CLASS
 from molkit.synthetic.generate import SynthConfig, generate
 from molkit.synthetic.truth import (has_ground_truth, list_samples, sample_truth, true_flow,

@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from molkit.synthetic.action_units import (ACTION_UNITS, EMOTION_ACTION_UNITS, Bump, FaceGeometry,
+from molkit.synthetic.action_units import (ACTION_UNITS, EMOTION_ACTION_UNITS, FaceGeometry,
                                            blink_bumps, eye_opening, regions_of)
 
 FPS = 200.0
