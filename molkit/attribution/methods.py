@@ -24,6 +24,7 @@ from torch import nn
 from molkit.attribution.regions import region_index
 from molkit.attribution.wrapper import MERLogits
 from molkit.config import Config
+from molkit.profiles import Profile, get_profile
 
 METHODS: tuple[str, ...] = ("ig", "ig_noise", "occlusion", "region_occlusion", "gradcam")
 
@@ -33,12 +34,26 @@ class AttributionConfig(Config):
     """Cost knobs, small by default so that CPU runs stay short."""
 
     ig_steps: int = 8            # Riemann steps of Integrated Gradients
-    noise_samples: int = 4       # noisy copies in the noise tunnel
+    noise_samples: int = 2       # noisy copies in the noise tunnel
     noise_std: float = 0.1       # their standard deviation (normalised intensities span about 1)
     window: int = 16             # occlusion patch side, pixels
     stride: int = 16             # occlusion patch stride, pixels
     batch_size: int = 2          # clips per Captum call
     perturbations: int = 8       # occluded copies per forward pass
+
+    @classmethod
+    def from_profile(cls, profile: str | Profile | None = None) -> "AttributionConfig":
+        """Settings sized for a run profile: coarse and quick for ``smoke``, the defaults for
+        ``demo``, fine for ``paper`` (meant for a GPU)."""
+        profile = profile if isinstance(profile, Profile) else get_profile(profile)
+        return cls(**_PROFILE_SETTINGS.get(profile.name, {}))
+
+
+_PROFILE_SETTINGS: dict[str, dict[str, int]] = {
+    "smoke": {"ig_steps": 2, "noise_samples": 2, "window": 32, "stride": 32},
+    "paper": {"ig_steps": 32, "noise_samples": 8, "window": 8, "stride": 8, "batch_size": 8,
+              "perturbations": 32},
+}
 
 
 @contextlib.contextmanager
