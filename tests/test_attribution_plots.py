@@ -7,9 +7,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from molkit.attribution import (REGIONS, class_region_table, plot_overlay, plot_pointing,  # noqa: E402
-                                plot_region_scores, pointing_game, pointing_summary,
-                                region_scores)
+from molkit.attribution import (  # noqa: E402
+    REGIONS, class_region_table, plot_overlay, plot_pointing, plot_region_scores, pointing_game,
+    pointing_summary, region_scores)
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ def local_motion(flow: torch.Tensor) -> torch.Tensor:
 
 def test_true_local_motion_lies_in_the_true_regions(synthetic_cache):
     """The ground-truth motion (an oracle attribution) puts more than the chance share of itself
-    inside the class's regions in every clip, and typically several times it, drawn from the true landmarks: the region masks line up
-    with the generator's action units."""
+    inside the class's regions (drawn from the true landmarks) in every clip, typically several
+    times it: the region masks line up with the generator's action units."""
     data = ClipDataset(synthetic_cache[0], train=False, with_truth=True)
     items = [data[i] for i in range(len(data)) if data.table.clip_index[i] == 0]
     flow = torch.stack([item["true_flow"] for item in items])        # [B, T-1, 2, H, W]

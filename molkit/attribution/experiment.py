@@ -24,7 +24,7 @@ from molkit.data import ClipDataset
 from molkit.data.cache import atomic_write_text
 from molkit.gpu import pick_device
 from molkit.model import MOL
-from molkit.profiles import Profile, get_profile
+from molkit.profiles import Profile
 from molkit.train.checkpoint import load_checkpoint
 from molkit.train.loso import LosoConfig, all_subjects, open_clips
 from molkit.train.trainer import CHECKPOINT, train_fold
@@ -100,7 +100,8 @@ def pointing_experiment(model: nn.Module, cache_dir: str | Path, subjects: Seque
     if samples is not None and samples < len(rows):
         rows = rows[torch.linspace(0, len(rows) - 1, samples).round().long().numpy()]
     if len(rows) == 0:
-        raise ValueError(f"{cache_dir}: no clips of subjects {list(subjects)} in class set {classes}")
+        raise ValueError(f"{cache_dir}: no clips of subjects {list(subjects)} "
+                         f"in class set {classes!r}")
     items = [data[int(i)] for i in rows]
     clips = torch.stack([item["clip"] for item in items])
     landmarks = torch.stack([item["true_landmarks"] for item in items]).float()
