@@ -28,13 +28,24 @@ def seconds(step) -> float:
     return time.perf_counter() - start
 
 
-def interleaved_medians(slow, fast, repeats: int) -> tuple[float, float, float]:
-    """Alternate the two (after a warm-up each) so that both see the same machine load; medians of
-    each side's times and of the per-round ratios."""
+def interleaved_medians(slow, fast, repeats: int, fast_repeats: int = 3) -> tuple[float, float, float]:
+    """Alternate one ``slow`` run with ``fast_repeats`` ``fast`` runs (after a warm-up each) so that
+    both see the same machine load; medians of each side's times and of the per-round ratios."""
     slow(), fast()
-    rounds = [(seconds(slow), statistics.median(seconds(fast) for _ in range(3))) for _ in range(repeats)]
+    rounds = [(seconds(slow), statistics.median(seconds(fast) for _ in range(fast_repeats)))
+              for _ in range(repeats)]
     return (statistics.median(s for s, _ in rounds), statistics.median(f for _, f in rounds),
             statistics.median(s / f for s, f in rounds))
+
+
+def write_report(name: str, lines: list[str]) -> Path:
+    """Write reports/benchmarks/<name>.md atomically."""
+    out = ROOT / "reports" / "benchmarks" / f"{name}.md"
+    tmp = out.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+    return out
 
 
 def forward_backward(module: torch.nn.Module, x: torch.Tensor, chunk: int):
@@ -85,13 +96,8 @@ def main() -> None:
         "| reading | naive loop called | naive (ms) | batched (ms) | speed-up (median ratio) |",
         "|---|---|---:|---:|---:|",
         *(f"| {r} | {h} | {a * 1e3:.1f} | {b * 1e3:.2f} | {s:.0f}x |" for r, h, a, b, s in rows),
-        "",
     ]
-    out = ROOT / "reports" / "benchmarks" / "model_ccc.md"
-    tmp = out.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, out)
-    print(f"wrote {out}")
+    write_report("model_ccc", lines)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ class MOLOutput:
 
 
 class MOL(nn.Module):
+    """The MOL network; ``model(x)`` with ``x`` ``[B, 1, T, 128, 128]`` gives a :class:`MOLOutput`."""
+
     def __init__(self, config: MOLConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or MOLConfig()
