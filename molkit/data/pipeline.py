@@ -88,7 +88,16 @@ def _has_truth(root: Path) -> bool:
         return False
 
 
-def _landmarks(paths: list[str], upsample: int, video_id: str) -> tuple[list, list[Problem]]:
+class _Skip(Exception):
+    """A video that cannot be prepared: ``kind`` and ``where`` go to the problems table."""
+
+    def __init__(self, kind: str, where: str, message: str):
+        super().__init__(message)
+        self.kind, self.where, self.message = kind, where, message
+
+
+def _landmarks(paths: list[str], upsample: int, dataset: str, video_id: str) -> tuple[list, list[Problem]]:
+    """Each frame with its dlib landmarks (None without a face); frames without a face reported."""
     found, problems = [], []
     for path in paths:
         image = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
@@ -99,28 +108,30 @@ def _landmarks(paths: list[str], upsample: int, video_id: str) -> tuple[list, li
     if len(missing) == len(paths):
         raise _Skip("no_face", str(Path(paths[0]).parent), f"dlib finds no face in any of {len(paths)} frames")
     for path in missing:
-        problems.append(Problem("", video_id, "face_borrowed", path,
+        problems.append(Problem(dataset, video_id, "face_borrowed", path,
                                 "no face found; uses the nearest frame's alignment and landmarks", KEPT))
     return found, problems
 
 
-class _Skip(Exception):
-    def __init__(self, kind: str, where: str, message: str):
-        super().__init__(message)
-        self.kind, self.where, self.message = kind, where, message
-
-
 def _prepare_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem], dict[str, Any]]:
-    """Compute and save one video; returns (status, problems, metadata)."""
+    """Compute and save one video; returns (status, problems, metadata). A video that fails is
+    reported (by file where known) and skipped; the others go on."""
+    row = job.row
+    try:
+        return _compute_video(job, settings)
+    except _Skip as skip:
+        problem = Problem(row["dataset"], row["video_id"], skip.kind, skip.where, skip.message, SKIPPED)
+    except (OSError, ValueError, cv2.error) as err:
+        problem = Problem(row["dataset"], row["video_id"], "error", str(Path(job.root) / row["folder"]),
+                          f"{type(err).__name__}: {err}", SKIPPED)
+    return SKIPPED, [problem], {}
+
+
+def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem], dict[str, Any]]:
     row = job.row
     step = clips.stride(row["n_frames"])
     used = row["frame_paths"][:clips.CLIP_LENGTH * step]
-    try:
-        images, problems = _landmarks(used, settings.detector_upsample, row["video_id"])
-    except _Skip as skip:
-        return SKIPPED, [Problem(row["dataset"], row["video_id"], skip.kind, skip.where,
-                                 skip.message, SKIPPED)], {}
-    problems = [dataclasses.replace(p, dataset=row["dataset"]) for p in problems]
+    images, problems = _landmarks(used, settings.detector_upsample, row["dataset"], row["video_id"])
     source = alignment.nearest_available([marks is not None for _, marks in images])
     raw_marks = np.stack([images[s][1] for s in source])
     matrices = np.stack([alignment.alignment_matrix(m, settings.align_size, settings.box_enlarge)
