@@ -16,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 EXECUTORS = ("inprocess", "processes", "slurm", "submitit-local")
+DEFAULT_TIMEOUT_MIN = 24 * 60  # submitit's own default stops local jobs after a few minutes
 R = TypeVar("R")
 
 
@@ -28,7 +29,8 @@ def run_tasks(function: Callable[..., R], tasks: Sequence[tuple], executor: str 
     - ``processes``: ``workers`` spawned processes (default: one per GPU, else one); with several
       GPUs each worker sees one of them; CPU threads are shared out between workers.
     - ``slurm`` / ``submitit-local``: a submitit job array (``slurm`` holds submitit parameters
-      such as ``slurm_partition``, ``timeout_min``, ``gpus_per_node``; logs go to ``folder``).
+      such as ``slurm_partition``, ``timeout_min`` (default one day), ``gpus_per_node``; logs go
+      to ``folder``).
     ``function`` must be importable by name (a module-level function or a partial of one).
     """
     if executor not in EXECUTORS:
@@ -53,7 +55,7 @@ def run_tasks(function: Callable[..., R], tasks: Sequence[tuple], executor: str 
 
     cluster = "local" if executor == "submitit-local" else "slurm"
     jobs_executor = submitit.AutoExecutor(folder=Path(folder), cluster=cluster)
-    jobs_executor.update_parameters(**(slurm or {}))
+    jobs_executor.update_parameters(**{"timeout_min": DEFAULT_TIMEOUT_MIN, **(slurm or {})})
     jobs = jobs_executor.map_array(function, *zip(*tasks))
     return [job.result() for job in tqdm(jobs, desc="folds", disable=not progress)]
 

@@ -1,0 +1,65 @@
+"""LOSO runs: executors agree, finished folds are skipped, tables agree with the predictions."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from molkit.metrics import confusion_matrix, summarize
+from molkit.model import MOLConfig
+from molkit.train import LosoConfig, TrainConfig, load_loso, run_loso
+
+CONFIG = LosoConfig(protocol="fixed", model=MOLConfig(n_classes=5, flow_width=0.0625),
+                    train=TrainConfig(steps=2, batch_size=2, deterministic=True),
+                    train_crops=1, eval_batch_size=4, profile="test")
+
+
+@pytest.fixture(scope="module")
+def inprocess(small_cache, tmp_path_factory):
+    cache, _ = small_cache
+    out = tmp_path_factory.mktemp("loso_inprocess")
+    return cache, out, run_loso(CONFIG, cache, out, progress=False)
+
+
+def test_submitit_local_gives_the_inprocess_result(inprocess, tmp_path):
+    cache, _, expected = inprocess
+    got = run_loso(CONFIG, cache, tmp_path, executor="submitit-local", progress=False)
+    columns = ["fold", "video_id", "clip_index", "label", "pred"]
+    pd.testing.assert_frame_equal(got.clips[columns], expected.clips[columns])
+    logits = [c for c in got.clips.columns if c.startswith("logit_")]
+    np.testing.assert_allclose(got.clips[logits], expected.clips[logits], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(got.confusion("video"), expected.confusion("video"))
+    pd.testing.assert_frame_equal(got.summary, expected.summary, rtol=1e-4)
+
+
+def test_rerun_skips_finished_folds(inprocess):
+    cache, out, expected = inprocess
+    files = sorted(out.glob("fold_*/*"))
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    again = run_loso(CONFIG, cache, out, progress=False)
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps
+    pd.testing.assert_frame_equal(again.clips, expected.clips)
+    with pytest.raises(ValueError, match="another configuration"):
+        run_loso(CONFIG.replace(protocol="released"), cache, out, progress=False)
+
+
+def test_tables_agree_with_the_predictions(inprocess):
+    _, out, result = inprocess
+    clips = result.clips
+    assert sorted(clips.fold.unique()) == ["sub01", "sub02"]
+    assert (clips.fold == clips.subject).all()
+    pooled = sum(confusion_matrix(t.label, t.pred, 5) for _, t in clips.groupby("fold"))
+    np.testing.assert_array_equal(result.confusion("clip"), pooled)
+    row = result.summary.set_index("level").loc["clip"]
+    for metric, value in summarize(clips.label, clips.pred, 5).items():
+        assert row[metric] == pytest.approx(value)
+    per_class = result.per_class[result.per_class.level == "video"].set_index("class")
+    videos = result.videos
+    for c, name in enumerate(result.class_names):
+        truth = videos.label == c
+        assert per_class.loc[name, "support"] == truth.sum()
+        if truth.any():
+            assert per_class.loc[name, "recall"] == pytest.approx((videos.pred[truth] == c).mean())
+    for table in (result.summary, result.per_fold, result.per_class):
+        assert (table.protocol == "fixed").all() and (table.profile == "test").all()
+        assert (table.flow_width == 0.0625).all()
+    assert {"epe_tvl1", "nme_dlib"} <= set(result.summary.columns)
+    assert "fixed (last weights)" in str(load_loso(out))
