@@ -32,6 +32,7 @@ class Profile(Config):
     ablation_seeds: tuple[int, ...]
     ablation_folds: int | None  # None: every LOSO fold
     attribution_samples: int
+    ablation_variants: tuple[str, ...] = ()  # notebook 03 variants; empty: all of them
     # parallel preparation workers (0: all cores)
     workers: int = 0
 
@@ -41,6 +42,7 @@ PROFILES: dict[str, Profile] = {
         name="smoke", synthetic_subjects=3, synthetic_samples_per_subject=2, synthetic_frames=24,
         flow_width=0.125, steps=3, batch_size=2, train_crops=1,
         ablation_steps=2, ablation_seeds=(0,), ablation_folds=1, attribution_samples=2,
+        ablation_variants=("full", "no flow, no landmarks"),
     ),
     "demo": Profile(
         name="demo", synthetic_subjects=12, synthetic_samples_per_subject=10, synthetic_frames=40,

@@ -72,6 +72,17 @@ def plot_landmarks(frame: np.ndarray, points: Mapping[str, np.ndarray], ax: plt.
     return ax
 
 
+def plot_clip_landmarks(frames: np.ndarray, points: Mapping[str, np.ndarray],
+                        indices: Sequence[int] = (0, 3, 7), title: str = "") -> Figure:
+    """Chosen frames of a clip ``[T, H, W]`` with their landmark sets ``{name: [T, 68, 2]}``."""
+    fig, axes = plt.subplots(1, len(indices), figsize=(3.2 * len(indices), 3.4), squeeze=False)
+    for ax, k in zip(axes[0], indices):
+        plot_landmarks(frames[k], {name: xy[k] for name, xy in points.items()}, ax=ax, title=f"frame {k}")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_confusion(cm: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
     """A confusion matrix (rows: truth, columns: prediction) with counts and row-normalised shade."""
     cm = np.asarray(cm)
