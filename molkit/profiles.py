@@ -47,7 +47,7 @@ PROFILES: dict[str, Profile] = {
     "demo": Profile(
         name="demo", synthetic_subjects=12, synthetic_samples_per_subject=10, synthetic_frames=40,
         flow_width=0.25, steps=200, batch_size=8, train_crops=2,
-        ablation_steps=100, ablation_seeds=(0, 1, 2), ablation_folds=3, attribution_samples=24,
+        ablation_steps=20, ablation_seeds=(0, 1), ablation_folds=2, attribution_samples=24,
     ),
     "paper": Profile(
         name="paper", synthetic_subjects=26, synthetic_samples_per_subject=10, synthetic_frames=60,

@@ -40,9 +40,32 @@ def find_notebooks(folder: str | Path, only: list[str] | None = None) -> list[Pa
     return notebooks
 
 
+PROGRESS_LINE = re.compile(r"\|\s*\d+/\d+ \[")  # a tqdm bar: "| 3/10 [00:05<00:12, ..."
+
+
+def without_progress_bars(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with tqdm progress-bar lines removed from its stderr outputs (a static page
+    shows every redraw of a bar); other stderr text, warnings included, stays."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.name == "stderr":
+                lines = re.split(r"[\r\n]+", output.text)
+                output.text = "\n".join(line for line in lines if line.strip() and not PROGRESS_LINE.search(line))
+                if not output.text:
+                    continue
+            kept.append(output)
+        cell.outputs = kept
+    return nb
+
+
 def notebook_to_html(notebook: str | Path, html: str | Path) -> Path:
-    """Convert an executed notebook to a standalone HTML page (figures embedded)."""
-    body, _ = HTMLExporter(template_name="lab").from_filename(str(notebook))
+    """Convert an executed notebook to a standalone HTML page (figures embedded, progress bars
+    left out; the executed notebook keeps them)."""
+    nb = without_progress_bars(nbformat.read(str(notebook), as_version=4))
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     return atomic_write_text(html, body)
 
 
