@@ -1,0 +1,57 @@
+"""``molkit loso``, ``evaluate`` and ``predict`` from the command line, on a tiny run."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from molkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def loso_dir(small_cache, tmp_path_factory):
+    cache, _ = small_cache
+    out = tmp_path_factory.mktemp("cli_loso")
+    status = main(["loso", "--cache", str(cache), "--out", str(out), "--profile", "smoke",
+                   "--steps", "1", "--batch-size", "2", "--flow-width", "0.0625", "--folds", "1",
+                   "--quiet"])
+    assert status == 0
+    return out
+
+
+def test_loso_command_writes_labelled_tables(loso_dir, capsys):
+    summary = pd.read_csv(loso_dir / "summary.csv")
+    assert list(summary.level) == ["clip", "video"]
+    assert set(summary.protocol) == {"fixed"} and set(summary.flow_width) == {0.0625}
+    assert (loso_dir / "fold_sub01" / "checkpoint.pt").exists()
+    assert not (loso_dir / "fold_sub02").exists()  # --folds 1
+
+
+def test_evaluate_command(loso_dir, small_cache, tmp_path, capsys):
+    cache, _ = small_cache
+    out = tmp_path / "clips.csv"
+    assert main(["evaluate", "--checkpoint", str(loso_dir / "fold_sub01" / "checkpoint.pt"),
+                 "--cache", str(cache), "--subjects", "sub01", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "per video" in printed and "epe_tvl1" in printed
+    clips = pd.read_csv(out)
+    expected = pd.read_csv(loso_dir / "fold_sub01" / "predictions.csv")
+    np.testing.assert_array_equal(clips.pred, expected.pred)
+
+
+def test_predict_command(loso_dir, small_dataset, tmp_path, capsys):
+    out = tmp_path / "prediction.npz"
+    assert main(["predict", str(small_dataset / "sub01" / "EP01_01"), "--checkpoint",
+                 str(loso_dir / "fold_sub01" / "checkpoint.pt"), "--out", str(out)]) == 0
+    saved = np.load(out, allow_pickle=False)
+    assert saved["clip_probabilities"].shape == (2, 5)  # 16 frames: stride 2, two clips
+    assert saved["probabilities"].sum() == pytest.approx(1.0, abs=1e-5)
+    assert saved["flow"].shape == (2, 7, 2, 128, 128)
+    assert saved["landmarks"].shape == (2, 7, 68, 2)
+    assert list(saved["classes"])[1] == "happiness"
+    assert "clips vote" in capsys.readouterr().out
+
+
+def test_predict_names_a_bad_input(loso_dir, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no image files"):
+        main(["predict", str(tmp_path / "empty"), "--checkpoint",
+              str(loso_dir / "fold_sub01" / "checkpoint.pt")])
