@@ -81,12 +81,16 @@ class LosoConfig(Config):
     @classmethod
     def from_profile(cls, profile: str | Profile | None = None, classes: str = "5",
                      **changes: Any) -> "LosoConfig":
-        """The run a profile describes (flow width, steps, batch size, training crops)."""
+        """The run a profile describes (flow width, steps, batch size, training crops).
+        Selection protocols score the selection subject 5 times per fold (about once per pass
+        over CASME II's training clips at the paper profile, as the released code does)."""
         profile = profile if isinstance(profile, Profile) else get_profile(profile)
+        train = TrainConfig(steps=profile.steps, batch_size=profile.batch_size,
+                            eval_every=max(1, profile.steps // 5))
         return cls(
             classes=classes, profile=profile.name, train_crops=profile.train_crops,
             model=MOLConfig(n_classes=class_count(classes), flow_width=profile.flow_width),
-            train=TrainConfig(steps=profile.steps, batch_size=profile.batch_size),
+            train=train,
         ).replace(**changes)
 
     @property
