@@ -3,6 +3,10 @@ molkit's batched model vs the released computation (a per-pair loop with the nai
 
 Same weights, same batch, one run; prints medians and the ratio, counts FLOPs per part, and
 writes reports/benchmarks/model_train_step.md.
+
+``--throughput`` instead measures training steps/s, clips/s and peak memory of molkit alone at
+``--batch`` (32) on ``--device`` (a GPU): float32, bf16 autocast + channels_last, and with
+``--compile`` also torch.compile; on CUDA it writes reports/benchmarks/model_train_step_gpu.md.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import argparse
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -20,18 +25,20 @@ sys.path.insert(0, str(ROOT / "tests"))
 from bench_ccc import interleaved_medians, write_report  # noqa: E402
 from released_reference import ReleasedMOL  # noqa: E402
 
+from molkit.gpu import autocast, channels_last, maybe_compile, pick_device  # noqa: E402
 from molkit.losses import LossWeights, joint_loss  # noqa: E402
-from molkit.model import MOL, MOLOutput, from_released_state_dict  # noqa: E402
+from molkit.model import MOL, MOLConfig, MOLOutput, from_released_state_dict  # noqa: E402
 
 B, T = 2, 8
+LOSO_STEPS = 26 * 1000  # CASME II: 26 folds x 1000 steps
 
 
-def make_batch() -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def make_batch(b: int = B, device: torch.device | str = "cpu") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(B, 1, T, 128, 128, generator=g)
-    batch = {"label": torch.tensor([1, 3]), "flow": torch.randn(B, T - 1, 2, 128, 128, generator=g),
-             "landmarks": 30 + 70 * torch.rand(B, T, 68, 2, generator=g)}
-    return x, batch
+    x = torch.randn(b, 1, T, 128, 128, generator=g)
+    batch = {"label": torch.arange(b) % 5, "flow": torch.randn(b, T - 1, 2, 128, 128, generator=g),
+             "landmarks": 30 + 70 * torch.rand(b, T, 68, 2, generator=g)}
+    return x.to(device), {k: v.to(device) for k, v in batch.items()}
 
 
 def released_output(model: ReleasedMOL, x: torch.Tensor) -> MOLOutput:
@@ -63,12 +70,73 @@ def flops_by_part(model: MOL, x: torch.Tensor, batch: dict) -> tuple[float, dict
     return step.get_total_flops(), {"forward": forward.get_total_flops(), **parts}
 
 
+def throughput(args: argparse.Namespace) -> None:
+    """Steps/s, clips/s and peak memory of molkit's training step at ``args.batch``."""
+    device = pick_device(args.device)
+    torch.manual_seed(0)
+    model = MOL(MOLConfig(flow_width=args.width)).to(device).train()
+    x, batch = make_batch(args.batch, device)
+    variants = [("float32", False, False), ("bf16 + channels_last", True, False)]
+    if args.compile:
+        variants.append(("bf16 + channels_last + compile", True, True))
+    rows = []
+    for name, bf16, compiled in variants:
+        net = maybe_compile(channels_last(model) if bf16 else model, compiled)
+        optimiser = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=1e-3)
+
+        def step() -> None:
+            optimiser.zero_grad(set_to_none=True)
+            with autocast(device, enabled=bf16):
+                output = net(x)
+            joint_loss(output, batch, LossWeights())["total"].backward()
+            optimiser.step()
+
+        for _ in range(3):  # warm-up (and compilation)
+            step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        rate = args.steps / (time.perf_counter() - start)
+        peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
+        rows.append((name, rate, rate * args.batch, peak, LOSO_STEPS / rate / 60))
+        print(f"{name:32s} {rate:6.2f} steps/s  {rate * args.batch:7.1f} clips/s  peak {peak:5.1f} GiB  "
+              f"CASME II LOSO (26 x 1000 steps) {LOSO_STEPS / rate / 60:6.1f} min")
+    if device.type != "cuda":
+        return  # a CPU run is a check of the script, not a record
+    write_report("model_train_step_gpu", [
+        "# Training throughput of molkit's MOL",
+        "",
+        f"`{' '.join(sys.argv)}` on {torch.cuda.get_device_name(device)}, torch {torch.__version__}: flow width {args.width}, "
+        f"B = {args.batch}, T = {T}, forward + joint loss + backward + AdamW, {args.steps} timed steps "
+        "after 3 warm-up steps. Target: a CASME II-size LOSO run (26 folds x 1000 steps x batch 32) in",
+        "under 30 minutes, i.e. at least 15 steps/s.",
+        "",
+        "| variant | steps/s | clips/s | peak memory (GiB) | LOSO estimate (min) |",
+        "|---|---:|---:|---:|---:|",
+        *(f"| {n} | {r:.2f} | {c:.1f} | {p:.1f} | {m:.1f} |" for n, r, c, p, m in rows),
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--throughput", action="store_true", help="molkit alone, steps/s at --batch")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--width", type=float, default=1.0)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--compile", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.throughput:
+        throughput(args)
+        return
     torch.manual_seed(0)
     released = ReleasedMOL().train()
     model = from_released_state_dict(released.state_dict()).train()

@@ -84,20 +84,22 @@ def test_batched_model_equals_a_per_pair_loop_of_its_own_modules() -> None:
 
 @pytest.fixture(scope="module")
 def released() -> ReleasedMOL:
-    """The released computation with random weights (full width, as a released checkpoint has)."""
+    """The released computation with random weights (full width, as a released checkpoint has),
+    on 4-frame clips to keep its slow loops short."""
     torch.manual_seed(2)
-    reference = ReleasedMOL(n_classes=5)
+    reference = ReleasedMOL(n_classes=5, frames=4)
     randomise_batch_norms(reference)
     return reference.eval()
 
 
-def test_released_checkpoint_loads_and_matches_the_released_computation(released, clip, tmp_path) -> None:
+def test_released_checkpoint_loads_and_matches_the_released_computation(released, tmp_path) -> None:
     state = released.state_dict()
     assert any(".ffn." in k for k in state) and "CCC_1.conv1.weight" in state
     path = tmp_path / "released.pt"
     torch.save(state, path)
-    model = load_released_checkpoint(path).eval()
+    model = load_released_checkpoint(path, frames=4).eval()
     assert model.config.ccc == "released" and model.config.flow_width == 1.0
+    clip = torch.randn(2, 1, 4, 128, 128)
     with torch.no_grad():
         out = model(clip)
         logits, flows, landmarks = released(clip.permute(0, 1, 3, 4, 2))  # released: time last
@@ -109,11 +111,11 @@ def test_released_checkpoint_loads_and_matches_the_released_computation(released
 def test_released_loader_names_bad_checkpoints(released, tmp_path) -> None:
     state = released.state_dict()
     with pytest.raises(ValueError, match="n_classes"):
-        from_released_state_dict(state, n_classes=3)
+        from_released_state_dict(state, n_classes=3, frames=4)
     with pytest.raises(KeyError, match="lacks"):
-        from_released_state_dict({k: v for k, v in state.items() if not k.startswith("ldm_")})
+        from_released_state_dict({k: v for k, v in state.items() if not k.startswith("ldm_")}, frames=4)
     with pytest.raises(KeyError, match="not a key"):
-        from_released_state_dict({**state, "extra.weight": torch.zeros(1)})
+        from_released_state_dict({**state, "extra.weight": torch.zeros(1)}, frames=4)
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="bad.pt"):
@@ -122,10 +124,10 @@ def test_released_loader_names_bad_checkpoints(released, tmp_path) -> None:
 
 def test_a_few_optimiser_steps_reduce_the_joint_loss() -> None:
     torch.manual_seed(3)
-    model = MOL(MOLConfig(n_classes=3, flow_width=0.125)).train()
-    x = torch.randn(2, 1, 8, 128, 128)
-    landmarks = 30 + 70 * torch.rand(1, 1, 68, 2) + torch.randn(2, 8, 68, 2)
-    flow = torch.randn(2, 7, 2, 1, 1).expand(-1, -1, -1, 128, 128)
+    model = MOL(MOLConfig(n_classes=3, frames=4, flow_width=0.125)).train()
+    x = torch.randn(2, 1, 4, 128, 128)
+    landmarks = 30 + 70 * torch.rand(1, 1, 68, 2) + torch.randn(2, 4, 68, 2)
+    flow = torch.randn(2, 3, 2, 1, 1).expand(-1, -1, -1, 128, 128)
     batch = {"label": torch.tensor([0, 2]), "flow": flow, "landmarks": landmarks}
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-3)
 

@@ -40,9 +40,10 @@ def molkit_key(released_key: str) -> str | None:
 
 
 def from_released_state_dict(state_dict: dict[str, Tensor], n_classes: int = 5,
-                             neighbours: int = 4) -> MOL:
-    """A faithful MOL (CCC reading "released", full-width flow head) with the released weights."""
-    model = MOL(MOLConfig(n_classes=n_classes, neighbours=neighbours, ccc="released"))
+                             neighbours: int = 4, frames: int = 8) -> MOL:
+    """A faithful MOL (CCC reading "released", full-width flow head) with the released weights
+    (released checkpoints are for 8-frame clips; ``frames`` sizes the MER head otherwise)."""
+    model = MOL(MOLConfig(n_classes=n_classes, frames=frames, neighbours=neighbours, ccc="released"))
     target = model.state_dict()
     converted: dict[str, Tensor] = {}
     for key, value in state_dict.items():
@@ -62,7 +63,8 @@ def from_released_state_dict(state_dict: dict[str, Tensor], n_classes: int = 5,
     return model
 
 
-def load_released_checkpoint(path: str | Path, n_classes: int = 5, neighbours: int = 4) -> MOL:
+def load_released_checkpoint(path: str | Path, n_classes: int = 5, neighbours: int = 4,
+                             frames: int = 8) -> MOL:
     """Read a released checkpoint file (tensors only, ``weights_only=True``) into a MOL."""
     try:
         state_dict = torch.load(path, map_location="cpu", weights_only=True)
@@ -71,6 +73,6 @@ def load_released_checkpoint(path: str | Path, n_classes: int = 5, neighbours: i
     if not isinstance(state_dict, dict):
         raise ValueError(f"{path}: expected a state dict, found {type(state_dict).__name__}")
     try:
-        return from_released_state_dict(state_dict, n_classes, neighbours)
+        return from_released_state_dict(state_dict, n_classes, neighbours, frames)
     except (KeyError, ValueError) as err:
         raise ValueError(f"{path}: {err}") from err
