@@ -12,7 +12,7 @@ import pytest
 
 from molkit.reports import command
 from molkit.reports.record import load_record
-from molkit.reports.reproduce import find_notebooks
+from molkit.reports.reproduce import find_notebooks, without_progress_bars
 
 
 def write_notebook(path: Path, title: str, *code: str) -> None:
@@ -124,3 +124,16 @@ def test_bad_record_file_is_named(tmp_path: Path) -> None:
     bad.write_text('{"run_name": "x", "surprise": 1}')
     with pytest.raises(ValueError, match="run.json"):
         load_record(bad)
+
+
+def test_html_pages_leave_progress_bars_out_but_keep_warnings() -> None:
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="folds:   0%|          | 0/3 [00:00<?, ?it/s]\r"
+                               "folds:  33%|###       | 1/3 [00:05<00:10,  5.1s/it]\nUserWarning: careful\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="fold_1: 100%|#####| 3/3 [00:09<00:00, loss=1.2]\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="50%| 1/2 [ printed on purpose\n"),
+    ]
+    nb = without_progress_bars(nbformat.v4.new_notebook(cells=[cell]))
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
+        ("stderr", "UserWarning: careful"), ("stdout", "50%| 1/2 [ printed on purpose\n")]
