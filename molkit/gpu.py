@@ -37,8 +37,12 @@ def autocast(device: torch.device | str, enabled: bool = True) -> Iterator[None]
 
 
 def channels_last(model: nn.Module) -> nn.Module:
-    """Store the 4-D convolution weights as NHWC (faster cuDNN kernels); returns the model."""
-    return model.to(memory_format=torch.channels_last)
+    """Store the 2-D (transposed) convolution weights as NHWC, for faster cuDNN kernels; other
+    parameters (Conv3d, Linear) keep their layout. Returns the model."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            module.to(memory_format=torch.channels_last)
+    return model
 
 
 def maybe_compile(model: nn.Module, enabled: bool) -> nn.Module:

@@ -38,11 +38,14 @@ def test_autocast_is_bf16_on_cuda() -> None:
 
 def test_channels_last_changes_layout_not_results() -> None:
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 4, 3))
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.ConvTranspose2d(8, 4, 3),
+                          nn.Unflatten(1, (1, 4)), nn.Conv3d(1, 2, 3))  # a 5-D weight stays as it is
     x = torch.randn(2, 3, 16, 16)
     expected = model(x)
     assert channels_last(model) is model
     assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert model[2].weight.is_contiguous(memory_format=torch.channels_last)
+    assert model[4].weight.is_contiguous()
     torch.testing.assert_close(model(x.to(memory_format=torch.channels_last)), expected)
 
 
