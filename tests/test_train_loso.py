@@ -6,6 +6,8 @@ import pytest
 from molkit.metrics import confusion_matrix, summarize
 from molkit.model import MOLConfig
 from molkit.train import LosoConfig, TrainConfig, load_loso, run_loso
+from molkit.train.evaluation import labels_of
+from molkit.train.loso import all_subjects, dataset_classes, open_clips
 
 CONFIG = LosoConfig(protocol="fixed", model=MOLConfig(n_classes=5, flow_width=0.0625),
                     train=TrainConfig(steps=2, batch_size=2, deterministic=True),
@@ -63,3 +65,15 @@ def test_tables_agree_with_the_predictions(inprocess):
         assert (table.flow_width == 0.0625).all()
     assert {"epe_tvl1", "nme_dlib"} <= set(result.summary.columns)
     assert "fixed (last weights)" in str(load_loso(out))
+
+
+def test_composite_setup_names_subjects_by_dataset(small_cache):
+    cache, _ = small_cache
+    config = LosoConfig(classes="composite", model=MOLConfig(n_classes=3))
+    caches = {"casme2": cache, "copy": cache}
+    assert all_subjects(config, caches) == ["casme2/sub01", "casme2/sub02", "copy/sub01", "copy/sub02"]
+    both = open_clips(config, caches, ("casme2/sub01", "copy/sub02"), False)
+    parts = [open_clips(config, cache, (s,), False) for s in ("sub01", "sub02")]
+    assert len(both) == sum(len(p) for p in parts) > 0
+    assert dataset_classes(both) == ["negative", "positive", "surprise"]
+    assert (labels_of(both) == 1).all()  # every small_cache video is happiness: positive

@@ -63,7 +63,7 @@ def train_fold(model_config: MOLConfig, config: TrainConfig, train_set: Dataset,
 
     bar = tqdm(total=config.steps, initial=start, disable=not progress, desc=out_dir.name,
                leave=False)
-    tic = time.perf_counter()
+    tic, last = time.perf_counter(), {}
     with open(out_dir / LOG, "a") as log:
         for step, batch in zip(range(start, stop), loader):
             model.train()
@@ -78,9 +78,9 @@ def train_fold(model_config: MOLConfig, config: TrainConfig, train_set: Dataset,
             done = step + 1
             bar.update()
             if done % config.log_every == 0 or done == config.steps:
-                entry = {k: v.item() for k, v in losses.items()}
-                bar.set_postfix(loss=f"{entry['total']:.3f}")
-                _write(log, {"step": done, **entry, "seconds": time.perf_counter() - tic})
+                last = {k: v.item() for k, v in losses.items()}
+                bar.set_postfix(loss=f"{last['total']:.3f}")
+                _write(log, {"step": done, **last, "seconds": time.perf_counter() - tic})
             if select_set is not None and (done % every == 0 or done == config.steps):
                 scores = score(predict_dataset(model, select_set, config.batch_size, device),
                                model_config.n_classes)
@@ -97,7 +97,7 @@ def train_fold(model_config: MOLConfig, config: TrainConfig, train_set: Dataset,
     chosen = best if best is not None else {"score": None, "step": config.steps,
                                             "weights": state_dict_cpu(model)}
     metrics = {"selected_step": chosen["step"], "select_metric": select_metric,
-               "select_score": chosen["score"], "device": str(device)}
+               "select_score": chosen["score"], "final_losses": last, "device": str(device)}
     save_checkpoint(finished, chosen["weights"], model_config, config, metrics, **record)
     (out_dir / STATE).unlink(missing_ok=True)
     return _finished_record(finished, model_config, config)
