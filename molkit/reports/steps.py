@@ -2,6 +2,7 @@
 that a notebook cell is one line and the same step means the same thing in every notebook."""
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,13 @@ def loso_config(run: NotebookRun, **changes: Any) -> LosoConfig:
         train=base.train.replace(seed=run.seed, device=run.device), data_seed=run.seed,
         truth=has_ground_truth(run.recall("data_root")),
     ).replace(**changes)
+
+
+def loso_folder(run: NotebookRun, kind: str, name: str, config: LosoConfig) -> Path:
+    """``work/<kind>/<name>-<config hash>``: one folder per configuration, so that a rerun with
+    the same configuration reuses its finished folds and a changed one starts afresh."""
+    key = hashlib.sha256(config.to_json().encode()).hexdigest()[:8]
+    return run.path(kind, f"{name}-{key}")
 
 
 def training_logs(loso_dir: str | Path) -> pd.DataFrame:
@@ -120,7 +128,7 @@ def run_ablations(run: NotebookRun, progress: bool = True) -> pd.DataFrame:
     for name, seed in tqdm(tasks, desc="ablations", disable=not progress):
         config = base.replace(model=base.model.replace(**variants[name]),
                               train=base.train.replace(steps=p.ablation_steps, seed=seed))
-        folder = run.path("ablations", re.sub(r"[^a-z0-9]+", "-", name.lower()), f"seed-{seed}")
+        folder = loso_folder(run, "ablations", re.sub(r"[^a-z0-9]+", "-", name.lower()), config)
         result = run_loso(config, run.recall("cache"), folder, progress=False)
         video = result.summary.set_index("level").loc["video"]
         rows.append({"variant": name, "seed": seed, "folds": result.clips["fold"].nunique(),
