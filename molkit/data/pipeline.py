@@ -228,10 +228,10 @@ def prepare(dataset: str, root: str | Path, cache_dir: str | Path, settings: Pre
         else:
             jobs.append(_Job(row, str(root), str(out), key, with_truth))
         meta.setdefault(row["video_id"], {})["file"] = str(out.relative_to(cache_dir))
-    prepared, frames = [], 0
+    prepared, frames, found_here = [], 0, []
     workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
     for job, (status, found, info) in _run(jobs, settings, workers, progress, f"prepare {dataset}"):
-        problems += found
+        found_here += found
         video_id = job.row["video_id"]
         if status == SKIPPED:
             skipped[video_id] = "; ".join(f"{p.kind}: {p}" for p in found)
@@ -239,6 +239,7 @@ def prepare(dataset: str, root: str | Path, cache_dir: str | Path, settings: Pre
         prepared.append(video_id)
         frames += clips.CLIP_LENGTH * info["stride"]
         meta[video_id].update(info)
+    problems += sorted(found_here, key=lambda p: (p.video_id, p.where))  # not in completion order
     usable = manifest.table[manifest.table.video_id.isin(prepared + reused)].drop(columns="frame_paths")
     extra = pd.DataFrame([meta[v] for v in usable.video_id], index=usable.index)
     cache_dir.mkdir(parents=True, exist_ok=True)
