@@ -16,8 +16,8 @@ import papermill
 from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
-from molkit.reports.index import write_index
 from molkit.data.cache import atomic_write_text
+from molkit.reports.index import write_index
 from molkit.reports.record import NotebookResult, RunRecord, new_record, now, save_record
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
