@@ -137,3 +137,22 @@ def test_html_pages_leave_progress_bars_out_but_keep_warnings() -> None:
     nb = without_progress_bars(nbformat.v4.new_notebook(cells=[cell]))
     assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
         ("stderr", "UserWarning: careful"), ("stdout", "50%| 1/2 [ printed on purpose\n")]
+
+
+def test_rerunning_one_notebook_keeps_the_others(tmp_path: Path) -> None:
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    write_notebook(nbs / "01_a.ipynb", "A", "x = 1")
+    write_notebook(nbs / "02_b.ipynb", "B", "x = 2")
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    common = ["--notebooks", str(nbs), "--reports", str(tmp_path), "--name", "r", "--no-progress"]
+    assert command.run(parser.parse_args(common)) == 0
+    first = load_record(tmp_path / "r" / "run.json").notebooks
+    assert command.run(parser.parse_args([*common, "--only", "02"])) == 0
+    again = load_record(tmp_path / "r" / "run.json").notebooks
+    assert [nb.name for nb in again] == ["01_a.ipynb", "02_b.ipynb"]
+    assert again[0] == first[0]
+    assert "01_a.html" in (tmp_path / "r" / "index.html").read_text()
+    assert command.run(parser.parse_args([*common, "--only", "02", "--seed", "3"])) == 0
+    assert [nb.name for nb in load_record(tmp_path / "r" / "run.json").notebooks] == ["02_b.ipynb"]

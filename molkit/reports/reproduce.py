@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from molkit.data.cache import atomic_write_text
 from molkit.reports.index import write_index
-from molkit.reports.record import NotebookResult, RunRecord, new_record, now, save_record
+from molkit.reports.record import NotebookResult, RunRecord, load_record, new_record, now, save_record
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
 RECORD_NAME = "run.json"
@@ -114,6 +114,18 @@ def run_notebook(
     )
 
 
+def _kept_results(run_dir: Path, parameters: dict[str, Any], rerun: set[str]) -> list[NotebookResult]:
+    """Results of an earlier run into the same folder with the same parameters, less the
+    notebooks run again (so ``--only 02`` on a finished run keeps 01 and 03-05 in the index)."""
+    path = run_dir / RECORD_NAME
+    if not path.is_file():
+        return []
+    earlier = load_record(path)
+    if earlier.parameters != parameters:
+        return []
+    return [nb for nb in earlier.notebooks if nb.name not in rerun and (run_dir / nb.executed).is_file()]
+
+
 def reproduce(
     notebooks: list[Path], run_dir: str | Path, parameters: dict[str, Any],
     kernel: str | None = None, repo: str | Path = ".", progress: bool = True,
@@ -126,12 +138,14 @@ def reproduce(
     run_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"output_dir": str(run_dir / WORK_NAME), **parameters}
     record = new_record(run_dir.name, parameters, repo=repo)
-    titles = {nb.name: notebook_title(nb) for nb in notebooks}
+    record.notebooks = _kept_results(run_dir, parameters, {nb.name for nb in notebooks})
+    titles = {nb.name: notebook_title(run_dir / nb.executed) for nb in record.notebooks}
+    titles.update({nb.name: notebook_title(nb) for nb in notebooks})
     bar = tqdm(notebooks, desc="notebooks", unit="nb", disable=not progress)
     for source in bar:
         bar.set_postfix_str(source.name)
         result = run_notebook(source, run_dir, parameters, kernel=kernel, progress=progress)
-        record.notebooks.append(result)
+        record.notebooks = sorted([*record.notebooks, result], key=lambda nb: nb.name)
         save_record(record, run_dir / RECORD_NAME)
         write_index(record, run_dir / INDEX_NAME, titles)
         if on_result:
