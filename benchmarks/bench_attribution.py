@@ -51,9 +51,13 @@ def median_seconds(run, repeats: int) -> float:
     return statistics.median(times)
 
 
-def pointing_section(cache: str, work: str, device: torch.device) -> list[str]:
-    """Train at the demo profile without the last two subjects; pointing game on those two."""
+def pointing_section(cache: str, work: str, device: torch.device, steps: int | None,
+                     samples: int | None) -> list[str]:
+    """Train at the demo profile without the last two subjects; pointing game on those two.
+    ``steps``/``samples`` cut the training steps and attributed clips (on a slow machine)."""
     profile = get_profile("demo")
+    profile = profile.replace(steps=steps or profile.steps,
+                              attribution_samples=samples or profile.attribution_samples)
     tic = time.perf_counter()
     model, held = train_without(cache, work, held_out=2, profile=profile, device=device.type)
     trained = time.perf_counter() - tic
@@ -69,7 +73,8 @@ def pointing_section(cache: str, work: str, device: torch.device) -> list[str]:
         "",
         f"## Pointing game on held-out synthetic subjects ({', '.join(held)})",
         "",
-        f"MOL trained at the demo profile (fixed schedule: {profile.steps} steps of batch "
+        f"MOL trained with the demo profile's settings (fixed schedule: {profile.steps} steps "
+        f"of batch "
         f"{profile.batch_size}, flow head width {profile.flow_width}, {profile.train_crops} crops) "
         f"on the other subjects of `{cache}` ({trained:.0f} s, {device.type}); the true-class "
         f"logit of the first clip of {len(result.clips)} held-out videos (classes {counts}), "
@@ -90,6 +95,9 @@ def main() -> None:
     parser.add_argument("--cache", help="prepared synthetic cache for the pointing game")
     parser.add_argument("--work", default="/tmp/molkit-bench-attribution",
                         help="where the held-out model is trained (reused when there)")
+    parser.add_argument("--steps", type=int, help="training steps (default: the demo profile's)")
+    parser.add_argument("--samples", type=int,
+                        help="clips attributed (default: the demo profile's attribution_samples)")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     width = get_profile("demo").flow_width
@@ -138,10 +146,9 @@ def main() -> None:
         "",
     ]
     if args.cache:
-        lines += pointing_section(args.cache, args.work, device)
-    lines += ["", "Command: `python benchmarks/bench_attribution.py "
-              f"--clips {args.clips} --repeats {args.repeats}"
-              + (f" --cache {args.cache}`" if args.cache else "`")]
+        lines += pointing_section(args.cache, args.work, device, args.steps, args.samples)
+    options = [f"--{name} {value}" for name, value in vars(args).items() if value is not None]
+    lines += ["", f"Command: `python benchmarks/bench_attribution.py {' '.join(options)}`"]
     text = "\n".join(lines) + "\n"
     print(text)
     atomic_write_text(REPORT, text)
