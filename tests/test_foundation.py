@@ -121,3 +121,12 @@ def test_cli_offers_every_command():
     assert result.returncode == 0
     for name in COMMANDS:
         assert name in result.stdout
+
+
+def test_public_api_resolves_every_listed_name():
+    import molkit
+
+    for name in molkit.__all__:
+        assert getattr(molkit, name) is not None, name
+    with pytest.raises(AttributeError):
+        molkit.no_such_thing
