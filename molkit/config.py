@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,7 +34,7 @@ def _from_plain(kind: Any, value: Any) -> Any:
     if value is None:
         return None
     origin = typing.get_origin(kind)
-    if origin is typing.Union or str(origin) == "types.UnionType":
+    if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(kind):
             if arg is not type(None):
                 return _from_plain(arg, value)

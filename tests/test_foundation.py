@@ -81,14 +81,16 @@ class _Outer(Config):
     inner: _Inner = dataclasses.field(default_factory=_Inner)
     path: Path = Path("x/y")
     rate: float | None = None
+    sizes: tuple[int, ...] | None = None
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
 def test_config_round_trips_through_files(tmp_path, suffix):
-    cfg = _Outer(inner=_Inner(size=7, names=("p", "q", "r")), path=Path("data/c"), rate=0.5)
+    cfg = _Outer(inner=_Inner(size=7, names=("p", "q", "r")), path=Path("data/c"), rate=0.5, sizes=(1, 2))
     loaded = _Outer.load(cfg.save(tmp_path / f"cfg{suffix}"))
     assert loaded == cfg
     assert isinstance(loaded.inner.names, tuple) and isinstance(loaded.path, Path)
+    assert isinstance(loaded.sizes, tuple)
 
 
 def test_config_names_unknown_keys():

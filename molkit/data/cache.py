@@ -31,8 +31,8 @@ def _atomic(path: Path, write) -> Path:
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically."""
-    return _atomic(Path(path), lambda tmp: Path(tmp).write_text(text))
+    """Write ``text`` to ``path`` atomically, as UTF-8."""
+    return _atomic(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def save_tensors(path: str | Path, data: dict[str, Any]) -> Path:
