@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.molkit-installed
 PROFILE ?= demo
 
-.PHONY: install test reproduce lab bench clean
+.PHONY: install test reproduce lab bench screenshots clean
 
 install: $(STAMP)
 
@@ -26,6 +26,11 @@ reproduce: install
 
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+# Check a rendered report in a real browser: make screenshots RUN=reports/<run name>
+screenshots: install
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(PY) scripts/check_report_screenshots.py $(RUN)
 
 bench: install
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
