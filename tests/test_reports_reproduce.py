@@ -132,6 +132,7 @@ def test_html_pages_leave_progress_bars_out_but_keep_warnings() -> None:
         nbformat.v4.new_output("stream", name="stderr", text="folds:   0%|          | 0/3 [00:00<?, ?it/s]\r"
                                "folds:  33%|###       | 1/3 [00:05<00:10,  5.1s/it]\nUserWarning: careful\n"),
         nbformat.v4.new_output("stream", name="stderr", text="fold_1: 100%|#####| 3/3 [00:09<00:00, loss=1.2]\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="\x1b[A\n\x1b[A\n"),  # nested bars' cursor moves
         nbformat.v4.new_output("stream", name="stdout", text="50%| 1/2 [ printed on purpose\n"),
     ]
     nb = without_progress_bars(nbformat.v4.new_notebook(cells=[cell]))

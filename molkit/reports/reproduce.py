@@ -41,6 +41,7 @@ def find_notebooks(folder: str | Path, only: list[str] | None = None) -> list[Pa
 
 
 PROGRESS_LINE = re.compile(r"\|\s*\d+/\d+ \[")  # a tqdm bar: "| 3/10 [00:05<00:12, ..."
+TERMINAL_CODE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # cursor moves between nested bars
 
 
 def without_progress_bars(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -52,7 +53,7 @@ def without_progress_bars(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         kept = []
         for output in cell.outputs:
             if output.output_type == "stream" and output.name == "stderr":
-                lines = re.split(r"[\r\n]+", output.text)
+                lines = re.split(r"[\r\n]+", TERMINAL_CODE.sub("", output.text))
                 output.text = "\n".join(line for line in lines if line.strip() and not PROGRESS_LINE.search(line))
                 if not output.text:
                     continue
