@@ -119,6 +119,10 @@ def test_cli_offers_every_command():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert set(sub.choices) == set(COMMANDS)
+    for name in COMMANDS:  # every command module builds its arguments
+        chosen = next(a for a in build_parser(name)._actions if a.dest == "command").choices[name]
+        assert not chosen.get_default("_missing"), name
+        assert len(chosen._actions) > 1, name
     result = subprocess.run([sys.executable, "-m", "molkit", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     for name in COMMANDS:
