@@ -1,12 +1,14 @@
 """Alignment, clip sampling, crops and flow carrying, against analytic results and naive loops."""
 from __future__ import annotations
 
+import statistics
+
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from molkit.data import alignment, clips
+from molkit.data import PrepSettings, alignment, clips
 from molkit.data.tvl1 import end_point_error, tvl1
 
 
@@ -83,6 +85,53 @@ def test_nearest_available_against_a_loop():
                     naive.append(i + distance)
                     break
         assert alignment.nearest_available(found) == naive
+
+
+def jittered_landmarks(face, n, jitter, seed=0):
+    """n frames' landmarks of one still face, each with independent dlib-like noise."""
+    rng = np.random.default_rng(seed)
+    return [face + rng.normal(0, jitter, face.shape) for _ in range(n)]
+
+
+def test_frame_alignment_maps_each_frame_with_its_own_landmarks(face_landmarks):
+    marks = jittered_landmarks(face_landmarks.double().numpy() + 20, 6, 0.8)
+    marks[2] = None  # no face: borrows frame 1's (the earlier of two equally near)
+    raw, matrices = alignment.align_video(marks, "frame")
+    for i, source in enumerate([0, 1, 1, 3, 4, 5]):
+        np.testing.assert_array_equal(raw[i], marks[source])
+        np.testing.assert_allclose(matrices[i], alignment.alignment_matrix(marks[source]))
+
+
+def test_video_alignment_uses_one_map_from_the_median_landmarks(face_landmarks):
+    marks = jittered_landmarks(face_landmarks.double().numpy() + 20, 7, 0.8, seed=1)
+    marks[3] = None
+    raw, matrices = alignment.align_video(marks, "video", size=144, enlarge=2.5)
+    found = [m for m in marks if m is not None]
+    median = np.array([[statistics.median(m[k, c] for m in found) for c in range(2)]
+                       for k in range(68)])
+    expected = alignment.alignment_matrix(median, 144, 2.5)
+    for matrix in matrices:
+        np.testing.assert_allclose(matrix, expected)
+    np.testing.assert_array_equal(raw[3], marks[2])  # landmarks still borrowed from the nearest frame
+
+
+def test_video_alignment_keeps_a_still_face_still(face_landmarks):
+    """dlib's jitter moves the whole face between frames under per-frame alignment; one map per
+    video leaves the frames of a still face identical."""
+    image = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, (200, 200)).astype(np.uint8), (0, 0), 3)
+    marks = jittered_landmarks(face_landmarks.double().numpy() + 30, 4, 0.8)
+    for mode, still in (("video", True), ("frame", False)):
+        _, matrices = alignment.align_video(marks, mode)
+        frames = [alignment.warp(image, m).astype(float) for m in matrices]
+        moved = max(np.abs(f - frames[0]).mean() for f in frames[1:])
+        assert (moved == 0) == still, (mode, moved)
+
+
+def test_unknown_alignment_is_refused(face_landmarks):
+    with pytest.raises(ValueError, match="alignment must be one of"):
+        alignment.align_video([face_landmarks.numpy()], "onset")
+    with pytest.raises(ValueError, match="PrepSettings.alignment"):
+        PrepSettings(alignment="onset")
 
 
 @pytest.mark.parametrize("n_frames", [8, 15, 16, 67])

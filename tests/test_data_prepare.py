@@ -114,6 +114,27 @@ def test_cache_holds_the_aligned_frames_flows_and_landmarks(small_cache, small_d
     np.testing.assert_allclose(data["flows"][5].permute(1, 2, 0).float().numpy(), flow, atol=2e-3)
 
 
+def test_video_alignment_from_the_command_keeps_the_head_motion(small_cache, small_dataset, tmp_path):
+    """``--alignment video``: one map per video (from the median landmarks), so the aligned face
+    keeps its real drift: sub01/EP01_01 moves (0.25, 0.1) px per raw frame."""
+    code = molkit_main(["prepare", "--dataset", "casme2", "--root", str(small_dataset), "--cache",
+                        str(tmp_path), "--alignment", "video", "--workers", "1", "--no-progress"])
+    assert code == 0 and prep.PrepSettings.load(tmp_path / cache.SETTINGS_JSON).alignment == "video"
+    file = read_videos(tmp_path).set_index("video_id").loc["casme2/sub01/EP01_01", "file"]
+    data = cache.load_tensors(tmp_path / file)
+    matrices = data["matrices"].numpy()
+    raw = data["raw_landmarks"].numpy()
+    np.testing.assert_allclose(matrices, np.repeat(prep.alignment.alignment_matrix(np.median(raw, 0))[None], 16, 0),
+                               atol=1e-4)
+    drift = (data["landmarks"][-1] - data["landmarks"][0]).mean(0).numpy()  # 15 frames of motion
+    expected = matrices[0, :, :2] @ np.array([0.25, 0.1]) * 15
+    np.testing.assert_allclose(drift, expected, atol=0.35)
+    released = read_videos(small_cache[0]).set_index("video_id").loc["casme2/sub01/EP01_01", "file"]
+    frame_aligned = cache.load_tensors(small_cache[0] / released)  # each frame on its own landmarks
+    released_drift = (frame_aligned["landmarks"][-1] - frame_aligned["landmarks"][0]).mean(0).numpy()
+    assert np.linalg.norm(released_drift) < 0.2 * np.linalg.norm(expected)  # the face is re-centred
+
+
 def test_rerun_does_no_work(small_cache, small_dataset):
     cache_dir, first = small_cache
     again = prepare("casme2", small_dataset, cache_dir, workers=2, progress=False)

@@ -2,8 +2,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from molkit.cli import main
+from molkit.data import ClipDataset, PrepSettings, prepare
+from molkit.train.predict import aligned_clips, read_frames
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +58,14 @@ def test_predict_names_a_bad_input(loso_dir, tmp_path):
     with pytest.raises(ValueError, match="no image files"):
         main(["predict", str(tmp_path / "empty"), "--checkpoint",
               str(loso_dir / "fold_sub01" / "checkpoint.pt")])
+
+
+@pytest.mark.parametrize("mode", ["frame", "video"])
+def test_predict_prepares_clips_as_the_cache_does(small_dataset, tmp_path, mode):
+    settings = PrepSettings(alignment=mode)
+    prepare("casme2", small_dataset, tmp_path, settings, workers=1, progress=False)
+    dataset = ClipDataset(tmp_path, subjects=["sub01"], train=False)
+    rows = np.flatnonzero(dataset.table.video_id == "casme2/sub01/EP01_01")
+    expected = torch.stack([dataset[int(i)]["clip"] for i in rows])
+    clips = aligned_clips(read_frames(small_dataset / "sub01" / "EP01_01"), settings)
+    torch.testing.assert_close(clips, expected)

@@ -1,5 +1,10 @@
 """Eye-based face alignment as released: rotate the eyes level, box the rotated eye centres, nose
-tip and mouth corners, enlarge 2.5x, scale to a square (144 px), linear warp with grey 128 borders."""
+tip and mouth corners, enlarge 2.5x, scale to a square (144 px), linear warp with grey 128 borders.
+
+Two ways to apply it to a video (:data:`ALIGNMENTS`): ``"frame"`` (released) aligns every frame
+with its own landmarks, so dlib's frame-to-frame jitter moves the whole face between frames;
+``"video"`` aligns every frame with one map, from the median landmarks of the video, so only the
+face's own motion remains between frames."""
 from __future__ import annotations
 
 import cv2
@@ -9,6 +14,7 @@ LEFT_EYE, RIGHT_EYE = slice(36, 42), slice(42, 48)
 NOSE_TIP, MOUTH_LEFT, MOUTH_RIGHT = 30, 48, 54
 ALIGN_SIZE = 144
 BORDER = 128
+ALIGNMENTS = ("frame", "video")
 
 
 def alignment_matrix(landmarks: np.ndarray, size: int = ALIGN_SIZE, enlarge: float = 2.5) -> np.ndarray:
@@ -48,6 +54,21 @@ def transform_each(matrices: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def invert(matrix: np.ndarray) -> np.ndarray:
     return cv2.invertAffineTransform(matrix)
+
+
+def align_video(marks: list[np.ndarray | None], mode: str = "frame", size: int = ALIGN_SIZE,
+                enlarge: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks ``[n, 68, 2]`` and alignment maps ``[n, 2, 3]`` of a video's frames from dlib's
+    landmarks per frame (None: no face; that frame borrows the nearest frame's landmarks).
+    ``mode``: one of :data:`ALIGNMENTS`. Needs a face in at least one frame."""
+    if mode not in ALIGNMENTS:
+        raise ValueError(f"alignment must be one of {ALIGNMENTS}, not {mode!r}")
+    found = [m is not None for m in marks]
+    raw = np.stack([marks[s] for s in nearest_available(found)]).astype(np.float64)
+    if mode == "video":
+        reference = np.median(np.stack([m for m in marks if m is not None]), axis=0)
+        return raw, np.repeat(alignment_matrix(reference, size, enlarge)[None], len(marks), axis=0)
+    return raw, np.stack([alignment_matrix(m, size, enlarge) for m in raw])
 
 
 def nearest_available(found: list[bool]) -> list[int]:

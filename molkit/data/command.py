@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from molkit.data.alignment import ALIGNMENTS
 from molkit.data.manifest import DATASETS
 
 
@@ -14,6 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", required=True, type=Path, help="folder of the clip cache")
     parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
     parser.add_argument("--settings", type=Path, help="PrepSettings as YAML or JSON")
+    parser.add_argument("--alignment", choices=ALIGNMENTS,
+                        help="frame: each frame aligned on its own landmarks, as released (default); "
+                             "video: one alignment per video, free of dlib's frame-to-frame jitter")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -24,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"molkit prepare: {args.root}: dataset root is not a folder", file=sys.stderr)
         return 2
     try:
-        settings = PrepSettings.load(args.settings) if args.settings else None
+        settings = PrepSettings.load(args.settings) if args.settings else PrepSettings()
+        if args.alignment:
+            settings = settings.replace(alignment=args.alignment)
         report = prepare(args.dataset, args.root, args.cache, settings, args.workers,
                          progress=not args.no_progress)
     except (FileNotFoundError, ValueError) as err:

@@ -35,9 +35,19 @@ class PrepSettings(Config):
 
     align_size: int = alignment.ALIGN_SIZE
     box_enlarge: float = 2.5
+    alignment: str = "frame"  # "frame": each frame its own map, as released; "video": one map per video
     detector_upsample: int = 1
     flow_dtype: str = "float16"  # float16 halves the cache; its rounding error is < 1e-3 px here
     version: int = 1  # bump when the computation changes
+
+    def __post_init__(self) -> None:
+        if self.alignment not in alignment.ALIGNMENTS:
+            raise ValueError(f"PrepSettings.alignment must be one of {alignment.ALIGNMENTS}, "
+                             f"not {self.alignment!r}")
+
+    def align(self, marks: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+        """Landmarks and alignment maps of a video's frames (see :func:`alignment.align_video`)."""
+        return alignment.align_video(marks, self.alignment, self.align_size, self.box_enlarge)
 
 
 @dataclasses.dataclass
@@ -132,10 +142,7 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
     step = clips.stride(row["n_frames"])
     used = row["frame_paths"][:clips.CLIP_LENGTH * step]
     images, problems = _landmarks(used, settings.detector_upsample, row["dataset"], row["video_id"])
-    source = alignment.nearest_available([marks is not None for _, marks in images])
-    raw_marks = np.stack([images[s][1] for s in source])
-    matrices = np.stack([alignment.alignment_matrix(m, settings.align_size, settings.box_enlarge)
-                         for m in raw_marks])
+    raw_marks, matrices = settings.align([marks for _, marks in images])
     frames = np.stack([alignment.warp(image, a, settings.align_size)
                        for (image, _), a in zip(images, matrices)])
     pairs = range(len(used) - step)

@@ -75,7 +75,7 @@ def read_frames(source: str | Path) -> list[np.ndarray]:
 
 
 def aligned_clips(frames: list[np.ndarray], settings: PrepSettings | None = None) -> torch.Tensor:
-    """Every test clip of a video, ``[n_clips, 1, 8, 128, 128]``, prepared as released."""
+    """Every test clip of a video, ``[n_clips, 1, 8, 128, 128]``, prepared as ``settings`` say."""
     settings = settings or PrepSettings()
     step = clips.stride(len(frames))
     if step == 0:
@@ -84,12 +84,9 @@ def aligned_clips(frames: list[np.ndarray], settings: PrepSettings | None = None
     marks = [face.detect_landmarks(f, settings.detector_upsample) for f in used]
     if all(m is None for m in marks):
         raise ValueError("dlib finds no face in any frame")
-    source = alignment.nearest_available([m is not None for m in marks])
-    aligned = torch.from_numpy(np.stack([
-        alignment.warp(frame, alignment.alignment_matrix(marks[s], settings.align_size,
-                                                         settings.box_enlarge),
-                       settings.align_size)
-        for frame, s in zip(used, source)]))
+    _, matrices = settings.align(marks)
+    aligned = torch.from_numpy(np.stack([alignment.warp(frame, matrix, settings.align_size)
+                                         for frame, matrix in zip(used, matrices)]))
     return torch.stack([
         clips.normalise(clips.crop(aligned[clips.clip_frames(j, step)].float(), clips.TEST_OFFSET))
         for j in range(step)]).unsqueeze(1)
@@ -97,12 +94,14 @@ def aligned_clips(frames: list[np.ndarray], settings: PrepSettings | None = None
 
 @torch.no_grad()
 def predict_frames(model: MOL, frames: list[np.ndarray], classes: list[str],
-                   device: str | torch.device = "cpu", batch_size: int = 8) -> Prediction:
-    """Run ``model`` (eval mode) over every clip of ``frames``."""
+                   device: str | torch.device = "cpu", batch_size: int = 8,
+                   settings: PrepSettings | None = None) -> Prediction:
+    """Run ``model`` (eval mode) over every clip of ``frames``, prepared as ``settings`` say
+    (use the settings of the cache the model was trained on)."""
     model.eval()
     device = torch.device(device)
     outputs = []
-    for batch in aligned_clips(frames).split(batch_size):
+    for batch in aligned_clips(frames, settings).split(batch_size):
         with autocast(device):
             outputs.append(model(batch.to(device)))
     logits = torch.cat([o.logits.float().cpu() for o in outputs])
