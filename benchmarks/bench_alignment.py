@@ -90,7 +90,6 @@ def main() -> None:
               "to every frame pair as a global shift, rotation and scale of the whole face."]
     text = "\n".join(lines) + "\n"
     print(text)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(REPORT, text)
 
 

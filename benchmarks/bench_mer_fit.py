@@ -96,7 +96,6 @@ def main() -> None:
               f"{torch.tensor(float(n_classes)).log():.3f}."]
     text = "\n".join(lines) + "\n"
     print(text)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(REPORT, text)
 
 

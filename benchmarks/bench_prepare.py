@@ -196,7 +196,6 @@ def main() -> None:
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
     cache.atomic_write_text(REPORT, text)
 
 
