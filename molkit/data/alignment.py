@@ -56,13 +56,18 @@ def invert(matrix: np.ndarray) -> np.ndarray:
     return cv2.invertAffineTransform(matrix)
 
 
+def check_alignment(mode: str, name: str = "alignment") -> None:
+    """Refuse a mode that is not one of :data:`ALIGNMENTS` (``name``: what the message calls it)."""
+    if mode not in ALIGNMENTS:
+        raise ValueError(f"{name} must be one of {ALIGNMENTS}, not {mode!r}")
+
+
 def align_video(marks: list[np.ndarray | None], mode: str = "frame", size: int = ALIGN_SIZE,
                 enlarge: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
     """Landmarks ``[n, 68, 2]`` and alignment maps ``[n, 2, 3]`` of a video's frames from dlib's
     landmarks per frame (None: no face; that frame borrows the nearest frame's landmarks).
     ``mode``: one of :data:`ALIGNMENTS`. Needs a face in at least one frame."""
-    if mode not in ALIGNMENTS:
-        raise ValueError(f"alignment must be one of {ALIGNMENTS}, not {mode!r}")
+    check_alignment(mode)
     found = [m is not None for m in marks]
     raw = np.stack([marks[s] for s in nearest_available(found)]).astype(np.float64)
     if mode == "video":

@@ -41,9 +41,7 @@ class PrepSettings(Config):
     version: int = 1  # bump when the computation changes
 
     def __post_init__(self) -> None:
-        if self.alignment not in alignment.ALIGNMENTS:
-            raise ValueError(f"PrepSettings.alignment must be one of {alignment.ALIGNMENTS}, "
-                             f"not {self.alignment!r}")
+        alignment.check_alignment(self.alignment, "PrepSettings.alignment")
 
     def align(self, marks: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
         """Landmarks and alignment maps of a video's frames (see :func:`alignment.align_video`)."""
