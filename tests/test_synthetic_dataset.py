@@ -111,6 +111,9 @@ def test_bad_config_and_bad_requests_are_named():
         SynthConfig(frames=5).validate()
     with pytest.raises(ValueError, match="difficulty"):
         SynthConfig(difficulty=0).validate()
+    SynthConfig(difficulty=1 / 3).validate()  # the obvious end: 1.5-6 px
+    with pytest.raises(ValueError, match="exceeds 6 px.*lowest difficulty: 0.333"):
+        SynthConfig(difficulty=0.3).validate()
 
 
 def test_accessors_name_what_is_missing(synthetic_root, tmp_path):
@@ -120,3 +123,15 @@ def test_accessors_name_what_is_missing(synthetic_root, tmp_path):
         true_landmarks(tmp_path, "sub01/EP01_01")
     with pytest.raises(IndexError, match="outside 0..23"):
         true_flow(synthetic_root, "sub01/EP01_01", 0, 24)
+
+
+def test_every_subject_is_a_distinct_identity(synthetic_root):
+    """Subjects are morphs with their own shape and appearance: two subjects' neutral frames differ
+    far more than two samples of one subject (which differ by nuisances only)."""
+    def first_frame(subject, sample):
+        path = synthetic_root / f"sub{subject:02d}" / f"EP{sample:02d}_01" / "img1.jpg"
+        return cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+
+    same = np.mean([np.abs(first_frame(s, 1) - first_frame(s, 2)).mean() for s in (1, 2, 3)])
+    between = [np.abs(first_frame(a, 1) - first_frame(b, 1)).mean() for a, b in ((1, 2), (1, 3), (2, 3))]
+    assert min(between) > 5 * same, (between, same)

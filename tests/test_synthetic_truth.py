@@ -2,6 +2,8 @@
 it, the class motion lives inside the mask, and dlib sees the faces."""
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ from molkit.synthetic import (EMOTIONS, generate, list_samples, sample_truth, tr
                               true_region_mask)
 from molkit.synthetic.faces import CROP_BOX, CROP_PX, feature_extent
 from molkit.synthetic.generate import _streams
-from molkit.synthetic.motion import Nuisances, draw_expression, expression_curve, plan_motion
+from molkit.synthetic.motion import (Motion, Nuisances, check_folding, draw_expression,
+                                    expression_curve, plan_motion)
 from molkit.synthetic.truth import _motion
 
 CLEAN = dict(noise_std=0.0, flicker=0.0, blink_probability=0.0, head_motion_px=0.0, head_rotation_deg=0.0)
@@ -154,9 +157,48 @@ def test_dlib_finds_the_face_and_its_points(synthetic_root):
     assert np.mean(errors) < 3.0  # and its 68 points sit where the truth says
 
 
-def test_movements_that_would_fold_the_skin_are_refused(synthetic_root):
-    landmarks = true_landmarks(synthetic_root, "sub01/EP01_01")[0]
-    class_rng, nuisance_rng, _, _ = _streams(0, 1, 1)
-    expression = draw_expression(class_rng, "others", 24, peak_px=6.0)
+def test_movements_that_would_fold_the_skin_are_refused():
+    # one small patch of skin asked to move by more than its own size
+    fold = Motion(centres=np.array([[50.0, 50.0]]), radii=np.array([[4.0, 4.0]]),
+                  vectors=np.array([[4.0, 0.0]]), amplitudes=np.ones((2, 1)), is_class=np.array([True]),
+                  head=np.zeros((2, 4)), pivot=np.zeros(2))
+    assert fold.strain() > 0.9
     with pytest.raises(ValueError, match="fold the skin"):
-        plan_motion(expression, landmarks, Nuisances(), class_rng, nuisance_rng)
+        check_folding(fold, "test")
+
+
+def strain_by_finite_differences(motion: Motion) -> float:
+    """Largest Frobenius norm of the displacement's Jacobian, by central differences on a 0.5 px grid
+    offset from the one ``Motion.strain`` samples."""
+    low, high = (motion.centres - motion.radii).min(0), (motion.centres + motion.radii).max(0)
+    xs, ys = np.meshgrid(np.arange(low[0] + 0.25, high[0], 0.5), np.arange(low[1] + 0.25, high[1], 0.5))
+    points, h = np.stack([xs.ravel(), ys.ravel()], 1), 1e-4
+    full = dataclasses.replace(motion, amplitudes=np.abs(motion.amplitudes).max(0, keepdims=True))
+    columns = [(full.displacement(0, points + d) - full.displacement(0, points - d)) / (2 * h)
+               for d in (np.array([h, 0.0]), np.array([0.0, h]))]
+    return float(np.sqrt(sum((c ** 2).sum(1) for c in columns)).max())
+
+
+def test_larger_movements_move_larger_patches_without_folding(synthetic_root):
+    landmarks = true_landmarks(synthetic_root, "sub01/EP01_01")[0]
+    scale = CROP_BOX * feature_extent(landmarks) / CROP_PX
+    ys, xs = np.mgrid[0:192, 0:160]
+    grid = np.stack([xs.ravel(), ys.ravel()], 1).astype(float)
+    supports = {}
+    for peak_crop_px in (2.0, 4.0, 6.0):
+        for emotion in EMOTIONS:
+            class_rng, nuisance_rng, _, _ = _streams(3, 1, 1)
+            expression = draw_expression(class_rng, emotion, 24, peak_px=peak_crop_px * scale)
+            motion = plan_motion(expression, landmarks, Nuisances(blink_probability=1.0), class_rng,
+                                 nuisance_rng)
+            assert strain_by_finite_differences(motion) <= 0.9 + 1e-3, emotion  # never folds
+            # the asked-for movement is there: the largest class displacement is the peak (bumps
+            # vary by +-15%; overlapping ones add up, or partly cancel where they move apart)
+            peak = np.linalg.norm(motion.displacement(expression.apex, grid, class_only=True), axis=1).max()
+            assert 0.7 * peak_crop_px * scale <= peak <= 1.6 * peak_crop_px * scale, emotion
+            supports[peak_crop_px, emotion] = motion.class_support(192, 160).sum()
+    print({k: int(v) for k, v in supports.items()})
+    for emotion in EMOTIONS:
+        assert supports[2.0, emotion] < supports[6.0, emotion], emotion
+        assert supports[6.0, emotion] < 0.25 * 192 * 160, emotion  # local, never most of the frame
+    assert sum(supports[6.0, e] for e in EMOTIONS) > 1.5 * sum(supports[2.0, e] for e in EMOTIONS)

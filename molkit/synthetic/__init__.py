@@ -5,15 +5,18 @@
 ``ground_truth/`` (a real CASME II reader ignores it), read back through ``true_flow``,
 ``true_landmarks``, ``true_region_mask`` and ``sample_truth``.
 
-- Faces (:mod:`.faces`): two public-domain photographs shipped by installed packages (scikit-image's
-  astronaut, matplotlib's Grace Hopper) and their mirror images, reshaped feature by feature from
-  dlib's landmarks (thin-plate spline), re-placed and recoloured per subject; real photographs keep
-  dlib's detector and predictor working on every frame.
+- Faces (:mod:`.faces`): every subject a new identity, morphed from two of four sources (two
+  public-domain photographs shipped by installed packages, scikit-image's astronaut and
+  matplotlib's Grace Hopper, and their mirror images) with a random mixing weight, reshaped feature
+  by feature from dlib's landmarks (thin-plate spline), re-placed and recoloured; real photographs
+  keep dlib's detector and predictor working on every frame.
 - Classes (:mod:`.action_units`): surprise AU1+2 (brows), happiness AU6+12 (cheeks, lip corners),
   disgust AU4+9 (glabella, nose), repression AU14 or AU15 with AU17 (lip corners, chin), others
   AU25 (mouth); each subject shows every class in turn. Each action unit is a few compact patches
   of skin placed from the 68 landmarks, rising from the onset to the apex and back by the offset,
-  0.5-2 px at the apex on the aligned 128 px crop, divided by ``difficulty``.
+  0.5-2 px at the apex on the aligned 128 px crop, divided by ``difficulty`` (1: as subtle as
+  CASME II, the default; 1/3: obvious, 1.5-6 px). Larger movements move larger patches of skin,
+  so the skin never folds.
 - Nuisances in every class, drawn from their own random stream (so independent of the label):
   partial blinks, sub-pixel head motion, illumination flicker, sensor noise.
 - Truth (:mod:`.motion`, :mod:`.truth`): the motion is an analytic map of the neutral face, so the

@@ -98,10 +98,9 @@ ACTION_UNITS: dict[str, ActionUnit] = {au.code: au for au in (
                lambda g: _pair(g, g.point(17, 18), g.point(25, 26), (0.22, 0.16), 0.2, 1.0)),
     ActionUnit("AU4", "brow lowerer", ("glabella",),
                lambda g: _pair(g, 0.75 * g.point(21) + 0.25 * g.point(22),
-                               0.25 * g.point(21) + 0.75 * g.point(22), (0.14, 0.16), -0.8, -0.6)),
+                               0.25 * g.point(21) + 0.75 * g.point(22), (0.14, 0.16), -0.35, -0.94)),
     ActionUnit("AU9", "nose wrinkler", ("nose",),
-               lambda g: _pair(g, g.point(31), g.point(35), (0.14, 0.14), -0.2, 1.0)
-               + [g.bump(g.point(28), (0.1, 0.14), 0.0, -1.0)]),
+               lambda g: _pair(g, g.point(31), g.point(35), (0.14, 0.14), -0.2, 1.0)),
     ActionUnit("AU6", "cheek raiser", ("left_cheek", "right_cheek"),
                lambda g: _pair(g, g.left_eye + g.iod * (0.45 * g.ey - 0.08 * g.ex),
                                g.right_eye + g.iod * (0.45 * g.ey + 0.08 * g.ex), (0.25, 0.2), 0.2, 1.0)),

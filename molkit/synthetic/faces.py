@@ -1,5 +1,6 @@
-"""Subject faces: two public-domain photographs that installed packages ship, turned into distinct
-identities by landmark-driven shape warps, mirroring and appearance changes.
+"""Subject faces: two public-domain photographs that installed packages ship, turned into many
+distinct identities by morphing (two of the photographs and their mirror images, warped onto a
+common shape and mixed with a random weight), landmark-driven shape changes and appearance changes.
 
 Sources: ``skimage.data.astronaut()`` (NASA portrait of Eileen Collins) and matplotlib's
 ``sample_data/grace_hopper.jpg`` (US Navy portrait of Grace Hopper), both public domain. Real
@@ -117,28 +118,46 @@ def _appearance(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     return np.clip(out * 255.0, 0, 255).astype(np.float32)
 
 
-def make_subject(rng: np.random.Generator, height: int, width: int, source: int) -> Face:
-    """A new identity from source face ``source`` (modulo their number): reshaped, placed in an
-    ``height x width`` frame, recoloured."""
-    sources = source_faces()
-    source = sources[source % len(sources)]
-    g = FaceGeometry(source.landmarks.astype(np.float64))
-    # similarity from the source to the frame: face centred, slight size, roll and offset changes
+def _placement(rng: np.random.Generator, height: int, width: int):
+    """A similarity that centres a face in an ``height x width`` frame with a slight size, roll and
+    offset change: ``place(points, centre)`` maps points of a source whose face centre is
+    ``centre``; ``unplace`` is its inverse."""
     angle = np.deg2rad(rng.uniform(-3, 3))
     zoom = rng.uniform(0.95, 1.08)
     rotation = zoom * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    centre = g.point(*range(17, 68))
     placed_centre = np.array([width / 2, height * 0.52]) + rng.uniform(-4, 4, 2)
-    place = lambda p: placed_centre + (p - centre) @ rotation.T  # noqa: E731
-    target = _identity_shape(rng, place(g.landmarks))
-    # anchors far from the face follow the similarity alone, so only the face changes shape
+    place = lambda p, centre: placed_centre + (p - centre) @ rotation.T  # noqa: E731
+    unplace = lambda q, centre: centre + (q - placed_centre) @ np.linalg.inv(rotation).T  # noqa: E731
+    return place, unplace
+
+
+def _warp_to(source: Face, centre: np.ndarray, target: np.ndarray, unplace, height: int,
+             width: int) -> np.ndarray:
+    """``source`` warped so that its landmarks land on ``target`` (thin-plate spline); far from the
+    face the frame follows the similarity alone, so only the face changes shape."""
     border = np.array([[x, y] for x in np.linspace(-20, width + 20, 5)
                        for y in np.linspace(-20, height + 20, 5)
                        if min(x, width - x) < 0 or min(y, height - y) < 0], float)
-    unplace = lambda q: centre + (q - placed_centre) @ np.linalg.inv(rotation).T  # noqa: E731
     backward = RBFInterpolator(np.vstack([target, border]),
-                               np.vstack([g.landmarks, unplace(border)]), kernel="thin_plate_spline")
+                               np.vstack([source.landmarks, unplace(border, centre)]),
+                               kernel="thin_plate_spline")
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
     maps = backward(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(height, width, 2).astype(np.float32)
-    image = cv2.remap(source.image, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    return cv2.remap(source.image, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC,
+                     borderMode=cv2.BORDER_REFLECT)
+
+
+def make_subject(rng: np.random.Generator, height: int, width: int) -> Face:
+    """A new identity: a morph of two source faces (drawn, with a random mixing weight), reshaped
+    feature by feature, placed in an ``height x width`` frame and recoloured."""
+    sources = source_faces()
+    first, second = rng.choice(len(sources), size=2, replace=False)
+    weight = rng.uniform(0.2, 0.8)
+    place, unplace = _placement(rng, height, width)
+    centres = [FaceGeometry(sources[i].landmarks.astype(np.float64)).point(*range(17, 68))
+               for i in (first, second)]
+    placed = [place(sources[i].landmarks.astype(np.float64), c) for i, c in zip((first, second), centres)]
+    target = _identity_shape(rng, weight * placed[0] + (1 - weight) * placed[1])
+    image = sum(w * _warp_to(sources[i], c, target, unplace, height, width)
+                for w, i, c in zip((weight, 1 - weight), (first, second), centres))
     return Face(_appearance(rng, image), target.astype(np.float32))

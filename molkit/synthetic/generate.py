@@ -19,13 +19,19 @@ from molkit.synthetic.sheet import SHEET_NAME, action_unit_field, write_coding_s
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR, has_ground_truth, save_sample_truth, write_atomic
 
 
+MAX_APEX_PX = 6.0  # largest apex displacement (crop px) a set may ask for
+
+
 @dataclasses.dataclass
 class SynthConfig(Config):
     """Size, randomness and difficulty of a synthetic set.
 
     ``apex_displacement`` is the range of the largest skin displacement at the apex, in pixels of
-    the aligned 128 px face crop, at difficulty 1; ``difficulty`` divides it (2: half-size
-    movements). Every class has the same nuisances; set them to 0 for a clean set.
+    the aligned 128 px face crop, at difficulty 1 (the kit's reading of CASME II's subtle
+    movements); ``difficulty`` divides it: 1/3 is obvious (1.5-6 px), 0.5 clear (1-4 px), 2 half
+    as subtle again. Larger movements move larger patches of skin (see :mod:`.motion`); past
+    ``MAX_APEX_PX`` they would cover most of the face, so that is refused. Every class has the same
+    nuisances; set them to 0 for a clean set.
     """
 
     subjects: int = 12
@@ -50,8 +56,13 @@ class SynthConfig(Config):
                     if getattr(self, name) < low]
         if self.difficulty <= 0:
             problems.append(f"difficulty must be positive (got {self.difficulty})")
-        if not 0 < self.apex_displacement[0] <= self.apex_displacement[1]:
+        elif not 0 < self.apex_displacement[0] <= self.apex_displacement[1]:
             problems.append(f"apex_displacement must be 0 < low <= high (got {self.apex_displacement})")
+        elif self.apex_displacement[1] / self.difficulty > MAX_APEX_PX + 1e-9:
+            problems.append(f"apex_displacement {self.apex_displacement[1]} px / difficulty "
+                            f"{self.difficulty:g} exceeds {MAX_APEX_PX:g} px, where the action units "
+                            f"would cover most of the face (lowest difficulty: "
+                            f"{self.apex_displacement[1] / MAX_APEX_PX:.3g})")
         if problems:
             raise ValueError("SynthConfig: " + "; ".join(problems))
 
@@ -99,11 +110,10 @@ def _render_sample(root: Path, config: SynthConfig, task: _Task) -> tuple:
 
 def _tasks(config: SynthConfig) -> list[_Task]:
     """Subjects (faces) and the emotion of each sample: every class in turn, in a shuffled order."""
-    offset = int(np.random.default_rng(config.seed).integers(4))
     tasks = []
     for subject in range(1, config.subjects + 1):
         face_rng, label_rng, _, _ = _streams(config.seed, subject)
-        face = make_subject(face_rng, config.height, config.width, source=subject - 1 + offset)
+        face = make_subject(face_rng, config.height, config.width)
         order = label_rng.permutation(len(EMOTIONS))
         tasks += [_Task(subject, k + 1, EMOTIONS[order[k % len(EMOTIONS)]], face)
                   for k in range(config.samples_per_subject)]

@@ -8,7 +8,9 @@
 with ``w_k`` the compact bump weights of :mod:`molkit.synthetic.action_units`. Frames are rendered
 through the inverse map and the true flow between frames i and j is ``phi_j(phi_i^-1(x)) - x``;
 the inverse is solved by fixed-point iteration to ~1e-6 px (the bumps are gentle: |grad u| <= 0.9
-is enforced).
+is enforced). Larger movements get larger patches of skin: an expression's bumps grow until its
+own strain is at most 0.6, as a wider muscle action would, so that every movement size exists
+without folding the skin.
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ FPS = 200.0
 _TOLERANCE = 1e-6
 _MAX_ITERATIONS = 200
 _MAX_STRAIN = 0.9  # keeps every frame's motion invertible, fixed point contracting
+_CLASS_STRAIN = 0.6  # each class bump grows until its own strain is at most this
+_TOTAL_STRAIN = 0.8  # then all class bumps together until the whole motion's is at most this
+_STEEPEST = 8 / 3 ** 1.5  # largest slope of a bump's weight (1 - s^2)^2 along s, at s = 1/sqrt(3)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,18 +169,53 @@ class Nuisances:
     head_rotation_deg: float = 0.15
 
 
+def _strain(centres: np.ndarray, radii: np.ndarray, vectors: np.ndarray) -> float:
+    """Strain of bumps all at full amplitude."""
+    k = len(radii)
+    return Motion(centres, radii, vectors, np.ones((1, k)), np.ones(k, bool), np.zeros((1, 4)),
+                  np.zeros(2)).strain()
+
+
+def grown_radii(centres: np.ndarray, radii: np.ndarray, vectors: np.ndarray,
+                others: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """``radii`` grown (never shrunk) so that bumps moving by ``vectors`` do not strain the skin.
+
+    First each half-axis alone: a bump's weight changes by at most 1.54 per radius, so a bump
+    moving by ``|v|`` needs half-axes of at least ``1.54 |v| / 0.6``. Then, while overlapping
+    bumps (with ``others``, fixed bumps given as (centres, radii, vectors), e.g. blinks) strain
+    the skin by more than 0.8, all of these bumps together by the ratio."""
+    need = _STEEPEST * np.linalg.norm(vectors, axis=1, keepdims=True) / _CLASS_STRAIN
+    radii = np.maximum(np.asarray(radii, np.float64), need)
+    fixed = others or (np.zeros((0, 2)),) * 3
+    for _ in range(20):
+        strain = _strain(np.vstack([centres, fixed[0]]), np.vstack([radii, fixed[1]]),
+                         np.vstack([vectors, fixed[2]]))
+        if strain <= _TOTAL_STRAIN:
+            return radii
+        radii = radii * 1.15
+    raise RuntimeError("grown_radii: the bumps' strain did not fall below its limit")
+
+
+def check_folding(motion: Motion, what: str) -> Motion:
+    """``motion`` itself; a ValueError when its skin would fold (strain above 0.9)."""
+    strain = motion.strain()
+    if strain > _MAX_STRAIN:
+        raise ValueError(f"{what}: the movement would fold the skin (strain {strain:.2f} > "
+                         f"{_MAX_STRAIN}); lower apex_displacement or raise difficulty")
+    return motion
+
+
 def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisances,
                 class_rng: np.random.Generator, nuisance_rng: np.random.Generator) -> Motion:
     """The sample's motion. The nuisances come from ``nuisance_rng`` alone, so for one nuisance
-    stream they are the same whatever the label."""
+    stream they are the same whatever the label. Class bumps grow with the movement's size
+    (:func:`grown_radii`)."""
     geometry = FaceGeometry(np.asarray(landmarks, np.float64))
     n = expression.n_frames
     bumps = [b for au in expression.action_units for b in ACTION_UNITS[au].place(geometry)]
-    vectors = [b.vector * expression.peak_px * k
-               for b, k in zip(bumps, class_rng.uniform(0.85, 1.15, len(bumps)))]
+    vectors = np.array([b.vector * expression.peak_px * k
+                        for b, k in zip(bumps, class_rng.uniform(0.85, 1.15, len(bumps)))])
     curve = expression_curve(n, expression.onset, expression.apex, expression.offset)
-    amplitudes = [np.repeat(curve[:, None], len(bumps), axis=1)]
-    is_class = [True] * len(bumps)
 
     blinks = blink_bumps(geometry)
     travel = nuisance_rng.uniform(0.3, 0.5) * eye_opening(geometry)
@@ -183,10 +223,10 @@ def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisan
     start = int(nuisance_rng.integers(-duration // 2, n - duration // 2))
     blinking = nuisance_rng.random() < nuisances.blink_probability
     blink = expression_curve(n, start, start + duration // 2, start + duration) * blinking
-    bumps += blinks
-    vectors += [b.vector * travel for b in blinks]
-    amplitudes.append(np.repeat(blink[:, None], len(blinks), axis=1))
-    is_class += [False] * len(blinks)
+    blink_arrays = (np.array([b.centre for b in blinks]), np.array([b.radii for b in blinks]),
+                    np.array([b.vector * travel * blinking for b in blinks]))
+    centres = np.array([b.centre for b in bumps])
+    radii = grown_radii(centres, np.array([b.radii for b in bumps]), vectors, blink_arrays)
 
     t = np.arange(n)[:, None] / FPS
     frequencies = nuisance_rng.uniform(0.5, 4.0, (1, 4))  # Hz: slow drift of the head
@@ -196,10 +236,11 @@ def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisan
           np.deg2rad(nuisances.head_rotation_deg), nuisances.head_motion_px / 150]])
     head = sizes * (np.sin(2 * np.pi * frequencies * t + phases) - np.sin(phases))
 
-    motion = Motion(centres=np.array([b.centre for b in bumps]), radii=np.array([b.radii for b in bumps]),
-                    vectors=np.array(vectors), amplitudes=np.concatenate(amplitudes, axis=1),
-                    is_class=np.array(is_class), head=head, pivot=geometry.point(*range(27, 36)))
-    if motion.strain() > _MAX_STRAIN:
-        raise ValueError(f"{expression.emotion}: a {expression.peak_px:.2f} px movement would fold the "
-                         "skin of its small action units; lower apex_displacement or raise difficulty")
-    return motion
+    motion = Motion(centres=np.vstack([centres, blink_arrays[0]]),
+                    radii=np.vstack([radii, blink_arrays[1]]),
+                    vectors=np.vstack([vectors, [b.vector * travel for b in blinks]]),
+                    amplitudes=np.concatenate([np.repeat(curve[:, None], len(bumps), axis=1),
+                                               np.repeat(blink[:, None], len(blinks), axis=1)], axis=1),
+                    is_class=np.array([True] * len(bumps) + [False] * len(blinks)),
+                    head=head, pivot=geometry.point(*range(27, 36)))
+    return check_folding(motion, f"{expression.emotion} ({expression.peak_px:.2f} px)")
