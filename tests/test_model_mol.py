@@ -142,3 +142,59 @@ def test_a_few_optimiser_steps_reduce_the_joint_loss() -> None:
         optimiser.step()
     with torch.no_grad():
         assert loss().item() < 0.8 * first.item()
+
+
+def test_magnification_amplifies_each_frames_change_from_the_first(clip) -> None:
+    """A magnifying model equals the plain model on frames magnified by a loop written here."""
+    torch.manual_seed(5)
+    plain = MOL(MOLConfig(flow_width=0.125)).eval()
+    magnifying = MOL(MOLConfig(flow_width=0.125, magnification=21.0)).eval()
+    magnifying.load_state_dict(plain.state_dict())
+    by_hand = clip.clone()
+    for t in range(clip.shape[2]):
+        by_hand[:, :, t] = clip[:, :, 0] + 21.0 * (clip[:, :, t] - clip[:, :, 0])
+    with torch.no_grad():
+        out, expected = magnifying(clip), plain(by_hand)
+    torch.testing.assert_close(out.logits, expected.logits)
+    torch.testing.assert_close(out.flow, expected.flow)
+    torch.testing.assert_close(out.landmarks, expected.landmarks)
+
+
+def test_flow_unit_scales_the_flow_heads_output_only(clip) -> None:
+    torch.manual_seed(6)
+    plain = MOL(MOLConfig(flow_width=0.125)).eval()
+    scaled = MOL(MOLConfig(flow_width=0.125, flow_unit=0.05)).eval()
+    scaled.load_state_dict(plain.state_dict())
+    with torch.no_grad():
+        out, expected = scaled(clip), plain(clip)
+    torch.testing.assert_close(out.flow, 0.05 * expected.flow)
+    torch.testing.assert_close(out.logits, expected.logits)
+
+
+def test_small_fcc_init_changes_only_the_embeddings_and_biases() -> None:
+    torch.manual_seed(7)
+    released = MOL(MOLConfig(flow_width=0.125)).state_dict()
+    torch.manual_seed(7)
+    small = MOL(MOLConfig(flow_width=0.125, fcc_init="small", dropout=0.1))
+    assert small.mer_head.dropout.p == 0.1
+    changed = set()
+    for name, value in small.state_dict().items():
+        if not torch.equal(value, released[name]):
+            changed.add(name.split(".")[-1])
+            torch.testing.assert_close(value, 0.02 * released[name])  # the same draw, scaled
+    assert changed == {f"meta_{k}" for k in ("1_H_bias", "1_W_bias", "2_H_bias", "2_W_bias",
+                                             "pe_1_H", "pe_1_W", "pe_2_H", "pe_2_W")}
+    with pytest.raises(ValueError, match="fcc_init"):
+        MOLConfig(fcc_init="tiny")
+    with pytest.raises(ValueError, match="magnification"):
+        MOLConfig(magnification=0.5)
+
+
+def test_landmark_head_can_start_at_a_given_shape(clip, face_landmarks) -> None:
+    torch.manual_seed(8)
+    model = MOL(MOLConfig(flow=False)).eval()
+    model.landmark_head.start_at(face_landmarks)
+    with torch.no_grad():
+        landmarks = model(clip).landmarks
+    assert (landmarks - face_landmarks).abs().max() < 3.0  # the shape, plus the small initial weights
+    assert (landmarks - face_landmarks).abs().mean() < 1.0

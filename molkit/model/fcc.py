@@ -51,6 +51,15 @@ class FCC(nn.Module):
         self.meta_pe_2_H = nn.Parameter(torch.randn(1, dim, meta_size, 1))
         self.meta_pe_2_W = nn.Parameter(torch.randn(1, dim, 1, meta_size))
 
+    @torch.no_grad()
+    def scale_embeddings(self, std: float) -> None:
+        """Scale the positional embeddings and the circular convolutions' biases, which the
+        released init draws from N(0, 1), to standard deviation ``std`` (the other parameters and
+        the random stream stay as released)."""
+        for name, parameter in self.named_parameters():
+            if name.startswith("meta_pe") or name.endswith("_bias"):
+                parameter.mul_(std)
+
     def forward(self, x: Tensor) -> Tensor:
         a0, b0 = torch.chunk(x, 2, dim=1)
         s = x.shape[2]

@@ -1,6 +1,7 @@
 """The landmark head: 68 (x, y) points of a frame from its F5C features (block B's output)."""
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 N_LANDMARKS = 68
@@ -15,6 +16,12 @@ class LandmarkHead(nn.Module):
         self.convldm = nn.Conv2d(channels, 32, kernel_size=3)
         self.fc1 = nn.Linear(32 * (size - 2) ** 2, 512)
         self.fc2 = nn.Linear(512, 2 * N_LANDMARKS)
+
+    @torch.no_grad()
+    def start_at(self, shape: Tensor) -> None:
+        """Make the output bias ``shape`` ``[68, 2]`` (px), so that training starts from it rather
+        than from 0 px, 64 px away from a face."""
+        self.fc2.bias.copy_(shape.reshape(-1))
 
     def forward(self, features: Tensor) -> Tensor:
         """``[N, 128, 16, 16]`` -> ``[N, 68, 2]``."""

@@ -25,11 +25,23 @@ from molkit.model.mer_head import MERHead
 from molkit.model.stem import Stem
 
 
+FCC_INITS = {"released": 1.0, "small": 0.02}  # std of FCC's positional embeddings and biases
+
+
 @dataclasses.dataclass
 class MOLConfig(Config):
     """``ccc``: "released" | "paper" | "none" (F5C without CCC); ``fcc=False``: F5C without FCC;
     ``flow``/``landmarks``: whether that auxiliary task (and its head) exists; ``flow_width``:
-    channel multiplier of the flow head (1.0 is faithful)."""
+    channel multiplier of the flow head (1.0 is faithful).
+
+    Defaults are the released model. The kit's training recipe (:mod:`molkit.train.recipes`) may
+    change the rest, none of which changes a layer or a parameter: ``magnification`` amplifies
+    each frame's difference from the clip's first frame before the network sees it (1: none, as
+    released; linear, Eulerian-style motion magnification, so it travels with the weights and
+    applies in training, evaluation, prediction and attribution alike); ``flow_unit``: pixels per
+    unit of the flow head's output (1 as released); ``dropout``: the MER head's two dropout rates
+    (0.5 as released); ``fcc_init``: "released" (FCC's positional embeddings and biases drawn
+    with std 1) or "small" (std 0.02, so that BatchNorm does not scale the input away)."""
 
     n_classes: int = 5
     frames: int = 8
@@ -39,10 +51,25 @@ class MOLConfig(Config):
     flow: bool = True
     landmarks: bool = True
     flow_width: float = 1.0
+    magnification: float = 1.0
+    flow_unit: float = 1.0
+    dropout: float = 0.5
+    fcc_init: str = "released"
 
     def __post_init__(self) -> None:
         if self.ccc not in (*READINGS, "none"):
             raise ValueError(f"MOLConfig.ccc must be one of {(*READINGS, 'none')}, got {self.ccc!r}")
+        if self.fcc_init not in FCC_INITS:
+            raise ValueError(f"MOLConfig.fcc_init must be one of {tuple(FCC_INITS)}, got {self.fcc_init!r}")
+        if self.magnification < 1 or self.flow_unit <= 0 or not 0 <= self.dropout < 1:
+            raise ValueError("MOLConfig: magnification must be >= 1, flow_unit > 0 and 0 <= dropout < 1 "
+                             f"(got {self.magnification}, {self.flow_unit}, {self.dropout})")
+
+
+def magnify(x: Tensor, factor: float) -> Tensor:
+    """Each frame's difference from the clip's first frame times ``factor``: ``[B, 1, T, H, W]``."""
+    first = x[:, :, :1]
+    return first + factor * (x - first) if factor != 1 else x
 
 
 @dataclasses.dataclass
@@ -64,15 +91,20 @@ class MOL(nn.Module):
         self.stem = Stem()
         self.block_a = F5C(config.fcc, config.ccc, config.neighbours)
         self.block_b = F5C(config.fcc, config.ccc, config.neighbours)
-        self.mer_head = MERHead(config.n_classes, maps=2 * (config.frames - 1))
+        self.mer_head = MERHead(config.n_classes, maps=2 * (config.frames - 1), dropout=config.dropout)
         self.flow_head = FlowHead(config.flow_width) if config.flow else None
         self.landmark_head = LandmarkHead() if config.landmarks else None
+        scale = FCC_INITS[config.fcc_init]
+        if scale != 1.0:
+            for block in (self.block_a, self.block_b):
+                if block.fcc is not None:
+                    block.fcc.scale_embeddings(scale)
 
     def forward(self, x: Tensor) -> MOLOutput:
         b, _, t, h, w = x.shape
         if x.shape[1] != 1 or t != self.config.frames:
             raise ValueError(f"MOL expects clips [B, 1, {self.config.frames}, H, W], got {list(x.shape)}")
-        frames = x.transpose(1, 2)  # [B, T, 1, H, W]
+        frames = magnify(x, self.config.magnification).transpose(1, 2)  # [B, T, 1, H, W]
         stem = self.stem(frames.reshape(b * t, 1, h, w))
         stem = stem.reshape(b, t, *stem.shape[1:])
         feat_a = self.block_a(stem[:, :-1].flatten(0, 1))  # first frame of every pair
@@ -83,6 +115,7 @@ class MOL(nn.Module):
         flow = landmarks = None
         if self.flow_head is not None:
             flow = self.flow_head(frames, pairs.reshape(b, t - 1, -1, *pairs.shape[3:]))  # [A | B]
+            flow = flow * self.config.flow_unit if self.config.flow_unit != 1 else flow
         if self.landmark_head is not None:
             landmarks = self.landmark_head(feat_b).reshape(b, t - 1, -1, 2)
         return MOLOutput(logits, flow, landmarks)
