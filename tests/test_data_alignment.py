@@ -148,6 +148,11 @@ def test_train_offsets_are_seeded_and_in_range():
     assert clips.train_offset(3, "v", 1, 2) == clips.train_offset(3, "v", 1, 2)
     assert clips.train_offset(3, "v", 1, 2) != clips.train_offset(4, "v", 1, 2) or \
         clips.train_offset(3, "v", 1, 3) != clips.train_offset(4, "v", 1, 3)
+    narrow = [clips.train_offset(0, "v", c, k, jitter=4) for c in range(10) for k in range(5)]
+    assert {v for offset in narrow for v in offset} == {6, 7, 8, 9, 10}  # centred on the test crop
+    assert clips.train_offset(0, "v", 0, 0, jitter=0) == clips.TEST_OFFSET
+    with pytest.raises(ValueError, match="crop jitter"):
+        clips.train_offset(0, "v", 0, 0, jitter=18)
 
 
 def test_normalise_minus_mean_over_max():

@@ -28,14 +28,15 @@ def read_videos(cache_dir: str | Path) -> pd.DataFrame:
 class ClipDataset(Dataset):
     """Clips, TV-L1 flows and landmarks of the videos in ``cache_dir``.
 
-    ``train``: ``crops`` random 128 px crops per clip (one offset per crop, fixed by ``seed``);
-    otherwise the (8, 8) test crop. Only videos labelled in the class set ``classes`` are used.
+    ``train``: ``crops`` random 128 px crops per clip (one offset per crop, fixed by ``seed``,
+    within ``jitter // 2`` px of the test crop's); otherwise the (8, 8) test crop. Only videos
+    labelled in the class set ``classes`` are used.
     ``table`` has one row per item (subject, video_id, label, clip_index, crop, offsets) so that
     voting and sampling need no tensors. ``with_truth`` adds the synthetic ground truth."""
 
     def __init__(self, cache_dir: str | Path, subjects: list[str] | None = None, train: bool = True,
                  crops: int = 5, classes: str = "5", seed: int = 0, with_truth: bool = False,
-                 open_files: int = 8):
+                 open_files: int = 8, jitter: int = 16):
         self.cache_dir = Path(cache_dir)
         videos = read_videos(self.cache_dir)
         datasets = sorted(set(videos.dataset))
@@ -53,7 +54,8 @@ class ClipDataset(Dataset):
             label = self.classes.index(getattr(video, label_column(classes)))
             for clip in range(video.n_clips):
                 for crop in range(crops if train else 1):
-                    offset = clips.train_offset(seed, video.video_id, clip, crop) if train else clips.TEST_OFFSET
+                    offset = (clips.train_offset(seed, video.video_id, clip, crop, jitter) if train
+                              else clips.TEST_OFFSET)
                     rows.append({"subject": video.subject, "video_id": video.video_id, "label": label,
                                  "clip_index": clip, "crop": crop, "offset_y": offset[0],
                                  "offset_x": offset[1], "stride": video.stride, "file": video.file,
