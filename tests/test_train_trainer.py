@@ -4,9 +4,12 @@ import json
 import pytest
 import torch
 
-from molkit.model import MOLConfig
+from molkit.data import ClipDataset
+from molkit.model import MOL, MOLConfig
 from molkit.train import TrainConfig, load_checkpoint, predict_dataset, read_log, score, train_fold
+from molkit.train.evaluation import labels_of
 from molkit.train.loso import LosoConfig, open_clips
+from molkit.train.trainer import training_fit
 
 MODEL = MOLConfig(n_classes=5, flow_width=0.0625)
 TRAIN = TrainConfig(steps=4, batch_size=2, save_every=2, eval_every=2, deterministic=True)
@@ -37,7 +40,24 @@ def test_resumed_fold_equals_uninterrupted(tmp_path, clips):
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(x, y), name
     assert _without_time(read_log(tmp_path / "cut")) == _without_time(read_log(tmp_path / "whole"))
-    assert [e["step"] for e in read_log(tmp_path / "whole")] == [1, 2, 3, 4]
+    log = read_log(tmp_path / "whole")
+    assert [e["step"] for e in log] == [1, 2, 3, 4, 4] and log[-1]["event"] == "training_fit"
+    assert whole["metrics"]["training_fit"] == {k: v for k, v in log[-1].items() if k not in ("step", "event")}
+
+
+def test_training_fit_names_a_collapsed_model(synthetic_cache):
+    train = ClipDataset(synthetic_cache[0], train=True, crops=1)
+    model = MOL(MODEL).eval()
+    with torch.no_grad():  # constant logits favouring class 2: one class for every clip
+        model.mer_head.fc2.weight.zero_()
+        model.mer_head.fc2.bias.copy_(torch.tensor([0.0, 0.0, 5.0, 0.0, 0.0]))
+    fit = training_fit(model, train, 5, per_class=2)
+    labels = labels_of(train)
+    assert all((labels == c).sum() >= 2 for c in range(5))
+    assert fit["items"] == 10 and fit["classes_predicted"] == 1
+    assert fit["accuracy"] == pytest.approx(0.2)
+    assert fit["recall"] == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert fit["collapsed"] == "predicts one class for every training clip"
 
 
 def test_checkpoint_is_plain_and_complete(tmp_path, clips):
@@ -80,7 +100,7 @@ def test_log_lines_are_json_with_every_loss(tmp_path, clips):
     train, _ = clips
     train_fold(MODEL, TRAIN.replace(steps=2, balance="weights"), train, tmp_path, progress=False)
     lines = (tmp_path / "log.jsonl").read_text().splitlines()
-    entry = json.loads(lines[-1])
+    entry = json.loads(lines[-2])  # the last step's (the training fit follows it)
     assert {"step", "total", "mer", "flow", "landmarks", "seconds"} <= set(entry)
     weights = TRAIN.loss
     assert entry["total"] == pytest.approx(weights.mer * entry["mer"] + weights.flow * entry["flow"]

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from molkit.config import Config
 from molkit.losses import LossWeights
 
 BALANCE = ("none", "weights", "sampler")
+SCHEDULES = ("constant", "cosine")
+LANDMARK_INITS = ("released", "mean_shape")
 
 
 @dataclasses.dataclass
@@ -21,6 +24,12 @@ class TrainConfig(Config):
     steps between resumable training states. ``amp``: bf16 autocast, on CUDA only.
     ``deterministic``: deterministic algorithms (slower on GPU; CPU runs repeat exactly anyway
     for a given thread count).
+
+    Departures the kit's recipe may take (:mod:`molkit.train.recipes`), released values as
+    defaults: ``warmup_steps`` (linear warm-up of the learning rate), ``schedule``
+    (``"constant"`` as released, or ``"cosine"`` decay to zero at the last step) and
+    ``landmark_init`` (``"released"``, or ``"mean_shape"``: the landmark head's output bias starts
+    at the training clips' mean shape instead of 0 px).
     """
 
     steps: int = 1000
@@ -37,9 +46,21 @@ class TrainConfig(Config):
     log_every: int = 1
     workers: int = 0
     deterministic: bool = False
+    warmup_steps: int = 0
+    schedule: str = "constant"
+    landmark_init: str = "released"
 
     def __post_init__(self) -> None:
-        if self.balance not in BALANCE:
-            raise ValueError(f"TrainConfig.balance must be one of {BALANCE}, not {self.balance!r}")
-        if self.steps < 1 or self.batch_size < 1:
-            raise ValueError("TrainConfig.steps and batch_size must be positive")
+        for name, allowed in (("balance", BALANCE), ("schedule", SCHEDULES),
+                              ("landmark_init", LANDMARK_INITS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"TrainConfig.{name} must be one of {allowed}, not {getattr(self, name)!r}")
+        if self.steps < 1 or self.batch_size < 1 or self.warmup_steps < 0:
+            raise ValueError("TrainConfig.steps and batch_size must be positive, warmup_steps not negative")
+
+    def learning_rate(self, step: int) -> float:
+        """The learning rate of (0-based) ``step``: warm-up, then constant or cosine decay."""
+        scale = min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else 1.0
+        if self.schedule == "cosine":
+            scale *= 0.5 * (1.0 + math.cos(math.pi * step / self.steps))
+        return self.lr * scale

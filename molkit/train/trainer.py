@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from molkit.data.cache import save_tensors
@@ -49,7 +51,10 @@ def train_fold(model_config: MOLConfig, config: TrainConfig, train_set: Dataset,
         deterministic()
     device = pick_device(config.device)
     seed_everything(config.seed)
-    model = MOL(model_config).to(device)
+    model = MOL(model_config)
+    if config.landmark_init == "mean_shape" and model.landmark_head is not None:
+        model.landmark_head.start_at(mean_shape(train_set))
+    model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
     labels = labels_of(train_set)
@@ -68,6 +73,8 @@ def train_fold(model_config: MOLConfig, config: TrainConfig, train_set: Dataset,
         for step, batch in zip(range(start, stop), loader):
             model.train()
             torch.manual_seed(config.seed * 1_000_003 + step)
+            for group in optimizer.param_groups:
+                group["lr"] = config.learning_rate(step)
             batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v
                      for k, v in batch.items()}
             with autocast(device, enabled=config.amp):
@@ -96,11 +103,47 @@ def train_fold(model_config: MOLConfig, config: TrainConfig, train_set: Dataset,
         return None
     chosen = best if best is not None else {"score": None, "step": config.steps,
                                             "weights": state_dict_cpu(model)}
+    model.load_state_dict(chosen["weights"])
+    fit = training_fit(model, train_set, model_config.n_classes, device)
+    with open(out_dir / LOG, "a") as log:
+        _write(log, {"step": config.steps, "event": "training_fit", **fit})
+    if fit["collapsed"]:
+        warnings.warn(f"{out_dir}: {fit['collapsed']} (classes predicted: {fit['classes_predicted']} "
+                      f"of {model_config.n_classes} on {fit['items']} training clips)", stacklevel=2)
     metrics = {"selected_step": chosen["step"], "select_metric": select_metric,
-               "select_score": chosen["score"], "final_losses": last, "device": str(device)}
+               "select_score": chosen["score"], "final_losses": last, "device": str(device),
+               "training_fit": fit}
     save_checkpoint(finished, chosen["weights"], model_config, config, metrics, **record)
     (out_dir / STATE).unlink(missing_ok=True)
     return _finished_record(finished, model_config, config)
+
+
+def training_fit(model: torch.nn.Module, dataset: Dataset, n_classes: int,
+                 device: torch.device | str = "cpu", per_class: int = 8) -> dict[str, Any]:
+    """How the trained model does on its own training clips: up to ``per_class`` items of each
+    class (evenly spread), their accuracy, recall per class (None for a class without clips), the
+    number of classes predicted, and ``collapsed``: why it looks collapsed (one class for every
+    clip, or a class never predicted), else ``""``."""
+    labels = labels_of(dataset)
+    picks = [int(i) for c in range(n_classes) for i in
+             np.flatnonzero(labels == c)[np.linspace(0, (labels == c).sum() - 1,
+                                                     min(per_class, (labels == c).sum())).astype(int)]]
+    table = predict_dataset(model, Subset(dataset, picks), batch_size=16, device=device)
+    recall = [float((table.pred[table.label == c] == c).mean()) if (table.label == c).any() else None
+              for c in range(n_classes)]
+    predicted = sorted(int(c) for c in table.pred.unique())
+    never = [c for c, r in enumerate(recall) if r == 0]
+    collapsed = ("predicts one class for every training clip" if len(predicted) == 1 else
+                 f"never predicts class {', '.join(map(str, never))} on its training clips" if never else "")
+    return {"items": len(table), "accuracy": float((table.pred == table.label).mean()),
+            "recall": recall, "classes_predicted": len(predicted), "collapsed": collapsed}
+
+
+def mean_shape(dataset: Dataset, items: int = 64) -> torch.Tensor:
+    """Mean landmarks ``[68, 2]`` of the predicted frames (2..T) over up to ``items`` items spread
+    evenly through ``dataset`` (training crops included, so it is the mean where they put it)."""
+    picks = torch.linspace(0, len(dataset) - 1, min(items, len(dataset))).round().long().unique()
+    return torch.stack([dataset[int(i)]["landmarks"][1:].float() for i in picks]).mean(dim=(0, 1))
 
 
 def _save_state(out_dir: Path, step: int, model: torch.nn.Module,
