@@ -10,6 +10,7 @@ alignment and are named by range; a clip made mostly of them is left out (and co
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import cv2
@@ -107,6 +108,9 @@ def read_frames(source: str | Path) -> list[np.ndarray]:
         return frames
     if not source.is_file():
         raise FileNotFoundError(f"{source}: no such video file or frame folder")
+    # FFmpeg's own log lines ("moov atom not found") would come before molkit's one-line error;
+    # read when the first video is opened, so a user's own setting wins
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     capture = cv2.VideoCapture(str(source))
     frames = []
     while True:
