@@ -227,6 +227,21 @@ def test_smic_annotation_sheet_gives_onsets_and_names_every_disagreement(trees):
     assert manifest.table.label_3.value_counts().to_dict() == labels == {"negative": 70, "positive": 51, "surprise": 43}
 
 
+def test_smic_edited_sheet_splits_five_clips_and_its_missing_cells_are_named(trees, tmp_path):
+    base, _ = trees
+    edited = "SMIC-HS-E_annotation_orig.xlsx"
+    (tmp_path / "HS").symlink_to(base / "SMIC" / "HS")
+    (tmp_path / edited).symlink_to(SHEETS / edited)
+    manifest = read_dataset("smic", tmp_path)
+    split = {"s3_ne_03", "s3_ne_20", "s4_ne_05", "s4_ne_06", "s9_sur_02"}  # rows the owner's sheet lacks
+    assert manifest.sheets[0].rows == 162 and len(manifest) == 164
+    assert {v.split("/")[2] for v in found(manifest, "folder_without_row")} == {"s1_ne_02", "s2_sur_05"}
+    row = next(n for n, r in sheet_rows(edited, worksheet="HS") if r["Filename"] == "s3_ne_20")
+    cells = {p.message for p in manifest.problems if p.where == f"{edited} row {row}" and p.kind == "sheet_value"}
+    assert cells == {"FirstF 'MISSING <-426679' is not a frame number", "LastF is missing"}
+    assert split <= set(manifest.table["sample"][manifest.table.onset.notna()])
+
+
 def test_the_stored_composite_list_is_the_official_one():
     stored = (MANIFESTS_DIR / "megc2019_composite.csv").read_text().splitlines()
     assert stored[0] == "dataset,subject,filename,label"

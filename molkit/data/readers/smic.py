@@ -13,8 +13,8 @@ from typing import Any
 
 from molkit.data.manifest import SheetRecord
 from molkit.data.problems import KEPT, SKIPPED, Problem
-from molkit.data.readers.common import (ReadResult, find_sheet, match_rows, read_sheet, subfolders,
-                                        video_row, whole_number)
+from molkit.data.readers.common import (ReadResult, find_sheet, frame_number_cell, match_rows, read_sheet,
+                                        subfolders, video_row, whole_number)
 
 
 def subject_folder(cell: Any) -> str:
@@ -39,7 +39,8 @@ def _check_row(coded: dict[str, Any], emotion: str, ctx: tuple[str, str, str],
         problems.append(Problem(dataset, video_id, "sheet_disagrees", where,
                                 f"the sheet says {said!r}, the folder {emotion!r}; the folder's label is used",
                                 KEPT))
-    first, last = whole_number(coded.get("first")), whole_number(coded.get("last"))
+    first, last = (frame_number_cell(coded.get(c), name, ctx, problems) for c, name in (("first", "FirstF"),
+                                                                                          ("last", "LastF")))
     for column in ("onset", "offset"):
         value = whole_number(coded.get(column))
         if None not in (first, last, value) and not first <= value <= last:
