@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -209,11 +208,10 @@ def _run(jobs: list[_Job], settings: PrepSettings, workers: int, progress: bool,
         bar.close()
 
 
-def prepare(dataset: str, root: str | Path | Mapping[str, str | Path], cache_dir: str | Path,
-            settings: PrepSettings | None = None, workers: int = 0, progress: bool = True,
-            corrections: str | Path | None = None) -> PrepReport:
+def prepare(dataset: str, root: str | Path, cache_dir: str | Path, settings: PrepSettings | None = None,
+            workers: int = 0, progress: bool = True, corrections: str | Path | None = None) -> PrepReport:
     """Prepare ``dataset`` at ``root`` into ``cache_dir`` (``workers=0``: one process per core).
-    ``dataset="composite"``: the MEGC 2019 composite, ``root`` as :func:`read_composite` takes it.
+    ``dataset="composite"``: the MEGC 2019 composite; ``root`` holds the copies (:func:`read_composite`).
 
     Writes ``videos/*.pt``, ``videos.csv`` (one row per usable video), ``problems.csv`` (every
     problem found, what was skipped and why) and ``settings.json``."""
