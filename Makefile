@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.molkit-installed
-PROFILE ?= demo
+# The run profile: PROFILE=..., else $MOLKIT_PROFILE (as the README says), else demo.
+PROFILE ?= $(or $(MOLKIT_PROFILE),demo)
 
 .PHONY: install test reproduce lab bench screenshots clean
 
@@ -18,8 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name molkit --display-name "molkit (.venv)" >/dev/null
 	touch $(STAMP)
 
+# Leaves the working tree as it found it: notebooks run under nbval write into a temporary
+# folder ($MOLKIT_WORK_DIR, removed afterwards), and no bytecode is written next to the sources.
 test: install
-	MOLKIT_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	@work=$$(mktemp -d -t molkit-test-XXXXXX) && trap 'rm -rf "$$work"' EXIT && set -x && \
+	MOLKIT_PROFILE=smoke MOLKIT_WORK_DIR=$$work PYTHONDONTWRITEBYTECODE=1 \
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 reproduce: install
 	MOLKIT_PROFILE=$(PROFILE) $(VENV)/bin/molkit reproduce --profile $(PROFILE)

@@ -16,8 +16,8 @@ __version__ = "0.1.0"
 _LAZY: dict[str, tuple[str, ...]] = {
     "molkit.synthetic": ("SynthConfig", "generate", "true_flow", "true_landmarks",
                          "true_region_mask", "sample_truth", "has_ground_truth"),
-    "molkit.data": ("read_dataset", "prepare", "PrepSettings", "ClipDataset", "loso_folds",
-                    "released_subjects", "compare_subjects"),
+    "molkit.data": ("read_dataset", "read_composite", "prepare", "PrepSettings", "ClipDataset",
+                    "loso_folds", "released_subjects", "compare_subjects"),
     "molkit.model": ("MOL", "MOLConfig", "MOLOutput", "from_released_state_dict",
                      "load_released_checkpoint"),
     "molkit.losses": ("LossWeights", "joint_loss"),

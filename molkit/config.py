@@ -94,6 +94,11 @@ class Config:
 
     @classmethod
     def load(cls: type[C], path: str | Path) -> C:
+        """Read a file written by :meth:`save`; a ValueError naming the file when it is not one."""
         path = Path(path)
         text = path.read_text()
-        return cls.from_yaml(text) if path.suffix in {".yaml", ".yml"} else cls.from_json(text)
+        try:
+            return cls.from_yaml(text) if path.suffix in {".yaml", ".yml"} else cls.from_json(text)
+        except (ValueError, TypeError, AttributeError, yaml.YAMLError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ValueError(f"{path}: not a {cls.__name__} file ({first})") from err

@@ -50,10 +50,16 @@ def test_casme2_manifest_columns_order_and_labels(casme):
 
 def test_sheet_row_without_folder_and_folder_without_row(casme):
     manifest = casme({"sub01/EP01_01": [GREY] * 8, "sub01/EP09_09": [GREY] * 8},
-                     [row(1, "EP01_01"), row(3, "EP05_01")])
+                     [row(1, "EP01_01"), row(1, "EP05_01"), row(3, "EP05_01"), row(3, "EP06_01"),
+                      row(4, "EP01_01"), row(3, "EP07_01")])
     assert manifest.table.video_id.tolist() == ["casme2/sub01/EP01_01"]
     (no_folder,) = problems_of(manifest, "row_without_folder")
-    assert no_folder.where == "CASME2-coding-test.xlsx row 3" and "sub03" in no_folder.message
+    assert no_folder.where == "CASME2-coding-test.xlsx row 3" and "sub01/EP05_01" in no_folder.message
+    # a subject missing altogether is said once, with its sheet rows
+    absent = {p.video_id: p for p in problems_of(manifest, "missing_subject")}
+    assert sorted(absent) == ["casme2/sub03", "casme2/sub04"]
+    assert absent["casme2/sub03"].where == "CASME2-coding-test.xlsx rows 4-5, 7"
+    assert "3 coded samples" in absent["casme2/sub03"].message
     (no_row,) = problems_of(manifest, "folder_without_row")
     assert no_row.where.endswith("sub01/EP09_09") and no_row.action == "skipped"
 
@@ -99,7 +105,8 @@ def test_faulty_sheet_values_are_reported_and_kept(casme):
     messages = {p.where: p.message for p in problems_of(manifest, "sheet_value")}
     assert messages["CASME2-coding-test.xlsx row 2"] == "apex is missing"
     assert "before onset" in messages["CASME2-coding-test.xlsx row 3"]
-    assert "'or'" in messages["CASME2-coding-test.xlsx row 4"]
+    (units,) = problems_of(manifest, "action_units")
+    assert units.where == "CASME2-coding-test.xlsx row 4" and "'or'" in units.message
 
 
 def test_corrections_file_overrides_and_reports(casme, tmp_path):

@@ -53,11 +53,12 @@ def test_predict_command(loso_dir, small_dataset, tmp_path, capsys):
     assert "clips vote" in capsys.readouterr().out
 
 
-def test_predict_names_a_bad_input(loso_dir, tmp_path):
+def test_predict_names_a_bad_input(loso_dir, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no image files"):
-        main(["predict", str(tmp_path / "empty"), "--checkpoint",
-              str(loso_dir / "fold_sub01" / "checkpoint.pt")])
+    assert main(["predict", str(tmp_path / "empty"), "--checkpoint",
+                 str(loso_dir / "fold_sub01" / "checkpoint.pt")]) == 2
+    assert capsys.readouterr().err == f"molkit predict: {tmp_path / 'empty'}: no image files " \
+        "(['.bmp', '.jpeg', '.jpg', '.png']) in this folder\n"
 
 
 @pytest.mark.parametrize("mode", ["frame", "video"])

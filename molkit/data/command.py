@@ -6,15 +6,19 @@ import sys
 from pathlib import Path
 
 from molkit.data.alignment import ALIGNMENTS
-from molkit.data.manifest import DATASETS
+from molkit.data.manifest import COMPOSITE, DATASETS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=DATASETS)
-    parser.add_argument("--root", required=True, type=Path, help="the dataset as its owners ship it")
+    parser.add_argument("--dataset", required=True, choices=[*DATASETS, COMPOSITE],
+                        help="composite: the MEGC 2019 composite (the official list of 442 samples)")
+    parser.add_argument("--root", required=True, type=Path,
+                        help="the dataset as its owners ship it; for composite, a folder holding the "
+                             "copies as sub-folders (or links) named casme2*, samm*, smic*")
     parser.add_argument("--cache", required=True, type=Path, help="folder of the clip cache")
     parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
-    parser.add_argument("--settings", type=Path, help="PrepSettings as YAML or JSON")
+    parser.add_argument("--settings", type=Path, help="PrepSettings as YAML or JSON, or a molkit "
+                        "checkpoint (prepare as its model's training cache was)")
     parser.add_argument("--alignment", choices=ALIGNMENTS,
                         help="frame: each frame aligned on its own landmarks, as released (default); "
                              "video: one alignment per video, free of dlib's frame-to-frame jitter")
@@ -23,21 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from molkit.data.pipeline import PrepSettings, prepare
+    from molkit.train.checkpoint import read_prep_settings
 
-    if not args.root.is_dir():
-        print(f"molkit prepare: {args.root}: dataset root is not a folder", file=sys.stderr)
-        return 2
-    try:
-        settings = PrepSettings.load(args.settings) if args.settings else PrepSettings()
-        if args.alignment:
-            settings = settings.replace(alignment=args.alignment)
-        report = prepare(args.dataset, args.root, args.cache, settings, args.workers,
-                         progress=not args.no_progress)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"molkit prepare: {err}", file=sys.stderr)
-        return 2
+    settings = read_prep_settings(args.settings) if args.settings else PrepSettings()
+    if args.alignment:
+        settings = settings.replace(alignment=args.alignment)
+    report = prepare(args.dataset, args.root, args.cache, settings, args.workers,
+                     progress=not args.no_progress)
     print(report.summary())
-    print(f"problems: {args.cache / 'problems.csv'}")
+    print(f"every problem, by file or sheet row: {args.cache / 'problems.csv'}")
     if report.usable == 0:
         print("molkit prepare: nothing usable came out", file=sys.stderr)
         return 1

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from molkit.config import Config
 from molkit.data import alignment, cache, clips, face
-from molkit.data.problems import KEPT, SKIPPED, Problem, write_problems
+from molkit.data.problems import KEPT, SKIPPED, Problem, summary_lines, write_problems
 from molkit.data.readers import read_dataset
 from molkit.data.tvl1 import tvl1
 
@@ -65,11 +65,12 @@ class PrepReport:
         return len(self.prepared) + len(self.reused)
 
     def summary(self) -> str:
+        """What was prepared, and the problems grouped by kind (the full table is
+        ``problems.csv``)."""
         lines = [f"{self.cache_dir}: {len(self.prepared)} prepared, {len(self.reused)} reused, "
                  f"{len(self.skipped)} skipped, {len(self.problems)} problems, "
                  f"{self.frames_processed} frames in {self.seconds:.1f} s"]
-        lines += [f"  skipped {vid}: {why}" for vid, why in sorted(self.skipped.items())]
-        return "\n".join(lines)
+        return "\n".join(lines + summary_lines(self.problems))
 
 
 @dataclasses.dataclass
@@ -210,13 +211,15 @@ def _run(jobs: list[_Job], settings: PrepSettings, workers: int, progress: bool,
 def prepare(dataset: str, root: str | Path, cache_dir: str | Path, settings: PrepSettings | None = None,
             workers: int = 0, progress: bool = True, corrections: str | Path | None = None) -> PrepReport:
     """Prepare ``dataset`` at ``root`` into ``cache_dir`` (``workers=0``: one process per core).
+    ``dataset="composite"``: the MEGC 2019 composite; ``root`` holds the copies (:func:`read_composite`).
 
     Writes ``videos/*.pt``, ``videos.csv`` (one row per usable video), ``problems.csv`` (every
     problem found, what was skipped and why) and ``settings.json``."""
     start = time.perf_counter()
     settings = settings or PrepSettings()
-    root, cache_dir = Path(root), Path(cache_dir)
+    cache_dir = Path(cache_dir)
     manifest = read_dataset(dataset, root, corrections)
+    root = manifest.root
     with_truth = _has_truth(root)
     problems = list(manifest.problems)
     skipped = {p.video_id: f"{p.kind}: {p}" for p in problems if p.action == SKIPPED}

@@ -12,8 +12,10 @@ from molkit.reports.reproduce import INDEX_NAME, find_notebooks, reproduce
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=sorted(PROFILES), help="run size (default: $MOLKIT_PROFILE, else demo)")
-    parser.add_argument("--dataset", default="synthetic", help="synthetic (default), casme2, samm or smic")
-    parser.add_argument("--data-root", help="the dataset's folder (a real copy, or a synthetic one to reuse)")
+    parser.add_argument("--dataset", default="synthetic",
+                        help="synthetic (default), casme2, samm, smic or composite (MEGC 2019)")
+    parser.add_argument("--data-root", help="the dataset's folder (a real copy, or a synthetic one to reuse); "
+                        "for composite, a folder holding the copies named casme2*, samm*, smic*")
     parser.add_argument("--classes", default="5", choices=["5", "3", "composite"], help="class set")
     parser.add_argument("--protocol", default="fixed", choices=["fixed", "inner-val", "released"])
     parser.add_argument("--seed", type=int, default=0)
@@ -28,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile).name
+    if args.data_root and not Path(args.data_root).is_dir():
+        raise FileNotFoundError(f"{args.data_root}: no such data folder")
     try:
         notebooks = find_notebooks(args.notebooks, args.only)
     except FileNotFoundError as err:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from molkit.gpu import pick_device, seed_everything
 from molkit.profiles import Profile, get_profile
 
 REPO = Path(__file__).resolve().parents[2]
-DATASETS = ("synthetic", "casme2", "samm", "smic")
+DATASETS = ("synthetic", "casme2", "samm", "smic", "composite")  # composite: MEGC 2019, data_root holds the copies
+WORK_ENV = "MOLKIT_WORK_DIR"  # where a notebook run by hand (output_dir None) writes, when set
 HANDOVER = "handover.json"
 
 
@@ -77,8 +79,9 @@ def notebook_run(
 ) -> NotebookRun:
     """Resolve a notebook's ``parameters`` cell, seed everything, and create the work folder.
 
-    ``output_dir=None`` (a notebook opened by hand) uses ``reports/interactive-<profile>/work``,
-    so the notebooks still find each other's results when run one after another.
+    ``output_dir=None`` (a notebook opened by hand) uses ``$MOLKIT_WORK_DIR`` when set (``make
+    test`` points it at a temporary folder), else ``reports/interactive-<profile>/work``, so the
+    notebooks still find each other's results when run one after another.
     """
     prof = get_profile(profile)
     if dataset not in DATASETS:
@@ -88,7 +91,7 @@ def notebook_run(
     root = Path(data_root).expanduser().resolve() if data_root else None
     if root is not None and not root.is_dir():
         raise FileNotFoundError(f"data_root {root}: no such folder")
-    work = Path(output_dir) if output_dir else REPO / "reports" / f"interactive-{prof.name}" / "work"
+    work = Path(output_dir or os.environ.get(WORK_ENV) or REPO / "reports" / f"interactive-{prof.name}" / "work")
     work.mkdir(parents=True, exist_ok=True)
     seed_everything(seed)
     return NotebookRun(prof, dataset, root, str(classes), protocol, int(seed), device, work.resolve())

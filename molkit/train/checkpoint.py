@@ -1,7 +1,10 @@
-"""Checkpoints: weights, model and training configuration, metrics and versions in one file.
+"""Checkpoints: weights, model and training configuration, metrics, versions and the preparation
+settings of the cache the model was trained on, in one file.
 
 Files hold plain tensors, numbers, strings, lists and dicts only, so they load with
 ``torch.load(weights_only=True)``; they are written atomically (``molkit.data.cache.save_tensors``).
+A checkpoint written before molkit recorded the preparation settings still loads; it just has
+none (:func:`prep_settings_for` then falls back to the released defaults and says so).
 """
 from __future__ import annotations
 
@@ -11,12 +14,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import ConcatDataset, Dataset
 
 import molkit
-from molkit.data.cache import save_tensors
+from molkit.data.cache import SETTINGS_JSON, save_tensors
+from molkit.data.pipeline import PrepSettings
 from molkit.model import MOL, MOLConfig
 
 FORMAT = "molkit-checkpoint-1"
+PREP_SETTINGS = "prep_settings"  # the record's key: PrepSettings as a plain dict
 
 
 def load_plain(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
@@ -26,8 +32,9 @@ def load_plain(path: str | Path, device: str | torch.device = "cpu") -> dict[str
         raise FileNotFoundError(f"{path}: no such checkpoint file")
     try:
         return torch.load(path, map_location=device, weights_only=True)
-    except Exception as err:
-        raise ValueError(f"{path}: not a readable molkit checkpoint ({err})") from err
+    except Exception as err:  # torch's own message is about unpickling options, not the file
+        raise ValueError(f"{path}: not a molkit checkpoint (PyTorch cannot load it as a "
+                         f"weights-only file: {type(err).__name__})") from err
 
 
 def versions() -> dict[str, str]:
@@ -43,7 +50,8 @@ def state_dict_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 def save_checkpoint(path: str | Path, weights: dict[str, torch.Tensor], model_config: MOLConfig,
                     train_config: Any, metrics: dict[str, Any], **extra: Any) -> Path:
-    """Write a checkpoint; ``extra`` holds further plain values (e.g. the training subjects)."""
+    """Write a checkpoint; ``extra`` holds further plain values (e.g. the training subjects, and
+    ``prep_settings``: :func:`dataset_prep_settings` of the training set)."""
     record = {"format": FORMAT, "weights": weights, "model_config": model_config.to_dict(),
               "train_config": train_config.to_dict(), "metrics": metrics,
               "versions": versions(), **extra}
@@ -59,3 +67,64 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"
     model = MOL(MOLConfig.from_dict(record["model_config"]))
     model.load_state_dict(record.pop("weights"))
     return model.to(device).eval(), record
+
+
+def cache_prep_settings(cache_dir: str | Path) -> PrepSettings | None:
+    """The settings a cache was prepared with (its ``settings.json``); None when it has none."""
+    path = Path(cache_dir) / SETTINGS_JSON
+    return PrepSettings.load(path) if path.is_file() else None
+
+
+def dataset_prep_settings(dataset: Dataset) -> dict[str, Any] | None:
+    """The preparation settings of the cache(s) a ClipDataset (or a concatenation of them)
+    reads, as a plain dict for a checkpoint; None when a cache has none or they differ."""
+    parts = dataset.datasets if isinstance(dataset, ConcatDataset) else [dataset]
+    found = [cache_prep_settings(part.cache_dir) if hasattr(part, "cache_dir") else None for part in parts]
+    if any(s is None for s in found) or any(s != found[0] for s in found):
+        return None
+    return found[0].to_dict()
+
+
+def recorded_prep_settings(record: dict[str, Any]) -> PrepSettings | None:
+    """The preparation settings a checkpoint's record carries (None: an older checkpoint)."""
+    plain = record.get(PREP_SETTINGS)
+    return PrepSettings.from_dict(plain) if plain else None
+
+
+def read_prep_settings(path: str | Path) -> PrepSettings:
+    """PrepSettings from a YAML/JSON file (e.g. a cache's ``settings.json``) or from the record
+    of a molkit checkpoint (``.pt``)."""
+    path = Path(path)
+    if path.suffix != ".pt":
+        return PrepSettings.load(path)
+    settings = recorded_prep_settings(load_plain(path))
+    if settings is None:
+        raise ValueError(f"{path}: this checkpoint records no preparation settings")
+    return settings
+
+
+def differences(a: PrepSettings, b: PrepSettings) -> str:
+    """The fields where two settings differ, ``name a -> b``."""
+    first, second = a.to_dict(), b.to_dict()
+    return ", ".join(f"{k} {first[k]!r} -> {second[k]!r}" for k in first if first[k] != second[k])
+
+
+def prep_settings_for(record: dict[str, Any], override: str | Path | None = None
+                      ) -> tuple[PrepSettings, str]:
+    """How to prepare new frames for a checkpoint's model, and a line saying where that came
+    from: ``override`` (a settings file or checkpoint) when given, else the checkpoint's own
+    settings, else the released defaults (a checkpoint from before they were recorded)."""
+    recorded = recorded_prep_settings(record)
+    if override is not None:
+        settings = read_prep_settings(override)
+        if recorded is None:
+            against = "which records none"
+        elif recorded == settings:
+            against = "the same settings"
+        else:
+            against = f"changed: {differences(recorded, settings)}"
+        return settings, f"preparation from {override}, overriding the checkpoint's ({against})"
+    if recorded is not None:
+        return recorded, "preparation as the model was trained (from the checkpoint)"
+    return PrepSettings(), ("the checkpoint records no preparation settings (saved by an older "
+                            "molkit): the released defaults are used")

@@ -1,14 +1,16 @@
 """Prediction for new footage: a folder of frames or a video file in; class probabilities, flow
 and landmarks out.
 
-The frames go through the released preparation (dlib landmarks, eye-based alignment to 144 px,
-stride clip sampling, the (8, 8) test crop, intensity normalisation), reusing ``molkit.data``;
-clips vote by mean logits as in evaluation. Flow and landmarks are in the pixels of each clip's
-128 px crop.
+The frames go through the preparation the model was trained with (dlib landmarks, eye-based
+alignment to 144 px, stride clip sampling, the (8, 8) test crop, intensity normalisation),
+reusing ``molkit.data``; clips vote by mean logits as in evaluation. Flow and landmarks are in the
+pixels of each clip's 128 px crop. Frames where dlib finds no face borrow the nearest frame's
+alignment and are named by range; a clip made mostly of them is left out (and counted).
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import cv2
@@ -16,22 +18,65 @@ import numpy as np
 import torch
 
 from molkit.data import PrepSettings, alignment, clips, face
+from molkit.data.problems import runs
 from molkit.data.readers.common import IMAGE_SUFFIXES, list_frames
 from molkit.gpu import autocast
 from molkit.model import MOL
 
 
+class NoFaceError(ValueError):
+    """No face (or no clip mostly made of frames with a face) to predict on."""
+
+
+@dataclasses.dataclass
+class PreparedVideo:
+    """A video's frames as the model sees them: ``frames`` aligned ``[n, S, S]`` uint8 (the
+    ``n = 8 * stride`` frames clips use), dlib's ``landmarks`` in aligned pixels ``[n, 68, 2]``
+    (borrowed where ``face_found`` is False), out of ``n_frames`` frames in the input."""
+
+    frames: np.ndarray
+    landmarks: np.ndarray
+    face_found: np.ndarray
+    stride: int
+    n_frames: int
+
+    def clip(self, j: int) -> torch.Tensor:
+        """Clip ``j`` as the model takes it, ``[1, 8, 128, 128]``."""
+        frames = torch.from_numpy(self.frames[clips.clip_frames(j, self.stride)]).float()
+        return clips.normalise(clips.crop(frames, clips.TEST_OFFSET)).unsqueeze(0)
+
+    def faces_per_clip(self) -> np.ndarray:
+        """How many of each clip's 8 frames show a face, ``[stride]``."""
+        return np.array([int(self.face_found[clips.clip_frames(j, self.stride)].sum())
+                         for j in range(self.stride)])
+
+    def usable_clips(self) -> np.ndarray:
+        """Indices of the clips with a face on most (more than half) of their frames."""
+        return np.flatnonzero(self.faces_per_clip() > clips.CLIP_LENGTH // 2)
+
+    def no_face_ranges(self) -> np.ndarray:
+        """Runs of frames without a face as ``[k, 2]`` (first, last), 1-based frame numbers."""
+        found = runs(int(i) + 1 for i in np.flatnonzero(~self.face_found))
+        return np.array(found, dtype=np.int64).reshape(-1, 2)
+
+
 @dataclasses.dataclass
 class Prediction:
-    """``clip_probabilities`` ``[n_clips, C]``, ``probabilities`` ``[C]`` (mean-logit vote),
-    ``flow`` ``[n_clips, 7, 2, 128, 128]`` and ``landmarks`` ``[n_clips, 7, 68, 2]`` (None when
-    the model has no such head), ``classes`` the class names."""
+    """``clip_probabilities`` ``[n_clips, C]`` of the clips used (``clip_index``: which),
+    ``probabilities`` ``[C]`` (their mean-logit vote), ``flow`` ``[n_clips, 7, 2, 128, 128]`` and
+    ``landmarks`` ``[n_clips, 7, 68, 2]`` (None when the model has no such head), ``classes``
+    the class names; ``clips_left_out`` (mostly without a face) and ``no_face_frames``
+    (``[k, 2]`` 1-based first/last frame of each run of frames without a face) of ``n_frames``."""
 
     classes: list[str]
     clip_probabilities: np.ndarray
     probabilities: np.ndarray
     flow: np.ndarray | None
     landmarks: np.ndarray | None
+    clip_index: np.ndarray
+    clips_left_out: np.ndarray
+    no_face_frames: np.ndarray
+    n_frames: int
 
     @property
     def label(self) -> str:
@@ -61,6 +106,11 @@ def read_frames(source: str | Path) -> list[np.ndarray]:
         if bad:
             raise ValueError(f"{bad[0]}: cannot be read as an image ({len(bad)} unreadable)")
         return frames
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no such video file or frame folder")
+    # FFmpeg's own log lines ("moov atom not found") would come before molkit's one-line error;
+    # read when the first video is opened, so a user's own setting wins
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     capture = cv2.VideoCapture(str(source))
     frames = []
     while True:
@@ -70,12 +120,12 @@ def read_frames(source: str | Path) -> list[np.ndarray]:
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
     capture.release()
     if not frames:
-        raise ValueError(f"{source}: not a readable video file or image folder")
+        raise ValueError(f"{source}: not a video (OpenCV reads no frame from it)")
     return frames
 
 
-def aligned_clips(frames: list[np.ndarray], settings: PrepSettings | None = None) -> torch.Tensor:
-    """Every test clip of a video, ``[n_clips, 1, 8, 128, 128]``, prepared as ``settings`` say."""
+def prepare_video(frames: list[np.ndarray], settings: PrepSettings | None = None) -> PreparedVideo:
+    """Align the frames clips use, as ``settings`` say (use the training cache's)."""
     settings = settings or PrepSettings()
     step = clips.stride(len(frames))
     if step == 0:
@@ -83,25 +133,32 @@ def aligned_clips(frames: list[np.ndarray], settings: PrepSettings | None = None
     used = frames[:clips.CLIP_LENGTH * step]
     marks = [face.detect_landmarks(f, settings.detector_upsample) for f in used]
     if all(m is None for m in marks):
-        raise ValueError("dlib finds no face in any frame")
-    _, matrices = settings.align(marks)
-    aligned = torch.from_numpy(np.stack([alignment.warp(frame, matrix, settings.align_size)
-                                         for frame, matrix in zip(used, matrices)]))
-    return torch.stack([
-        clips.normalise(clips.crop(aligned[clips.clip_frames(j, step)].float(), clips.TEST_OFFSET))
-        for j in range(step)]).unsqueeze(1)
+        raise NoFaceError(f"dlib finds no face in any of its {len(used)} frames")
+    raw, matrices = settings.align(marks)
+    aligned = np.stack([alignment.warp(frame, matrix, settings.align_size)
+                        for frame, matrix in zip(used, matrices)])
+    return PreparedVideo(aligned, alignment.transform_each(matrices, raw).astype(np.float32),
+                         np.array([m is not None for m in marks]), step, len(frames))
+
+
+def aligned_clips(frames: list[np.ndarray], settings: PrepSettings | None = None) -> torch.Tensor:
+    """Every test clip of a video, ``[n_clips, 1, 8, 128, 128]``, prepared as ``settings`` say."""
+    video = prepare_video(frames, settings)
+    return torch.stack([video.clip(j) for j in range(video.stride)])
 
 
 @torch.no_grad()
-def predict_frames(model: MOL, frames: list[np.ndarray], classes: list[str],
-                   device: str | torch.device = "cpu", batch_size: int = 8,
-                   settings: PrepSettings | None = None) -> Prediction:
-    """Run ``model`` (eval mode) over every clip of ``frames``, prepared as ``settings`` say
-    (use the settings of the cache the model was trained on)."""
+def predict_video(model: MOL, video: PreparedVideo, classes: list[str],
+                  device: str | torch.device = "cpu", batch_size: int = 8) -> Prediction:
+    """Run ``model`` (eval mode) over the clips of ``video`` that show a face on most frames."""
+    kept = video.usable_clips()
+    if not len(kept):
+        raise NoFaceError(f"every clip is mostly frames without a face (frames without one: "
+                          f"{len(np.flatnonzero(~video.face_found))} of {len(video.face_found)})")
     model.eval()
     device = torch.device(device)
     outputs = []
-    for batch in aligned_clips(frames, settings).split(batch_size):
+    for batch in torch.stack([video.clip(int(j)) for j in kept]).split(batch_size):
         with autocast(device):
             outputs.append(model(batch.to(device)))
     logits = torch.cat([o.logits.float().cpu() for o in outputs])
@@ -111,4 +168,13 @@ def predict_frames(model: MOL, frames: list[np.ndarray], classes: list[str],
         return None if parts[0] is None else torch.cat([p.float().cpu() for p in parts]).numpy()
 
     return Prediction(classes, logits.softmax(-1).numpy(), logits.mean(0).softmax(-1).numpy(),
-                      gather("flow"), gather("landmarks"))
+                      gather("flow"), gather("landmarks"), kept,
+                      np.setdiff1d(np.arange(video.stride), kept), video.no_face_ranges(), video.n_frames)
+
+
+def predict_frames(model: MOL, frames: list[np.ndarray], classes: list[str],
+                   device: str | torch.device = "cpu", batch_size: int = 8,
+                   settings: PrepSettings | None = None) -> Prediction:
+    """Prepare ``frames`` as ``settings`` say (use the settings of the cache the model was
+    trained on) and predict (:func:`predict_video`)."""
+    return predict_video(model, prepare_video(frames, settings), classes, device, batch_size)

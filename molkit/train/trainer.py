@@ -23,7 +23,7 @@ from molkit.data.cache import save_tensors
 from molkit.gpu import autocast, deterministic, pick_device, seed_everything
 from molkit.losses import joint_loss
 from molkit.model import MOL, MOLConfig
-from molkit.train.checkpoint import load_plain, save_checkpoint, state_dict_cpu
+from molkit.train.checkpoint import dataset_prep_settings, load_plain, save_checkpoint, state_dict_cpu
 from molkit.train.config import TrainConfig
 from molkit.train.evaluation import labels_of, predict_dataset, score
 from molkit.train.sampling import StepBatches, class_weights, steps_per_pass
@@ -113,7 +113,8 @@ def train_fold(model_config: MOLConfig, config: TrainConfig, train_set: Dataset,
     metrics = {"selected_step": chosen["step"], "select_metric": select_metric,
                "select_score": chosen["score"], "final_losses": last, "device": str(device),
                "training_fit": fit}
-    save_checkpoint(finished, chosen["weights"], model_config, config, metrics, **record)
+    save_checkpoint(finished, chosen["weights"], model_config, config, metrics,
+                    prep_settings=dataset_prep_settings(train_set), **record)
     (out_dir / STATE).unlink(missing_ok=True)
     return _finished_record(finished, model_config, config)
 

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import functools
+import io
 import re
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from molkit.data.clips import CLIP_LENGTH
-from molkit.data.manifest import MANIFESTS_DIR, emotion_labels, load_manifest_data
-from molkit.data.problems import CORRECTED, KEPT, SKIPPED, Problem
+from molkit.data.manifest import SheetRecord, emotion_labels, load_manifest_data, manifest_file
+from molkit.data.problems import CORRECTED, KEPT, SKIPPED, Problem, format_runs
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -44,17 +47,22 @@ def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or _norm(value) in missing
 
 
-def find_sheet(root: Path) -> Path:
-    """The coding sheet (``*.xlsx``) at the dataset root; a clear error when there is none or
-    several could be meant."""
-    sheets = sorted(p for p in root.glob("*.xlsx") if not p.name.startswith("~$"))
-    coding = [p for p in sheets if "coding" in p.name.lower()]
-    if len(coding) == 1 or len(sheets) == 1:
-        return (coding or sheets)[0]
-    if not sheets:
+def find_sheet(root: Path, dataset: str, required: bool = True, folders: tuple[Path, ...] = ()) -> Path | None:
+    """The coding sheet (``*.xlsx``) at the dataset root (or in ``folders``); when there are
+    several, the one whose name holds the dataset's keyword (``sheet_rules.yaml``). A clear error
+    when there is none (None when not ``required``) or several could be meant."""
+    sheets = sorted({p for folder in (root, *folders) for p in folder.glob("*.xlsx")
+                     if not p.name.startswith("~$")})
+    keyword = load_manifest_data("sheet_rules")["sheet_keywords"][dataset]
+    named = [p for p in sheets if keyword in p.name.lower()]
+    if len(named) == 1 or len(sheets) == 1:
+        return (named or sheets)[0]
+    if sheets:
+        raise ValueError(f"{root}: several coding sheets, cannot tell which one to use: "
+                         f"{[p.name for p in sheets]}")
+    if required:
         raise FileNotFoundError(f"{root}: no coding sheet (*.xlsx) found at the dataset root")
-    raise ValueError(f"{root}: several coding sheets, cannot tell which one to use: "
-                     f"{[p.name for p in sheets]}")
+    return None
 
 
 def read_sheet(path: Path, dataset: str) -> pd.DataFrame:
@@ -62,9 +70,11 @@ def read_sheet(path: Path, dataset: str) -> pd.DataFrame:
 
     The header is the first row that holds every expected column name (SAMM's is not row 1);
     unnamed and unknown columns are dropped."""
-    wanted = load_manifest_data("sheet_rules")["columns"][dataset]
+    rules = load_manifest_data("sheet_rules")
+    wanted = rules["columns"][dataset]
+    worksheet = rules["worksheets"].get(dataset, 0)
     try:
-        raw = pd.read_excel(path, header=None, dtype=object)
+        raw = pd.read_excel(path, header=None, dtype=object, sheet_name=worksheet)
     except Exception as err:
         raise ValueError(f"{path}: cannot read the coding sheet ({err})") from err
     needed = {_norm(name): key for key, name in wanted.items()}
@@ -79,14 +89,15 @@ def read_sheet(path: Path, dataset: str) -> pd.DataFrame:
 
 
 @functools.cache
-def _corrections(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+def _corrections(path: Path | None) -> pd.DataFrame:
+    source = path or io.StringIO(manifest_file("corrections.csv").read_text(encoding="utf-8"))
+    return pd.read_csv(source, dtype=str, keep_default_na=False)
 
 
 def apply_corrections(row: dict[str, Any], dataset: str, where: str, video_id: str,
                       problems: list[Problem], path: Path | None = None) -> dict[str, Any]:
     """Replace sheet values listed in ``data_manifests/corrections.csv`` (each with its source)."""
-    table = _corrections(Path(path or MANIFESTS_DIR / "corrections.csv"))
+    table = _corrections(path)
     hits = table[(table.dataset == dataset) & (table.subject == row["subject"])
                  & (table["sample"] == row["sample"])]
     row = dict(row)
@@ -98,6 +109,15 @@ def apply_corrections(row: dict[str, Any], dataset: str, where: str, video_id: s
     return row
 
 
+def whole_number(value: Any) -> int | None:
+    """A cell holding a whole number (``46``, ``46.0``, ``"46"``) as int, else None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
 def frame_number_cell(value: Any, column: str, ctx: tuple[str, str, str],
                       problems: list[Problem]) -> int | None:
     """A coded frame number, or None (reported) when it is missing or not a number."""
@@ -105,15 +125,11 @@ def frame_number_cell(value: Any, column: str, ctx: tuple[str, str, str],
     if is_missing(value):
         problems.append(Problem(dataset, video_id, "sheet_value", where, f"{column} is missing", KEPT))
         return None
-    try:
-        number = float(value)
-        if number != int(number):
-            raise ValueError
-        return int(number)
-    except (TypeError, ValueError):
+    number = whole_number(value)
+    if number is None:
         problems.append(Problem(dataset, video_id, "sheet_value", where,
                                 f"{column} {value!r} is not a frame number", KEPT))
-        return None
+    return number
 
 
 def check_frames(frames: list[Path], ctx: tuple[str, str, str], problems: list[Problem]) -> bool:
@@ -137,6 +153,33 @@ def check_frames(frames: list[Path], ctx: tuple[str, str, str], problems: list[P
     return True
 
 
+def _check_timing(onset: int | None, apex: int | None, offset: int | None, numbers: list[int],
+                  ctx: tuple[str, str, str], problems: list[Problem]) -> None:
+    """Report an offset before the onset, an apex outside onset..offset, and onset..offset
+    outside the frames the folder holds (all kept as coded)."""
+    dataset, video_id, where = ctx
+    if onset is not None and offset is not None and offset < onset:
+        problems.append(Problem(dataset, video_id, "sheet_value", where,
+                                f"offset {offset} is before onset {onset}", KEPT))
+    elif None not in (onset, apex, offset) and not onset <= apex <= offset:
+        problems.append(Problem(dataset, video_id, "sheet_value", where,
+                                f"apex {apex} is outside onset..offset {onset}..{offset}", KEPT))
+    coded = [n for n in (onset, offset) if n is not None]
+    if coded and numbers and (min(coded) < min(numbers) or max(coded) > max(numbers)):
+        problems.append(Problem(dataset, video_id, "outside_frames", where,
+                                f"onset..offset {onset}..{offset} is not within the folder's frames "
+                                f"{min(numbers)}..{max(numbers)}", KEPT))
+
+
+def _check_action_units(units: str | None, ctx: tuple[str, str, str], problems: list[Problem]) -> None:
+    """Report action-unit codes that hold what ``sheet_rules.yaml`` lists ('or', 'ref(...)', '?')."""
+    dataset, video_id, where = ctx
+    for pattern, what in load_manifest_data("sheet_rules")["action_unit_notes"].items():
+        if units and re.search(pattern, units, re.IGNORECASE):
+            problems.append(Problem(dataset, video_id, "action_units", where,
+                                    f"action units {units!r} hold {what}", KEPT))
+
+
 def video_row(dataset: str, subject: str, sample: str, folder: Path, root: Path,
               coded: dict[str, Any], where: str, problems: list[Problem]) -> dict[str, Any] | None:
     """A manifest row for one coded sample, or None (reported) when it cannot be used."""
@@ -153,16 +196,9 @@ def video_row(dataset: str, subject: str, sample: str, folder: Path, root: Path,
         return None
     onset, apex, offset = (frame_number_cell(coded.get(c), c, ctx, problems) if c in coded else None
                            for c in ("onset", "apex", "offset"))
-    if onset is not None and offset is not None and offset < onset:
-        problems.append(Problem(dataset, video_id, "sheet_value", where,
-                                f"offset {offset} is before onset {onset}", KEPT))
-    elif None not in (onset, apex, offset) and not onset <= apex <= offset:
-        problems.append(Problem(dataset, video_id, "sheet_value", where,
-                                f"apex {apex} is outside onset..offset {onset}..{offset}", KEPT))
+    _check_timing(onset, apex, offset, [n for n in map(frame_number, frames) if n is not None], ctx, problems)
     units = None if is_missing(coded.get("action_units")) else str(coded["action_units"]).strip()
-    if units and re.search(r"\bor\b", units, re.IGNORECASE):
-        problems.append(Problem(dataset, video_id, "sheet_value", where,
-                                f"action units {units!r} hold an alternative ('or'); kept as coded", KEPT))
+    _check_action_units(units, ctx, problems)
     return {
         "dataset": dataset, "subject": subject, "sample": sample, "video_id": video_id,
         "folder": str(folder.relative_to(root)), "frame_paths": [str(p) for p in frames],
@@ -172,38 +208,65 @@ def video_row(dataset: str, subject: str, sample: str, folder: Path, root: Path,
     }
 
 
-def read_coded(dataset: str, root: Path, subject_pattern: str, subject_name,
-               corrections: Path | None = None) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """CASME II and SAMM: match coding-sheet rows to ``root/<subject>/<sample>/`` folders.
+ReadResult = tuple[list[dict[str, Any]], list[Problem], list[SheetRecord]]
 
-    ``subject_name`` turns a sheet's Subject cell into the folder name. Rows without a folder,
-    folders without a row and duplicate rows are reported by name."""
-    sheet_path = find_sheet(root)
-    sheet = read_sheet(sheet_path, dataset)
-    problems: list[Problem] = []
-    folders = {(s.name, f.name): f for s in subfolders(root, subject_pattern) for f in subfolders(s)}
-    rows, seen = [], {}
+
+def match_rows(dataset: str, root: Path, sheet_path: Path, sheet: pd.DataFrame,
+               folders: dict[tuple[str, str], Path], subjects: set[str],
+               subject_name: Callable[[Any], str], problems: list[Problem]
+               ) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
+    """Sheet rows matched to sample folders: ``{(subject, sample): (row, where)}``.
+
+    ``subject_name`` turns a Subject cell into the folder name. Duplicate rows and rows without
+    a folder are reported by row; a subject without any folder once, with its rows."""
+    matched: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+    seen: dict[tuple[str, str], str] = {}
+    absent: dict[str, list[int]] = defaultdict(list)
     for coded in sheet.to_dict("records"):
         where = f"{sheet_path.name} row {coded['row']}"
-        subject, sample = subject_name(coded["subject"]), str(coded["sample"]).strip()
+        key = subject, sample = subject_name(coded["subject"]), str(coded["sample"]).strip()
         video_id = f"{dataset}/{subject}/{sample}"
-        if (subject, sample) in seen:
+        if key in seen:
             problems.append(Problem(dataset, video_id, "duplicate_id", where,
-                                    f"{subject}/{sample} is also coded at {seen[subject, sample]}; "
+                                    f"{subject}/{sample} is also coded at {seen[key]}; "
                                     "the first row is used", SKIPPED))
             continue
-        seen[subject, sample] = where
-        if (subject, sample) not in folders:
+        seen[key] = where
+        if subject not in subjects:
+            absent[subject].append(coded["row"])
+        elif key not in folders:
             problems.append(Problem(dataset, video_id, "row_without_folder", where,
                                     f"no folder {root / subject / sample}", SKIPPED))
-            continue
-        coded = apply_corrections({**coded, "subject": subject, "sample": sample}, dataset, where,
-                                  video_id, problems, corrections)
+        else:
+            matched[key] = ({**coded, "subject": subject, "sample": sample}, where)
+    for subject, numbers in absent.items():
+        problems.append(Problem(dataset, f"{dataset}/{subject}", "missing_subject",
+                                f"{sheet_path.name} rows {format_runs(numbers)}",
+                                f"no folder {root / subject}: its {len(numbers)} coded samples "
+                                "are left out", SKIPPED))
+    return matched
+
+
+def read_coded(dataset: str, root: Path, subject_pattern: str, subject_name: Callable[[Any], str],
+               corrections: Path | None = None) -> ReadResult:
+    """CASME II and SAMM: match coding-sheet rows to ``root/<subject>/<sample>/`` folders.
+    Folders without a row are reported and skipped."""
+    sheet_path = find_sheet(root, dataset)
+    sheet = read_sheet(sheet_path, dataset)
+    problems: list[Problem] = []
+    subjects = subfolders(root, subject_pattern)
+    folders = {(s.name, f.name): f for s in subjects for f in subfolders(s)}
+    matched = match_rows(dataset, root, sheet_path, sheet, folders, {s.name for s in subjects},
+                         subject_name, problems)
+    rows = []
+    for (subject, sample), (coded, where) in matched.items():
+        video_id = f"{dataset}/{subject}/{sample}"
+        coded = apply_corrections(coded, dataset, where, video_id, problems, corrections)
         row = video_row(dataset, subject, sample, folders[subject, sample], root, coded, where, problems)
         if row:
             rows.append(row)
     for (subject, sample), folder in folders.items():
-        if (subject, sample) not in seen:
+        if (subject, sample) not in matched:
             problems.append(Problem(dataset, f"{dataset}/{subject}/{sample}", "folder_without_row",
                                     str(folder), f"not coded in {sheet_path.name}", SKIPPED))
-    return rows, problems
+    return rows, problems, [SheetRecord.of(dataset, sheet_path, len(sheet))]

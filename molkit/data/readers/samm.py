@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from molkit.data.problems import Problem
-from molkit.data.readers.common import read_coded
+from molkit.data.readers.common import ReadResult, read_coded
 
 
 def subject_folder(cell: Any) -> str:
@@ -17,5 +16,5 @@ def subject_folder(cell: Any) -> str:
     return f"{int(digits.group(1)):03d}" if digits else text
 
 
-def read(root: Path, corrections: Path | None = None) -> tuple[list[dict], list[Problem]]:
+def read(root: Path, corrections: Path | None = None) -> ReadResult:
     return read_coded("samm", root, r"\d+", subject_folder, corrections)

@@ -13,7 +13,8 @@ from molkit.train.protocols import PROTOCOLS
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", action="append", required=True, metavar="[NAME=]DIR",
-                        help="prepared cache folder; repeat as NAME=DIR for a composite run")
+                        help="prepared cache folder (the MEGC 2019 composite: one cache prepared "
+                             "with --dataset composite); repeat as NAME=DIR to pool several caches")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--config", type=Path, help="LosoConfig YAML/JSON to start from")
     parser.add_argument("--profile", choices=sorted(PROFILES), help="size of the run (default: "
