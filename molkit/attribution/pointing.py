@@ -14,6 +14,7 @@ import pandas as pd
 
 from molkit.attribution.regions import REGIONS
 from molkit.attribution.scores import SCORE_COLUMNS
+from molkit.intervals import mean_interval, wilson_interval
 
 
 def pointing_game(scores: pd.DataFrame,
@@ -48,3 +49,17 @@ def pointing_summary(games: pd.DataFrame, by: str | Sequence[str] = "method") ->
     summary = games.groupby(by, sort=False)[columns].mean()
     summary.insert(0, "n", games.groupby(by, sort=False).size())
     return summary.rename(columns={"hit": "pointing_rate"})
+
+
+def pointing_intervals(games: pd.DataFrame, by: str = "method", confidence: float = 0.95) -> pd.DataFrame:
+    """Per ``by``: the pointing rate with its Wilson interval and the mean mask share with its
+    Student-t interval, beside their chance levels (``confidence``: the intervals' level)."""
+    rows = []
+    for key, group in games.groupby(by, sort=False):
+        rate = wilson_interval(int(group["hit"].sum()), len(group), confidence)
+        share = mean_interval(group["mask_share"].astype(float), confidence)
+        rows.append({by: key, "n": len(group), "pointing_rate": rate.estimate, "rate_low": rate.low,
+                     "rate_high": rate.high, "chance_hit": group["chance_hit"].mean(),
+                     "mask_share": share.estimate, "share_low": share.low, "share_high": share.high,
+                     "chance_share": group["chance_share"].mean()})
+    return pd.DataFrame(rows).set_index(by)
