@@ -103,3 +103,18 @@ def test_pointing_intervals_against_scipy():
     assert ig.mask_share == pytest.approx(0.38)
     assert (ig.share_low, ig.share_high) == pytest.approx((share.low, share.high))
     assert table.loc["random", "chance_hit"] == pytest.approx(0.25)
+
+
+def test_pointing_sentence_says_which_methods_beat_chance():
+    from molkit.attribution.pointing import pointing_intervals, pointing_sentence
+
+    games = pd.DataFrame({
+        "method": ["good"] * 20 + ["random"] * 20,
+        "hit": [True] * 18 + [False] * 2 + [True] * 4 + [False] * 16,
+        "chance_hit": 0.2, "mask_share": 0.5, "chance_share": 0.1,
+    })
+    sentence = pointing_sentence(pointing_intervals(games))
+    # Wilson 95% for 18/20 is about [0.70, 0.97]: above 0.2
+    assert sentence.startswith("good: pointing rate 0.90 [0.70, 0.97] over 20 clips, chance 0.20, "
+                               "random attribution 0.20 -> above chance")
+    assert "random:" not in sentence

@@ -63,3 +63,18 @@ def pointing_intervals(games: pd.DataFrame, by: str = "method", confidence: floa
                      "mask_share": share.estimate, "share_low": share.low, "share_high": share.high,
                      "chance_share": group["chance_share"].mean()})
     return pd.DataFrame(rows).set_index(by)
+
+
+def pointing_sentence(intervals: pd.DataFrame, random: str = "random") -> str:
+    """One plain sentence per method of :func:`pointing_intervals`: is its pointing rate above
+    chance (its interval's low end above the chance level) and above the random attribution's?"""
+    rows = intervals.drop(index=random, errors="ignore")
+    baseline = intervals.loc[random, "pointing_rate"] if random in intervals.index else None
+    parts = []
+    for method, row in rows.iterrows():
+        above = row.rate_low > row.chance_hit
+        versus = "" if baseline is None else f", random attribution {baseline:.2f}"
+        parts.append(f"{method}: pointing rate {row.pointing_rate:.2f} [{row.rate_low:.2f}, "
+                     f"{row.rate_high:.2f}] over {int(row.n)} clips, chance {row.chance_hit:.2f}{versus}"
+                     f" -> {'above chance' if above else 'not distinguishable from chance'}")
+    return ". ".join(parts) + "."

@@ -49,10 +49,21 @@ def _logits(model: STSTNet, features: np.ndarray, device: torch.device) -> np.nd
 def train_ststnet(config: STSTNetConfig, train: VideoFeatures, n_classes: int, seed: int,
                   device: str = "auto", select: VideoFeatures | None = None) -> STSTNet:
     """STSTNet trained on ``train`` (eval mode). With ``select`` the weights with the best
-    accuracy on it (scored every ``eval_every`` steps, first best wins) are kept, else the last."""
+    accuracy on it (scored every ``eval_every`` steps, first best wins) are kept, else the last.
+    Runs on one CPU thread (a 28x28 net only loses time to thread hand-offs; the setting is
+    restored afterwards)."""
     if not len(train):
         raise ValueError("STSTNet: no training video has an onset->apex flow")
-    device = pick_device(device)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(config, train, n_classes, seed, pick_device(device), select)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(config: STSTNetConfig, train: VideoFeatures, n_classes: int, seed: int,
+           device: torch.device, select: VideoFeatures | None) -> STSTNet:
     seed_everything(seed)
     model = STSTNet(n_classes, config.dropout).to(device)
     scale = train.features.std(axis=(0, 2, 3))

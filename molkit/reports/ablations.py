@@ -83,7 +83,8 @@ def run_ablations(run: NotebookRun, which: str | None = None, progress: bool = T
         result = run_loso(config, run.recall("cache"), folder, progress=False)
         video = result.summary.set_index("level").loc["video"]
         pooled.append({"variant": name, "seed": seed, "folds": result.clips["fold"].nunique(),
-                       "steps": p.ablation_steps, **video.to_dict()})
+                       "steps": p.ablation_steps, **video.to_dict(),
+                       "collapsed_folds": result.collapsed_folds, "warnings": "; ".join(result.warnings)})
         folds = result.per_fold[result.per_fold.level == "video"]
         per_fold.append(folds.assign(variant=name, seed=seed, steps=p.ablation_steps))
     label = f"{base.label} | {p.ablation_steps} steps"

@@ -11,10 +11,13 @@ import torch
 
 from molkit.attribution import AttributionConfig, attribute, region_scores
 from molkit.data import ClipDataset, PrepReport, prepare
+from molkit.data.cache import atomic_write_text
 from molkit.reports.context import NotebookRun
+from molkit.reports.index import FIGURES_FOLDER, VERDICT_FILE
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
+from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.train.checkpoint import load_checkpoint
-from molkit.train.loso import LosoConfig
+from molkit.train.loso import LosoConfig, LosoResult, run_loso
 from molkit.train.trainer import CHECKPOINT, LOG, read_log
 
 
@@ -53,6 +56,35 @@ def loso_folder(run: NotebookRun, kind: str, name: str, config: LosoConfig) -> P
     the same configuration reuses its finished folds and a changed one starts afresh."""
     key = hashlib.sha256(config.to_json().encode()).hexdigest()[:8]
     return run.path(kind, f"{name}-{key}")
+
+
+def run_method(run: NotebookRun, config: LosoConfig, progress: bool = True) -> tuple[LosoResult, Path]:
+    """A LOSO run of ``config`` (MOL or a baseline) in its own folder (:func:`loso_folder`: MOL's
+    is ``work/loso/main-<protocol>-<hash>``), its tables saved beside its folds."""
+    name = "main" if config.method == "mol" else config.method
+    folder = loso_folder(run, "loso", f"{name}-{config.protocol}", config)
+    result = run_loso(config, run.recall("cache"), folder, progress=progress)
+    result.save(folder)
+    return result, folder
+
+
+def data_label(run: NotebookRun) -> str:
+    """What the numbers are on: the dataset, and for the synthetic set its difficulty."""
+    root = Path(run.recall("data_root"))
+    if not has_ground_truth(root):
+        return run.dataset
+    config = SynthConfig.load(root / TRUTH_DIR / CONFIG_FILE)
+    return f"{run.dataset}, difficulty {config.difficulty:g}"
+
+
+def save_verdict(run: NotebookRun, line: str) -> Path:
+    """Write the verdict that opens the report's front page."""
+    return atomic_write_text(run.work / VERDICT_FILE.relative_to("work"), line + "\n")
+
+
+def figure_path(run: NotebookRun, name: str) -> Path:
+    """Where a front-page figure (``ablations``, ``pointing``...) goes: ``work/figures/NAME.png``."""
+    return run.work / FIGURES_FOLDER.relative_to("work") / f"{name}.png"
 
 
 def training_logs(loso_dir: str | Path) -> pd.DataFrame:

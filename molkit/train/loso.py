@@ -94,7 +94,7 @@ class LosoConfig(Config):
     @classmethod
     def from_profile(cls, profile: str | Profile | None = None, classes: str = "5",
                      **changes: Any) -> "LosoConfig":
-        """The run a profile describes (flow width, steps, batch size, training crops).
+        """The run a profile describes (flow width, steps, batch size, training crops, STSTNet's steps).
         Selection protocols score the selection subject 5 times per fold (about once per pass
         over CASME II's training clips at the paper profile, as the released code does)."""
         profile = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -103,7 +103,7 @@ class LosoConfig(Config):
         return cls(
             classes=classes, profile=profile.name, train_crops=profile.train_crops,
             model=MOLConfig(n_classes=class_count(classes), flow_width=profile.flow_width),
-            train=train,
+            train=train, ststnet=STSTNetConfig(steps=profile.baseline_steps),
         ).replace(**changes)
 
     @property
