@@ -53,14 +53,16 @@ def pointing_summary(games: pd.DataFrame, by: str | Sequence[str] = "method") ->
 
 def pointing_intervals(games: pd.DataFrame, by: str = "method", confidence: float = 0.95) -> pd.DataFrame:
     """Per ``by``: the pointing rate with its Wilson interval and the mean mask share with its
-    Student-t interval, beside their chance levels (``confidence``: the intervals' level)."""
+    Student-t interval (cut to [0, 1], where a share lies), beside their chance levels
+    (``confidence``: the intervals' level)."""
     rows = []
     for key, group in games.groupby(by, sort=False):
         rate = wilson_interval(int(group["hit"].sum()), len(group), confidence)
         share = mean_interval(group["mask_share"].astype(float), confidence)
         rows.append({by: key, "n": len(group), "pointing_rate": rate.estimate, "rate_low": rate.low,
                      "rate_high": rate.high, "chance_hit": group["chance_hit"].mean(),
-                     "mask_share": share.estimate, "share_low": share.low, "share_high": share.high,
+                     "mask_share": share.estimate, "share_low": max(0.0, share.low),
+                     "share_high": min(1.0, share.high),
                      "chance_share": group["chance_share"].mean()})
     return pd.DataFrame(rows).set_index(by)
 

@@ -33,6 +33,7 @@ th { background: #f0f0f0; }
            border-left: 0.3em solid #3b5bdb; }
 .missing { color: #b00020; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+.front-table { overflow-x: auto; font-size: 0.85em; }
 """
 
 
@@ -55,7 +56,8 @@ def front_page(run_dir: str | Path) -> str:
     for stem, title in FRONT_TABLES.items():
         table = run_dir / TABLES_FOLDER / f"{stem}.html"
         if table.is_file():
-            parts.append(f"<h2>{escape(title)}</h2>\n{table.read_text(encoding='utf-8')}")
+            parts.append(f'<h2>{escape(title)}</h2>\n<div class="front-table">'
+                         f"{table.read_text(encoding='utf-8')}</div>")
         elif stem == "results":
             parts.append('<p class="missing">No results table yet: notebook 05 has not finished.</p>')
     for stem, caption in FIGURES.items():
