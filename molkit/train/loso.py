@@ -2,10 +2,10 @@
 
 ``run_loso(config, caches, out_dir)`` trains and tests one fold per subject of the model
 ``config.method`` names (MOL, or a baseline of :mod:`molkit.baselines` on the onset->apex flow)
-under a protocol (:mod:`molkit.train.protocols`), in this process, in local worker processes or as Slurm jobs
-(:mod:`molkit.train.executors`). Each fold folder holds its checkpoint, training log and
-``predictions.csv`` (one row per test clip); a fold with predictions is finished and skipped on
-a rerun. Results are pooled over folds: metrics per clip and per video (clips vote by mean
+under a protocol (:mod:`molkit.train.protocols`), in this process, in local worker processes or
+as Slurm jobs (:mod:`molkit.train.executors`). Each fold folder holds ``predictions.csv`` (one
+row per test clip; a baseline's, one per test video) and for MOL its checkpoint and training
+log; a fold with predictions is finished and skipped on a rerun. Results are pooled over folds: metrics per clip and per video (clips vote by mean
 logits) from the pooled confusion matrix, per-fold and per-class tables, each row labelled with
 method, protocol, profile and flow-head width, and collapse (one class predicted, classes never
 recognised) reported per fold and pooled (:mod:`molkit.train.collapse`).
@@ -213,6 +213,10 @@ def _baseline_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: Path,
         return video_features(open_clips(config, caches, subjects, False))
 
     train, test = features(fold.train_subjects), features((fold.test_subject,))
+    if not len(train):
+        raise ValueError(f"{caches}: no video of fold {fold.test_subject}'s training subjects has an "
+                         f"onset->apex flow (the {config.method_name} baseline needs a coded onset and "
+                         "apex; see problems.csv)")
     n_classes = config.model.n_classes
     if config.method == "linear":  # nothing to select: inner-val only holds its subject out
         return test.predictions(linear_logits(fit_linear(config.linear, train), test.features, n_classes))
