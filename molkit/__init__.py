@@ -25,6 +25,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "molkit.metrics": ("summarize",),
     "molkit.train": ("TrainConfig", "LosoConfig", "train_fold", "run_loso", "load_loso",
                      "load_checkpoint"),
+    "molkit.baselines": ("STSTNet", "STSTNetConfig", "LinearConfig"),
     "molkit.attribution": ("AttributionConfig", "attribute", "region_masks", "region_scores",
                            "pointing_game"),
     "molkit.reports": ("reproduce",),

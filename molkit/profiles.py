@@ -33,6 +33,7 @@ class Profile(Config):
     ablation_folds: int | None  # None: every LOSO fold
     attribution_samples: int
     ablation_variants: tuple[str, ...] = ()  # notebook 03 variants; empty: all of them
+    baseline_steps: int = 300  # STSTNet's training steps per fold (notebook 02's baseline)
     # parallel preparation workers (0: all cores)
     workers: int = 0
 
@@ -42,7 +43,7 @@ PROFILES: dict[str, Profile] = {
         name="smoke", synthetic_subjects=3, synthetic_samples_per_subject=2, synthetic_frames=24,
         flow_width=0.125, steps=3, batch_size=2, train_crops=1,
         ablation_steps=2, ablation_seeds=(0,), ablation_folds=1, attribution_samples=2,
-        ablation_variants=("full", "no flow, no landmarks"),
+        ablation_variants=("full", "no flow, no landmarks"), baseline_steps=30,
     ),
     "demo": Profile(
         # sized so that the whole pipeline runs in about 20 minutes on a quiet 2-core CPU
@@ -50,6 +51,7 @@ PROFILES: dict[str, Profile] = {
         name="demo", synthetic_subjects=8, synthetic_samples_per_subject=5, synthetic_frames=32,
         flow_width=0.125, steps=60, batch_size=4, train_crops=2,
         ablation_steps=20, ablation_seeds=(0, 1), ablation_folds=1, attribution_samples=10,
+        ablation_variants=("full", "no flow", "no landmarks", "no flow, no landmarks"),
     ),
     "paper": Profile(
         name="paper", synthetic_subjects=26, synthetic_samples_per_subject=10, synthetic_frames=60,

@@ -80,3 +80,41 @@ def test_pointing_game_refuses_unknown_regions(landmarks):
     with pytest.raises(ValueError, match="unknown regions"):
         pointing_game(scores, {0: ["forehead"], 1: ["nose"]})
     assert isinstance(pointing_game(scores, {0: ["mouth"], 1: ["nose"]}), pd.DataFrame)
+
+
+def test_pointing_intervals_against_scipy():
+    from scipy import stats
+
+    from molkit.attribution.pointing import pointing_intervals
+
+    games = pd.DataFrame({
+        "method": ["ig"] * 5 + ["random"] * 4,
+        "hit": [True, True, False, True, True, False, True, False, False],
+        "chance_hit": [0.2] * 5 + [0.25] * 4,
+        "mask_share": [0.3, 0.5, 0.1, 0.4, 0.6, 0.1, 0.2, 0.15, 0.12],
+        "chance_share": [0.12] * 9,
+    })
+    table = pointing_intervals(games)
+    ig = table.loc["ig"]
+    rate = stats.binomtest(4, 5).proportion_ci(0.95, method="wilson")
+    share = stats.ttest_1samp([0.3, 0.5, 0.1, 0.4, 0.6], 0.0).confidence_interval(0.95)
+    assert ig.n == 5 and ig.pointing_rate == pytest.approx(0.8)
+    assert (ig.rate_low, ig.rate_high) == pytest.approx((rate.low, rate.high))
+    assert ig.mask_share == pytest.approx(0.38)
+    assert (ig.share_low, ig.share_high) == pytest.approx((share.low, share.high))
+    assert table.loc["random", "chance_hit"] == pytest.approx(0.25)
+
+
+def test_pointing_sentence_says_which_methods_beat_chance():
+    from molkit.attribution.pointing import pointing_intervals, pointing_sentence
+
+    games = pd.DataFrame({
+        "method": ["good"] * 20 + ["random"] * 20,
+        "hit": [True] * 18 + [False] * 2 + [True] * 4 + [False] * 16,
+        "chance_hit": 0.2, "mask_share": 0.5, "chance_share": 0.1,
+    })
+    sentence = pointing_sentence(pointing_intervals(games))
+    # Wilson 95% for 18/20 is about [0.70, 0.97]: above 0.2
+    assert sentence.startswith("good: pointing rate 0.90 [0.70, 0.97] over 20 clips, chance 0.20, "
+                               "random attribution 0.20 -> above chance")
+    assert "random:" not in sentence

@@ -54,3 +54,17 @@ def test_figures_hold_their_data() -> None:
     fig = plot_ablations(table)
     heights = [bar.get_height() for bar in fig.axes[0].patches]
     assert heights == pytest.approx([0.6, 0.3])
+
+
+def test_difference_plot_draws_every_variant_with_its_interval():
+    from molkit.reports.figures import plot_differences
+
+    differences = pd.DataFrame({"variant": ["no flow", "no landmarks"], "metric": "uf1", "pairs": [8, 8],
+                                "median": [-0.2, 0.01], "low": [-0.3, -0.05], "high": [-0.1, 0.06],
+                                "coverage": [0.99, 0.99], "exceeds": [True, False]})
+    fig = plot_differences(differences)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["no flow (8 pairs, 99%)", "no landmarks (8 pairs, 99%)"]
+    bars = [c for c in ax.collections if c.get_segments()]
+    spans = sorted((seg[0][0], seg[1][0], seg[0][1]) for c in bars for seg in c.get_segments())
+    assert np.allclose(spans, [(-0.3, -0.1, 0), (-0.05, 0.06, 1)])

@@ -5,6 +5,8 @@ clips with every method, and compare each method with chance.
 but the last ``held_out``; ``pointing_experiment(model, cache_dir, subjects)`` attributes the
 true class of the first clip of each held-out video and returns the tables, the time each method
 took, and a ``random`` row: uniform random attributions, the empirical chance level.
+``loso_pointing(loso_dir, cache_dir)`` does it for every fold model of a LOSO run on its own
+held-out subject, with confidence intervals per method.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import torch
 from torch import nn
 
 from molkit.attribution.methods import METHODS, AttributionConfig, attribute
-from molkit.attribution.pointing import pointing_game, pointing_summary
+from molkit.attribution.pointing import pointing_game, pointing_intervals, pointing_summary
 from molkit.attribution.scores import region_scores
 from molkit.data import ClipDataset
 from molkit.data.cache import atomic_write_text
@@ -129,3 +131,31 @@ def pointing_experiment(model: nn.Module, cache_dir: str | Path, subjects: Seque
     summary["seconds_per_clip"] = summary["seconds"] / len(items)
     return PointingResult(scores, games, summary, clips, landmarks, labels, attributions,
                           list(data.classes))
+
+
+def loso_pointing(loso_dir: str | Path, cache_dir: str | Path, *, samples: int,
+                  methods: Sequence[str] = METHODS, config: AttributionConfig | None = None,
+                  classes: str = "5", seed: int = 0, device: str | torch.device = "cpu",
+                  confidence: float = 0.95) -> PointingResult:
+    """The pointing game of every finished fold model of a LOSO run on its own held-out subject
+    (``samples`` clips spread over the folds, at least one each). ``scores`` and ``games`` gain
+    a ``fold`` column; ``summary`` is :func:`pointing_intervals` over all folds with the seconds
+    spent; the clips and attributions kept for overlays are the first fold's."""
+    folders = sorted(f for f in Path(loso_dir).glob("fold_*") if (f / CHECKPOINT).is_file())
+    if not folders:
+        raise FileNotFoundError(f"{loso_dir}: no fold with a {CHECKPOINT} (run the LOSO folds first)")
+    per_fold = max(1, samples // len(folders))
+    results = []
+    for folder in folders:
+        model, record = load_checkpoint(folder / CHECKPOINT, device)
+        result = pointing_experiment(model, cache_dir, [record["test_subject"]], methods, per_fold,
+                                     config, classes, seed)
+        results.append((record["test_subject"], result))
+    scores = pd.concat([r.scores.assign(fold=fold) for fold, r in results], ignore_index=True)
+    games = pd.concat([r.games.assign(fold=fold) for fold, r in results], ignore_index=True)
+    summary = pointing_intervals(games, "method", confidence)
+    summary["seconds"] = sum(r.summary["seconds"] for _, r in results)
+    summary["seconds_per_clip"] = summary["seconds"] / summary["n"]
+    first = results[0][1]
+    return PointingResult(scores, games, summary, first.clips, first.landmarks, first.labels,
+                          first.attributions, first.classes)

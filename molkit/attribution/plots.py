@@ -79,11 +79,16 @@ def plot_region_scores(scores: pd.DataFrame, value: str = "density", kind: str =
 
 
 def plot_pointing(summary: pd.DataFrame) -> Figure:
-    """Pointing rate and mask share per method (rows of ``pointing_summary``), each beside its
-    chance level."""
+    """Pointing rate and mask share per method (rows of ``pointing_summary`` or
+    ``pointing_intervals``), each beside its chance level, with the intervals when present."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
-    for ax, (measure, chance) in zip(axes, [("pointing_rate", "chance_hit"),
-                                            ("mask_share", "chance_share")]):
+    for ax, (measure, chance, low, high) in zip(axes, [
+            ("pointing_rate", "chance_hit", "rate_low", "rate_high"),
+            ("mask_share", "chance_share", "share_low", "share_high")]):
         summary[[measure, chance]].plot.bar(ax=ax, rot=30, color=["tab:blue", "lightgrey"])
+        if low in summary:
+            positions = np.arange(len(summary)) - 0.125  # the first bar of each pair
+            ax.errorbar(positions, summary[measure], fmt="none", ecolor="black", capsize=3,
+                        yerr=[summary[measure] - summary[low], summary[high] - summary[measure]])
         ax.set(title=measure.replace("_", " "), xlabel="", ylim=(0, 1))
     return fig

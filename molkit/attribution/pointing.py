@@ -14,6 +14,7 @@ import pandas as pd
 
 from molkit.attribution.regions import REGIONS
 from molkit.attribution.scores import SCORE_COLUMNS
+from molkit.intervals import mean_interval, wilson_interval
 
 
 def pointing_game(scores: pd.DataFrame,
@@ -48,3 +49,34 @@ def pointing_summary(games: pd.DataFrame, by: str | Sequence[str] = "method") ->
     summary = games.groupby(by, sort=False)[columns].mean()
     summary.insert(0, "n", games.groupby(by, sort=False).size())
     return summary.rename(columns={"hit": "pointing_rate"})
+
+
+def pointing_intervals(games: pd.DataFrame, by: str = "method", confidence: float = 0.95) -> pd.DataFrame:
+    """Per ``by``: the pointing rate with its Wilson interval and the mean mask share with its
+    Student-t interval (cut to [0, 1], where a share lies), beside their chance levels
+    (``confidence``: the intervals' level)."""
+    rows = []
+    for key, group in games.groupby(by, sort=False):
+        rate = wilson_interval(int(group["hit"].sum()), len(group), confidence)
+        share = mean_interval(group["mask_share"].astype(float), confidence)
+        rows.append({by: key, "n": len(group), "pointing_rate": rate.estimate, "rate_low": rate.low,
+                     "rate_high": rate.high, "chance_hit": group["chance_hit"].mean(),
+                     "mask_share": share.estimate, "share_low": max(0.0, share.low),
+                     "share_high": min(1.0, share.high),
+                     "chance_share": group["chance_share"].mean()})
+    return pd.DataFrame(rows).set_index(by)
+
+
+def pointing_sentence(intervals: pd.DataFrame, random: str = "random") -> str:
+    """One plain sentence per method of :func:`pointing_intervals`: is its pointing rate above
+    chance (its interval's low end above the chance level) and above the random attribution's?"""
+    rows = intervals.drop(index=random, errors="ignore")
+    baseline = intervals.loc[random, "pointing_rate"] if random in intervals.index else None
+    parts = []
+    for method, row in rows.iterrows():
+        above = row.rate_low > row.chance_hit
+        versus = "" if baseline is None else f", random attribution {baseline:.2f}"
+        parts.append(f"{method}: pointing rate {row.pointing_rate:.2f} [{row.rate_low:.2f}, "
+                     f"{row.rate_high:.2f}] over {int(row.n)} clips, chance {row.chance_hit:.2f}{versus}"
+                     f" -> {'above chance' if above else 'not distinguishable from chance'}")
+    return ". ".join(parts) + "."

@@ -35,6 +35,11 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return _atomic(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    return _atomic(Path(path), lambda tmp: Path(tmp).write_bytes(data))
+
+
 def save_tensors(path: str | Path, data: dict[str, Any]) -> Path:
     """Save a dict of tensors (and plain str/int metadata) atomically."""
     return _atomic(Path(path), lambda tmp: torch.save(data, tmp))

@@ -2,10 +2,11 @@
 
 Per video: read the frames a clip can use, dlib landmarks on each, align each frame to 144 px
 (a frame without a face borrows the nearest frame's alignment and is reported), TV-L1 once per
-consecutive clip-frame pair on the aligned 144 px frames (crops cut it later), and for synthetic
-data the true flow and landmarks carried into the same aligned coordinates. One ``.pt`` file per
-video, keyed by its frames' bytes and the settings: a rerun does no work, an interrupted run
-resumes. Videos spread over processes with a tqdm bar."""
+consecutive clip-frame pair on the aligned 144 px frames (crops cut it later), TV-L1 once from the
+coded onset to the apex frame (:mod:`molkit.data.apex`; a video without one is reported and kept),
+and for synthetic data the true flow and landmarks carried into the same aligned coordinates. One
+``.pt`` file per video, keyed by its frames' bytes, the settings and its onset/apex positions: a
+rerun does no work, an interrupted run resumes. Videos spread over processes with a tqdm bar."""
 from __future__ import annotations
 
 import dataclasses
@@ -23,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from molkit.config import Config
-from molkit.data import alignment, cache, clips, face
+from molkit.data import alignment, apex, cache, clips, face
 from molkit.data.problems import KEPT, SKIPPED, Problem, summary_lines, write_problems
 from molkit.data.readers import read_dataset
 from molkit.data.tvl1 import tvl1
@@ -146,16 +147,22 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
                        for (image, _), a in zip(images, matrices)])
     pairs = range(len(used) - step)
     flows = np.stack([tvl1(frames[t], frames[t + step]) for t in pairs])
+    flow_dtype = getattr(torch, settings.flow_dtype)
     data: dict[str, Any] = {
         "video_id": row["video_id"], "key": job.key, "stride": step,
         "frames": torch.from_numpy(frames),
-        "flows": torch.from_numpy(flows).permute(0, 3, 1, 2).to(getattr(torch, settings.flow_dtype)).contiguous(),
+        "flows": torch.from_numpy(flows).permute(0, 3, 1, 2).to(flow_dtype).contiguous(),
         "landmarks": torch.from_numpy(alignment.transform_each(matrices, raw_marks)).float(),
         "raw_landmarks": torch.from_numpy(raw_marks),
         "matrices": torch.from_numpy(matrices),
         "face_found": torch.tensor([marks is not None for _, marks in images]),
         "regions": "",
     }
+    positions = apex.onset_apex_positions(row, len(used))
+    if not isinstance(positions, str):  # else reported by prepare()
+        onset, peak = positions
+        data["onset_apex"] = torch.tensor(positions)
+        data["apex_flow"] = torch.from_numpy(tvl1(frames[onset], frames[peak])).permute(2, 0, 1).to(flow_dtype).contiguous()
     if job.with_truth:
         data.update(_truth(job, step, matrices, settings))
     cache.save_tensors(job.out, data)
@@ -181,7 +188,8 @@ def _truth(job: _Job, step: int, matrices: np.ndarray, settings: PrepSettings) -
 
 def _meta(data: dict[str, Any]) -> dict[str, Any]:
     return {"stride": int(data["stride"]), "n_clips": int(data["stride"]), "regions": data["regions"],
-            "borrowed": int((~data["face_found"]).sum()), "has_truth": "true_flow" in data}
+            "borrowed": int((~data["face_found"]).sum()), "has_truth": "true_flow" in data,
+            "apex_flow": "apex_flow" in data}
 
 
 def _init_worker() -> None:
@@ -227,8 +235,12 @@ def prepare(dataset: str, root: str | Path, cache_dir: str | Path, settings: Pre
         tmp.unlink(missing_ok=True)  # left by an interrupted run
     jobs, reused, meta = [], [], {}
     for row in manifest.table.to_dict("records"):
-        key = cache.cache_key(row["frame_paths"][:clips.CLIP_LENGTH * clips.stride(row["n_frames"])],
-                              settings.to_dict(), {"truth": with_truth})
+        used = row["frame_paths"][:clips.CLIP_LENGTH * clips.stride(row["n_frames"])]
+        positions = apex.onset_apex_positions(row, len(used))
+        if isinstance(positions, str):
+            problems.append(apex.missing_problem(row, positions, root))
+        key = cache.cache_key(used, settings.to_dict(), {
+            "truth": with_truth, "onset_apex": None if isinstance(positions, str) else list(positions)})
         out = cache.video_file(cache_dir, row["video_id"], key)
         if out.is_file():
             reused.append(row["video_id"])

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from molkit.profiles import PROFILES, get_profile
-from molkit.reports.reproduce import INDEX_NAME, find_notebooks, reproduce
+from molkit.reports.reproduce import INDEX_NAME, SENSITIVITY, find_notebooks, reproduce
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="run folder name (default: <profile>-<UTC time>)")
     parser.add_argument("--kernel", help="Jupyter kernel (default: the notebooks' own)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--sensitivity", type=Path, default=SENSITIVITY,
+                        help="sensitivity-curve PNG for the front page, when it exists "
+                             "(default: reports/benchmarks/sensitivity.png)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     record = reproduce(
         notebooks, args.reports / name, parameters, kernel=args.kernel, progress=not args.no_progress,
         on_result=lambda r: print(f"{r.name}: {r.status} in {r.seconds:.1f} s" + (f" ({r.error})" if r.error else "")),
+        sensitivity=args.sensitivity,
     )
     failed = [nb.name for nb in record.notebooks if nb.status != "ok"]
     index = (args.reports / name / INDEX_NAME).resolve()

@@ -1,15 +1,26 @@
 """Figures the notebooks show: optical flow as colour (with its colour wheel), landmarks on a
-frame, confusion matrices, training curves and ablation spreads. Pure presentation; the numbers
-come from the rest of molkit."""
+frame, confusion matrices, training curves, ablation spreads and paired differences. Pure
+presentation; the numbers come from the rest of molkit."""
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
+
+from molkit.data.cache import atomic_write_bytes
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
+    """Write ``fig`` as a PNG (atomically), e.g. into ``work/figures/`` for the front page."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def flow_to_rgb(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
@@ -132,5 +143,23 @@ def plot_ablations(table: pd.DataFrame, metric: str = "uf1", title: str = "") ->
     ax.set_ylabel(metric)
     ax.set_title(title)
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_differences(differences: pd.DataFrame, title: str = "") -> Figure:
+    """Each variant's median difference to the reference (rows of
+    ``molkit.reports.ablations.paired_differences``) with its sign interval; zero dashed."""
+    fig, ax = plt.subplots(figsize=(6, 0.6 * len(differences) + 1.6))
+    y = np.arange(len(differences))
+    for k, row in enumerate(differences.itertuples()):  # red: beyond the spread of its pairs
+        ax.errorbar(row.median, k, xerr=[[row.median - row.low], [row.high - row.median]], fmt="o",
+                    color="#c92a2a" if row.exceeds else "#495057", capsize=4)
+    ax.axvline(0, color="grey", linestyle="--", linewidth=1)
+    ax.set_yticks(y, [f"{v} ({n} pairs, {c:.0%})" for v, n, c in
+                      zip(differences["variant"], differences["pairs"], differences["coverage"])])
+    metric = differences["metric"].iloc[0] if len(differences) else ""
+    ax.set_xlabel(f"difference in per-video {metric} to full (median, sign interval)")
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -1,5 +1,9 @@
-"""``index.html``: the front page of a run, linking each executed notebook and its HTML page
-with its status and time, the exported results tables and the run record."""
+"""``index.html``: the front page of a run. It opens with the results: a one-line verdict
+(written by notebook 02 into ``work/front/verdict.txt``), the results table (``work/tables/
+results.html``, notebook 05), the error table with its references (``work/tables/errors.html``),
+and the figures of ``work/figures/`` (the ablation plot of notebook 03, the sensitivity curve when
+one is there); then each executed notebook with its status, time and pages, the exported tables,
+and the run record."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -10,6 +14,12 @@ from molkit.data.cache import atomic_write_text
 from molkit.reports.record import RunRecord
 
 TABLES_FOLDER = Path("work") / "tables"  # where notebook 05 exports the results tables
+VERDICT_FILE = Path("work") / "front" / "verdict.txt"
+FIGURES_FOLDER = Path("work") / "figures"
+FIGURES = {"ablations": "Ablations: each variant's difference to the full model, paired by seed and fold",
+           "sensitivity": "Sensitivity: per-video UF1 against the synthetic movement size",
+           "pointing": "Attribution: pointing game of the LOSO fold models on their held-out subjects"}
+FRONT_TABLES = {"results": "Results", "errors": "Flow and landmark errors, with reference predictors"}
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
@@ -19,6 +29,11 @@ th { background: #f0f0f0; }
 .ok { color: #17692b; font-weight: bold; }
 .failed { color: #b00020; font-weight: bold; }
 .error { font-family: monospace; white-space: pre-wrap; color: #b00020; }
+.verdict { font-size: 1.3em; font-weight: bold; padding: 0.6em 0.8em; background: #f4f6fb;
+           border-left: 0.3em solid #3b5bdb; }
+.missing { color: #b00020; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+.front-table { overflow-x: auto; font-size: 0.85em; }
 """
 
 
@@ -30,11 +45,36 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
     return "\n".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in pairs)
 
 
+def front_page(run_dir: str | Path) -> str:
+    """The results part of the index, read from the run's work folder: the verdict, the front
+    tables and the figures that exist (each missing piece says which notebook makes it)."""
+    run_dir = Path(run_dir)
+    verdict_path = run_dir / VERDICT_FILE
+    verdict = verdict_path.read_text(encoding="utf-8").strip() if verdict_path.is_file() else ""
+    parts = [f'<p class="verdict">{escape(verdict)}</p>' if verdict else
+             '<p class="missing">No verdict yet: notebook 02 has not finished.</p>']
+    for stem, title in FRONT_TABLES.items():
+        table = run_dir / TABLES_FOLDER / f"{stem}.html"
+        if table.is_file():
+            parts.append(f'<h2>{escape(title)}</h2>\n<div class="front-table">'
+                         f"{table.read_text(encoding='utf-8')}</div>")
+        elif stem == "results":
+            parts.append('<p class="missing">No results table yet: notebook 05 has not finished.</p>')
+    for stem, caption in FIGURES.items():
+        figure = FIGURES_FOLDER / f"{stem}.png"
+        if (run_dir / figure).is_file():
+            parts.append(f'<figure><img src="{escape(figure.as_posix())}" alt="{stem}">'
+                         f"<figcaption>{escape(caption)}</figcaption></figure>")
+    return "\n".join(parts)
+
+
 def render_index(
-    record: RunRecord, titles: dict[str, str] | None = None, tables: Sequence[str] = ()
+    record: RunRecord, titles: dict[str, str] | None = None, tables: Sequence[str] = (),
+    front: str = "",
 ) -> str:
     """The index page as HTML text. ``titles`` maps notebook file names to their headings;
-    ``tables`` are exported table files, relative to the run folder."""
+    ``tables`` are exported table files, relative to the run folder; ``front`` is the results
+    part that opens the page (:func:`front_page`)."""
     titles = titles or {}
     status = "all notebooks ran" if record.ok else "some notebooks failed"
     if record.finished is None:
@@ -64,13 +104,15 @@ def render_index(
 <title>molkit report: {escape(record.run_name)}</title><style>{STYLE}</style></head>
 <body>
 <h1>molkit report: {escape(record.run_name)}</h1>
+{front}
+<h2>Run</h2>
 <table>{_rows(summary)}</table>
 <h2>Notebooks</h2>
 <table>
 <tr><th>notebook</th><th>title</th><th>status</th><th>time</th><th>pages</th><th>error</th></tr>
 {notebook_rows}
 </table>
-<h2>Results tables</h2>
+<h2>Exported tables</h2>
 <ul>{table_items}</ul>
 <h2>Run record</h2>
 <p>{_link("run.json", "run.json")}: parameters, commit, package versions, device, per-notebook time.</p>
@@ -86,4 +128,4 @@ def write_index(record: RunRecord, path: str | Path, titles: dict[str, str] | No
         p.relative_to(path.parent).as_posix()
         for p in (path.parent / TABLES_FOLDER).glob("*") if p.is_file()
     )
-    return atomic_write_text(path, render_index(record, titles, tables))
+    return atomic_write_text(path, render_index(record, titles, tables, front_page(path.parent)))

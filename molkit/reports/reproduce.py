@@ -16,14 +16,16 @@ import papermill
 from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
-from molkit.data.cache import atomic_write_text
-from molkit.reports.index import write_index
+from molkit.data.cache import atomic_write_bytes, atomic_write_text
+from molkit.reports.context import REPO
+from molkit.reports.index import FIGURES_FOLDER, write_index
 from molkit.reports.record import NotebookResult, RunRecord, load_record, new_record, now, save_record
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
 RECORD_NAME = "run.json"
 INDEX_NAME = "index.html"
 WORK_NAME = "work"
+SENSITIVITY = REPO / "reports" / "benchmarks" / "sensitivity.png"  # benchmarks/bench_sensitivity.py
 
 
 def find_notebooks(folder: str | Path, only: list[str] | None = None) -> list[Path]:
@@ -131,12 +133,17 @@ def reproduce(
     notebooks: list[Path], run_dir: str | Path, parameters: dict[str, Any],
     kernel: str | None = None, repo: str | Path = ".", progress: bool = True,
     on_result: Callable[[NotebookResult], None] | None = None,
+    sensitivity: str | Path | None = SENSITIVITY,
 ) -> RunRecord:
     """Run ``notebooks`` in order into ``run_dir`` with ``parameters`` (plus ``output_dir``, the
     shared ``work`` folder through which notebooks hand results on). The run record and index are
-    rewritten after every notebook, so a report exists even if the run is interrupted."""
+    rewritten after every notebook, so a report exists even if the run is interrupted.
+    ``sensitivity``: a sensitivity-curve PNG shown on the front page, copied into the run when
+    it exists (default: the benchmark's, ``reports/benchmarks/sensitivity.png``)."""
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
+    if sensitivity is not None and Path(sensitivity).is_file():
+        atomic_write_bytes(run_dir / FIGURES_FOLDER / "sensitivity.png", Path(sensitivity).read_bytes())
     parameters = {"output_dir": str(run_dir / WORK_NAME), **parameters}
     record = new_record(run_dir.name, parameters, repo=repo)
     record.notebooks = _kept_results(run_dir, parameters, {nb.name for nb in notebooks})

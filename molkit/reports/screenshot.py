@@ -1,5 +1,6 @@
 """Headless Chromium screenshots of the rendered report, and checks that a page really shows
-something: a PNG that is not blank, and HTML with figures and tables."""
+something: a PNG that is not blank, and HTML with figures and tables (on the front page: the
+verdict, the results table and the figures it links)."""
 from __future__ import annotations
 
 import dataclasses
@@ -57,20 +58,44 @@ class PageContent:
     images: int = 0  # <img> tags (notebook figures are embedded PNGs)
     tables: int = 0
     links: int = 0
+    results_tables: int = 0  # tables of class molkit-results (the front page's results)
+    verdict: str = ""  # text of the element of class "verdict"
+    figures: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (alt, src) of linked images
+
+    def missing_figures(self, page: str | Path) -> list[str]:
+        """Linked (not embedded) images whose file does not exist beside ``page``."""
+        folder = Path(page).parent
+        return [src for _, src in self.figures if not (folder / src).is_file()]
 
 
 class _Counter(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.content = PageContent()
+        self._in_verdict = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        classes = (attributes.get("class") or "").split()
+        if "verdict" in classes:
+            self._in_verdict = True
         if tag == "img":
             self.content.images += 1
+            src = attributes.get("src") or ""
+            if not src.startswith("data:"):
+                self.content.figures.append((attributes.get("alt") or "", src))
         elif tag == "table":
             self.content.tables += 1
-        elif tag == "a" and dict(attrs).get("href"):
+            self.content.results_tables += "molkit-results" in classes
+        elif tag == "a" and attributes.get("href"):
             self.content.links += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_verdict = False if tag == "p" else self._in_verdict
+
+    def handle_data(self, data: str) -> None:
+        if self._in_verdict:
+            self.content.verdict += data
 
 
 def page_content(page: str | Path) -> PageContent:

@@ -3,21 +3,21 @@ that a notebook cell is one line and the same step means the same thing in every
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from molkit.attribution import AttributionConfig, attribute, region_scores
 from molkit.data import ClipDataset, PrepReport, prepare
 from molkit.data.cache import atomic_write_text
 from molkit.reports.context import NotebookRun
+from molkit.reports.index import FIGURES_FOLDER, VERDICT_FILE
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
+from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.train.checkpoint import load_checkpoint
-from molkit.train.loso import LosoConfig, run_loso
+from molkit.train.loso import LosoConfig, LosoResult, run_loso
 from molkit.train.trainer import CHECKPOINT, LOG, read_log
 
 
@@ -58,6 +58,35 @@ def loso_folder(run: NotebookRun, kind: str, name: str, config: LosoConfig) -> P
     return run.path(kind, f"{name}-{key}")
 
 
+def run_method(run: NotebookRun, config: LosoConfig, progress: bool = True) -> tuple[LosoResult, Path]:
+    """A LOSO run of ``config`` (MOL or a baseline) in its own folder (:func:`loso_folder`: MOL's
+    is ``work/loso/main-<protocol>-<hash>``), its tables saved beside its folds."""
+    name = "main" if config.method == "mol" else config.method
+    folder = loso_folder(run, "loso", f"{name}-{config.protocol}", config)
+    result = run_loso(config, run.recall("cache"), folder, progress=progress)
+    result.save(folder)
+    return result, folder
+
+
+def data_label(run: NotebookRun) -> str:
+    """What the numbers are on: the dataset, and for the synthetic set its difficulty."""
+    root = Path(run.recall("data_root"))
+    if not has_ground_truth(root):
+        return run.dataset
+    config = SynthConfig.load(root / TRUTH_DIR / CONFIG_FILE)
+    return f"{run.dataset}, difficulty {config.difficulty:g}"
+
+
+def save_verdict(run: NotebookRun, line: str) -> Path:
+    """Write the verdict that opens the report's front page."""
+    return atomic_write_text(run.work / VERDICT_FILE.relative_to("work"), line + "\n")
+
+
+def figure_path(run: NotebookRun, name: str) -> Path:
+    """Where a front-page figure (``ablations``, ``pointing``...) goes: ``work/figures/NAME.png``."""
+    return run.work / FIGURES_FOLDER.relative_to("work") / f"{name}.png"
+
+
 def training_logs(loso_dir: str | Path) -> pd.DataFrame:
     """The training steps of every fold of a LOSO folder, one row per logged step, with ``fold``
     (selection evaluations left out)."""
@@ -91,58 +120,6 @@ def held_out_example(run: NotebookRun, loso_dir: str | Path, fold: int = 0) -> d
         example["true_flow"] = item["true_flow"].permute(0, 2, 3, 1).numpy()
         example["true_landmarks"] = item["true_landmarks"].numpy()
     return example
-
-
-# The ablations of notebook 03: model changes from the full model (CCC as released, k = 4).
-ABLATIONS: dict[str, dict[str, Any]] = {
-    "full": {},
-    "no flow": {"flow": False},
-    "no landmarks": {"landmarks": False},
-    "no flow, no landmarks": {"flow": False, "landmarks": False},
-    "CCC paper reading": {"ccc": "paper"},
-    "no CCC": {"ccc": "none"},
-    "k=2": {"neighbours": 2},
-    "k=8": {"neighbours": 8},
-}
-
-
-def ablation_variants(run: NotebookRun) -> dict[str, dict[str, Any]]:
-    """The variants the profile runs (``ablation_variants``; empty: all of :data:`ABLATIONS`)."""
-    names = run.profile.ablation_variants or tuple(ABLATIONS)
-    unknown = sorted(set(names) - set(ABLATIONS))
-    if unknown:
-        raise ValueError(f"profile {run.profile.name}: unknown ablations {unknown}; known: {list(ABLATIONS)}")
-    return {name: ABLATIONS[name] for name in names}
-
-
-def run_ablations(run: NotebookRun, progress: bool = True) -> pd.DataFrame:
-    """The profile's variants under each of its seeds (``ablation_seeds``) on the same folds (the
-    first ``ablation_folds``) with ``ablation_steps`` steps and the run's protocol: one row of
-    pooled per-video metrics each, also written to ``work/ablations/ablations.csv``. Finished
-    runs are reused."""
-    p = run.profile
-    variants = ablation_variants(run)
-    base = loso_config(run, folds=p.ablation_folds)
-    rows = []
-    tasks = [(name, seed) for name in variants for seed in p.ablation_seeds]
-    for name, seed in tqdm(tasks, desc="ablations", disable=not progress):
-        config = base.replace(model=base.model.replace(**variants[name]),
-                              train=base.train.replace(steps=p.ablation_steps, seed=seed))
-        folder = loso_folder(run, "ablations", re.sub(r"[^a-z0-9]+", "-", name.lower()), config)
-        result = run_loso(config, run.recall("cache"), folder, progress=False)
-        video = result.summary.set_index("level").loc["video"]
-        rows.append({"variant": name, "seed": seed, "folds": result.clips["fold"].nunique(),
-                     "steps": p.ablation_steps, **video.to_dict()})
-    table = pd.DataFrame(rows)
-    atomic_write_text(run.path("ablations", "ablations.csv"), table.to_csv(index=False))
-    return table
-
-
-def ablation_spread(table: pd.DataFrame, metrics: tuple[str, ...] = ("uf1", "uar", "accuracy")) -> pd.DataFrame:
-    """Mean, standard deviation, minimum and maximum over seeds of each metric, per variant."""
-    spread = table.groupby("variant", sort=False)[list(metrics)].agg(["mean", "std", "min", "max"])
-    spread.insert(0, ("seeds", ""), table.groupby("variant", sort=False)["seed"].nunique())
-    return spread
 
 
 def finished_folds(loso_dir: str | Path) -> list[Path]:

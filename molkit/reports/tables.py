@@ -8,13 +8,15 @@ MOL's own numbers were not available to us: those rows carry no values and the n
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from molkit.data.cache import atomic_write_text
 from molkit.data.manifest import MANIFESTS_DIR
+from molkit.train.loso import LosoResult
+from molkit.train.references import ERROR_COLUMNS
 
 REFERENCE_RESULTS = MANIFESTS_DIR / "reference_results.csv"
 METRICS = ("UF1", "UAR", "Acc", "WF1", "WAR", "F1")
@@ -72,7 +74,7 @@ def load_reference_results(path: str | Path = REFERENCE_RESULTS) -> pd.DataFrame
 
 
 def kit_result(
-    dataset: str, classes: str, protocol: str, profile: str, flow_width: float,
+    dataset: str, classes: str, protocol: str, profile: str, flow_width: float | None,
     metrics: Mapping[str, float], method: str = "molkit MOL", source: str = "this run", note: str = "",
 ) -> dict[str, object]:
     """One row of the kit's own numbers. ``metrics`` may use any case (``uf1``, ``accuracy``...)."""
@@ -85,6 +87,39 @@ def kit_result(
         if column:
             row[column] = float(value)
     return row
+
+
+def loso_row(result: LosoResult, dataset: str) -> dict[str, object]:
+    """The per-video row of a LOSO result, labelled with its method, protocol, profile and flow
+    width; the note gives the video count and any collapse."""
+    video = result.summary.set_index("level").loc["video"]
+    note = f"per video, {int(video['n'])} videos"
+    if result.collapsed_folds:
+        note += f"; one class predicted in {result.collapsed_folds} of {len(result.collapse) - 1} folds"
+    return kit_result(dataset, result.config.classes, result.config.protocol, result.config.profile,
+                      result.config.flow_width, video.to_dict(), method=f"molkit {result.config.method_name}",
+                      note=note)
+
+
+def reference_rows(references: pd.DataFrame, result: LosoResult, dataset: str) -> list[dict[str, object]]:
+    """Rows of ``molkit.train.references.class_references`` (chance, majority class), labelled like
+    ``result``'s rows; their source is this run's labels."""
+    config = result.config
+    return [kit_result(dataset, config.classes, config.protocol, config.profile, None, row._asdict(),
+                       method=row.reference, source="computed from this run's labels",
+                       note=f"per video, {row.n} videos")
+            for row in references.itertuples(index=False)]
+
+
+def error_table(results: Sequence[LosoResult], references: pd.DataFrame) -> pd.DataFrame:
+    """Mean flow EPE and landmark NME per test clip of each result (labelled) above the reference
+    predictors' (``molkit.train.references.error_references``), one column per reference."""
+    rows = []
+    for result in results:
+        clip = result.summary.set_index("level").loc["clip"]
+        rows.append({"predictor": f"{result.config.method_name} predicted ({result.label})",
+                     **{c: clip.get(c, math.nan) for c in ERROR_COLUMNS}})
+    return pd.concat([pd.DataFrame(rows), references], ignore_index=True)
 
 
 def save_results(rows: list[Mapping[str, object]], path: str | Path) -> Path:

@@ -1,12 +1,14 @@
 """Leave-one-subject-out runs: folds trained where the user has compute, results pooled and labelled.
 
-``run_loso(config, caches, out_dir)`` trains and tests one fold per subject under a protocol
-(:mod:`molkit.train.protocols`), in this process, in local worker processes or as Slurm jobs
-(:mod:`molkit.train.executors`). Each fold folder holds its checkpoint, training log and
-``predictions.csv`` (one row per test clip); a fold with predictions is finished and skipped on
-a rerun. Results are pooled over folds: metrics per clip and per video (clips vote by mean
+``run_loso(config, caches, out_dir)`` trains and tests one fold per subject of the model
+``config.method`` names (MOL, or a baseline of :mod:`molkit.baselines` on the onset->apex flow)
+under a protocol (:mod:`molkit.train.protocols`), in this process, in local worker processes or
+as Slurm jobs (:mod:`molkit.train.executors`). Each fold folder holds ``predictions.csv`` (one
+row per test clip; a baseline's, one per test video) and for MOL its checkpoint and training
+log; a fold with predictions is finished and skipped on a rerun. Results are pooled over folds: metrics per clip and per video (clips vote by mean
 logits) from the pooled confusion matrix, per-fold and per-class tables, each row labelled with
-protocol, profile and flow-head width.
+method, protocol, profile and flow-head width, and collapse (one class predicted, classes never
+recognised) reported per fold and pooled (:mod:`molkit.train.collapse`).
 
 ``caches`` is one prepared cache folder (single dataset) or a mapping ``{dataset: folder}``
 (MEGC composite: use ``classes="composite"``); subjects are then named ``dataset/subject``.
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import ConcatDataset, Dataset
 
+from molkit.baselines.config import LinearConfig, STSTNetConfig
 from molkit.config import Config
 from molkit.data import ClipDataset, Fold, class_names, read_videos
 from molkit.data.cache import atomic_write_text
@@ -31,6 +34,7 @@ from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confu
 from molkit.model import MOLConfig
 from molkit.profiles import Profile, get_profile
 from molkit.train.checkpoint import load_checkpoint
+from molkit.train.collapse import POOLED, collapse_table, collapse_warnings
 from molkit.train.config import TrainConfig
 from molkit.train.executors import run_tasks
 from molkit.train.evaluation import error_summary, item_table, predict_dataset, vote_videos
@@ -38,6 +42,8 @@ from molkit.train.protocols import PROTOCOLS, check_protocol, plan_folds, select
 from molkit.train.trainer import CHECKPOINT, train_fold
 
 PREDICTIONS, CONFIG, CLASSES = "predictions.csv", "loso.yaml", "classes.json"
+# what a LOSO run trains (``LosoConfig.method``) -> its name in tables
+METHODS: dict[str, str] = {"mol": "MOL", "ststnet": "STSTNet", "linear": "linear (logistic regression)"}
 Caches = str | Path | Mapping[str, str | Path]
 
 
@@ -54,13 +60,16 @@ def dataset_classes(dataset: Dataset) -> list[str]:
 
 @dataclasses.dataclass
 class LosoConfig(Config):
-    """A LOSO run: protocol, class set, model, training, and how the data is read.
+    """A LOSO run: which model (``method``, one of :data:`METHODS`), protocol, class set, model,
+    training, and how the data is read. ``model``/``train`` configure MOL (``model.n_classes``
+    and ``train.seed``/``device`` every method); ``ststnet``/``linear`` the baselines.
 
     ``folds``: run only the first N folds (sorted by test subject; None: all). ``truth``: also
     score flow and landmarks against the synthetic ground truth when the cache holds it.
     ``profile`` only labels the results; ``data_seed`` fixes the training crops.
     """
 
+    method: str = "mol"
     protocol: str = "fixed"
     classes: str = "5"
     model: MOLConfig = dataclasses.field(default_factory=MOLConfig)
@@ -71,9 +80,13 @@ class LosoConfig(Config):
     truth: bool = True
     profile: str = "paper"
     data_seed: int = 0
+    ststnet: STSTNetConfig = dataclasses.field(default_factory=STSTNetConfig)
+    linear: LinearConfig = dataclasses.field(default_factory=LinearConfig)
 
     def __post_init__(self) -> None:
         check_protocol(self.protocol)
+        if self.method not in METHODS:
+            raise ValueError(f"LosoConfig: unknown method {self.method!r}; choose one of {sorted(METHODS)}")
         if self.model.n_classes != class_count(self.classes):
             raise ValueError(f"LosoConfig: class set {self.classes!r} has "
                              f"{class_count(self.classes)} classes, the model {self.model.n_classes}")
@@ -81,7 +94,7 @@ class LosoConfig(Config):
     @classmethod
     def from_profile(cls, profile: str | Profile | None = None, classes: str = "5",
                      **changes: Any) -> "LosoConfig":
-        """The run a profile describes (flow width, steps, batch size, training crops).
+        """The run a profile describes (flow width, steps, batch size, training crops, STSTNet's steps).
         Selection protocols score the selection subject 5 times per fold (about once per pass
         over CASME II's training clips at the paper profile, as the released code does)."""
         profile = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -90,13 +103,22 @@ class LosoConfig(Config):
         return cls(
             classes=classes, profile=profile.name, train_crops=profile.train_crops,
             model=MOLConfig(n_classes=class_count(classes), flow_width=profile.flow_width),
-            train=train,
+            train=train, ststnet=STSTNetConfig(steps=profile.baseline_steps),
         ).replace(**changes)
 
     @property
+    def method_name(self) -> str:
+        return METHODS[self.method]
+
+    @property
+    def flow_width(self) -> float | None:
+        """MOL's flow-head width (None for the baselines, which have no flow head)."""
+        return self.model.flow_width if self.method == "mol" else None
+
+    @property
     def label(self) -> str:
-        return (f"{PROTOCOLS[self.protocol]} | profile {self.profile} | "
-                f"flow width {self.model.flow_width:g}")
+        width = "" if self.flow_width is None else f" | flow width {self.flow_width:g}"
+        return f"{self.method_name}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}"
 
 
 def _caches(caches: Caches) -> dict[str, Path]:
@@ -149,13 +171,24 @@ def fold_dir(out_dir: str | Path, fold: Fold) -> Path:
 
 def run_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path,
              progress: bool = True) -> Path:
-    """Train and test one fold in ``folder``; returns its ``predictions.csv`` (already there:
-    nothing to do)."""
+    """Train and test one fold of ``config.method`` in ``folder``; returns its
+    ``predictions.csv`` (already there: nothing to do)."""
     folder = Path(folder)
     done = folder / PREDICTIONS
     if done.exists():
         return done
     select = selection_subjects(config.protocol, fold)
+    fold_predictions = _mol_fold if config.method == "mol" else _baseline_fold
+    clips = fold_predictions(config, caches, fold, folder, select, progress)
+    clips.insert(0, "fold", fold.test_subject)
+    clips.insert(0, "protocol", config.protocol)
+    atomic_write_text(done, clips.to_csv(index=False))
+    return done
+
+
+def _mol_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: Path,
+              select: tuple[str, ...], progress: bool) -> pd.DataFrame:
+    """MOL trained into ``folder/checkpoint.pt``; its predictions for the test subject's clips."""
     train_set = open_clips(config, caches, fold.train_subjects, True)
     train_fold(config.model, config.train, train_set, folder,
                select_set=open_clips(config, caches, select, False) if select else None,
@@ -164,12 +197,32 @@ def run_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path,
                classes=config.classes, class_names=dataset_classes(train_set))
     device = pick_device(config.train.device)
     model, _ = load_checkpoint(folder / CHECKPOINT, device)
-    clips = predict_dataset(model, open_clips(config, caches, (fold.test_subject,), False),
-                            config.eval_batch_size, device, errors=True)
-    clips.insert(0, "fold", fold.test_subject)
-    clips.insert(0, "protocol", config.protocol)
-    atomic_write_text(done, clips.to_csv(index=False))
-    return done
+    return predict_dataset(model, open_clips(config, caches, (fold.test_subject,), False),
+                           config.eval_batch_size, device, errors=True)
+
+
+def _baseline_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: Path,
+                   select: tuple[str, ...], progress: bool) -> pd.DataFrame:
+    """A baseline trained on the training subjects' onset->apex features (videos without one are
+    left out); its predictions for the test subject's videos, one row each."""
+    # imported here: molkit.baselines itself uses molkit.train
+    from molkit.baselines import (fit_linear, linear_logits, ststnet_logits, train_ststnet,
+                                  video_features)
+
+    def features(subjects: tuple[str, ...]):
+        return video_features(open_clips(config, caches, subjects, False))
+
+    train, test = features(fold.train_subjects), features((fold.test_subject,))
+    if not len(train):
+        raise ValueError(f"{caches}: no video of fold {fold.test_subject}'s training subjects has an "
+                         f"onset->apex flow (the {config.method_name} baseline needs a coded onset and "
+                         "apex; see problems.csv)")
+    n_classes = config.model.n_classes
+    if config.method == "linear":  # nothing to select: inner-val only holds its subject out
+        return test.predictions(linear_logits(fit_linear(config.linear, train), test.features, n_classes))
+    model = train_ststnet(config.ststnet, train, n_classes, config.train.seed, config.train.device,
+                          select=features(select) if select else None)
+    return test.predictions(ststnet_logits(model, test.features))
 
 
 def run_loso(config: LosoConfig, caches: Caches, out_dir: str | Path,
@@ -243,8 +296,8 @@ class LosoResult:
         return confusion_matrix(table["label"], table["pred"], self.n_classes)
 
     def _labels(self) -> dict[str, Any]:
-        return {"protocol": self.config.protocol, "profile": self.config.profile,
-                "flow_width": self.config.model.flow_width}
+        return {"method": self.config.method_name, "protocol": self.config.protocol,
+                "profile": self.config.profile, "flow_width": self.config.flow_width}
 
     @functools.cached_property
     def summary(self) -> pd.DataFrame:
@@ -278,12 +331,30 @@ class LosoResult:
                              **{k: v[c].item() for k, v in scores.items()}})
         return pd.DataFrame(rows)
 
+    @functools.cached_property
+    def collapse(self) -> pd.DataFrame:
+        """Per fold and pooled, per video: the classes predicted, whether one class was predicted
+        for videos of several, and the classes never recognised (:mod:`molkit.train.collapse`)."""
+        return collapse_table(self.videos, self.class_names)
+
+    @property
+    def collapsed_folds(self) -> int:
+        """How many folds predicted one class for videos of several classes."""
+        folds = self.collapse[self.collapse["fold"] != POOLED]
+        return int(folds["single_class"].sum())
+
+    @property
+    def warnings(self) -> list[str]:
+        """Collapse, in plain sentences (empty when every fold predicted several classes and
+        every class was recognised at least once)."""
+        return collapse_warnings(self.collapse, self.config.method_name)
+
     def save(self, out_dir: str | Path) -> None:
-        """Write ``summary.csv``, ``per_fold.csv`` and ``per_class.csv``."""
-        for name in ("summary", "per_fold", "per_class"):
+        """Write ``summary.csv``, ``per_fold.csv``, ``per_class.csv`` and ``collapse.csv``."""
+        for name in ("summary", "per_fold", "per_class", "collapse"):
             atomic_write_text(Path(out_dir) / f"{name}.csv", getattr(self, name).to_csv(index=False))
 
     def __str__(self) -> str:
         video = self.summary.set_index("level").loc["video"]
         return (f"{self.label}: per video " + ", ".join(f"{m} {video[m]:.3f}" for m in METRICS)
-                + f" ({int(video['n'])} videos)")
+                + f" ({int(video['n'])} videos)" + "".join(f"\nWARNING: {w}" for w in self.warnings))

@@ -1,15 +1,18 @@
-"""``molkit loso``: leave-one-subject-out training and evaluation, on this machine or a cluster."""
+"""``molkit loso``: leave-one-subject-out training and evaluation of MOL or a baseline
+(``--model ststnet|linear``, on the cache's onset->apex flow), on this machine or a cluster."""
 from __future__ import annotations
 
 import argparse
 
 from molkit.train.commands.options import add_run_arguments, caches_from_args, config_from_args
 from molkit.train.executors import EXECUTORS
-from molkit.train.loso import run_loso
+from molkit.train.loso import METHODS, run_loso
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser)
+    parser.add_argument("--model", choices=sorted(METHODS),
+                        help="what the folds train: mol (default), or a baseline on the onset->apex flow")
     parser.add_argument("--folds", type=int, help="run only the first N folds")
     parser.add_argument("--executor", choices=EXECUTORS, default="inprocess")
     parser.add_argument("--workers", type=int, help="local processes (default: one per GPU)")
@@ -22,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.folds is not None:
         config = config.replace(folds=args.folds)
+    if args.model:
+        config = config.replace(method=args.model)
     slurm = None
     if args.executor == "slurm":
         slurm = {"timeout_min": args.timeout_min, "gpus_per_node": args.gpus_per_node}
@@ -35,5 +40,6 @@ def run(args: argparse.Namespace) -> int:
     video = result.per_class[result.per_class.level == "video"]
     print(video[["class", "support", "recall", "precision", "f1"]].to_string(
         index=False, float_format="%.3f"))
-    print(f"tables in {args.out}: summary.csv, per_fold.csv, per_class.csv")
+    print(result.collapse.to_string(index=False))
+    print(f"tables in {args.out}: summary.csv, per_fold.csv, per_class.csv, collapse.csv")
     return 0

@@ -1,0 +1,74 @@
+"""The onset->apex baselines' input: a video's onset->apex flow (from the preparation cache) as
+three 28x28 images, horizontal flow u, vertical flow v and optical strain, as STSTNet reads it."""
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import ConcatDataset, Dataset
+
+from molkit.data import cache, clips
+from molkit.train.evaluation import logit_columns
+
+SIZE = 28
+CHANNELS = ("u", "v", "strain")
+
+
+def optical_strain(flow: np.ndarray) -> np.ndarray:
+    """Strain magnitude ``[H, W]`` of a flow ``[2, H, W]`` (u = dx, v = dy):
+    sqrt(u_x^2 + v_y^2 + (u_y + v_x)^2 / 2), derivatives by central differences (``np.gradient``)."""
+    u_y, u_x = np.gradient(np.asarray(flow[0], np.float64))
+    v_y, v_x = np.gradient(np.asarray(flow[1], np.float64))
+    return np.sqrt(u_x ** 2 + v_y ** 2 + 0.5 * (u_y + v_x) ** 2)
+
+
+def apex_features(flow: np.ndarray | torch.Tensor) -> np.ndarray:
+    """``[3, 28, 28]`` float32 of an aligned 144 px flow ``[2, 144, 144]``: the test crop (128 px at
+    (8, 8)), its u and v in pixels of the 28 px grid and its optical strain, each area-averaged."""
+    flow = np.asarray(torch.as_tensor(flow).float(), dtype=np.float32)
+    crop = clips.crop(flow, clips.TEST_OFFSET)
+    scale = SIZE / crop.shape[-1]
+    images = [crop[0] * scale, crop[1] * scale, optical_strain(crop).astype(np.float32)]
+    return np.stack([cv2.resize(image, (SIZE, SIZE), interpolation=cv2.INTER_AREA) for image in images])
+
+
+@dataclasses.dataclass
+class VideoFeatures:
+    """One row per video with an onset->apex flow: ``table`` (subject, video_id, label) and
+    ``features`` ``[N, 3, 28, 28]``."""
+
+    table: pd.DataFrame
+    features: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.table["label"].to_numpy(dtype=np.int64)
+
+    def predictions(self, logits: np.ndarray) -> pd.DataFrame:
+        """A prediction table shaped like MOL's (one "clip" per video: clip 0, crop 0)."""
+        table = self.table.assign(clip_index=0, crop=0)[
+            ["subject", "video_id", "clip_index", "crop", "label"]].reset_index(drop=True)
+        table["pred"] = logits.argmax(axis=1) if len(logits) else np.zeros(0, np.int64)
+        table[logit_columns(logits.shape[1])] = logits
+        return table
+
+
+def video_features(dataset: Dataset) -> VideoFeatures:
+    """The features of every video of a ClipDataset (or a concatenation of them) whose cache file
+    holds an onset->apex flow, in the dataset's order; the others are left out."""
+    parts = dataset.datasets if isinstance(dataset, ConcatDataset) else [dataset]
+    rows, features = [], []
+    for part in parts:
+        for video in part.table.drop_duplicates("video_id").itertuples():
+            data = cache.load_tensors(part.cache_dir / video.file)
+            if "apex_flow" in data:
+                rows.append({"subject": video.subject, "video_id": video.video_id, "label": video.label})
+                features.append(apex_features(data["apex_flow"]))
+    return VideoFeatures(pd.DataFrame(rows, columns=["subject", "video_id", "label"]),
+                         np.stack(features) if features else np.zeros((0, len(CHANNELS), SIZE, SIZE), np.float32))

@@ -1,0 +1,44 @@
+"""Onset->apex optical flow: one TV-L1 flow per video, from the coding sheet's onset frame to its
+apex frame, on the aligned 144 px frames the clips are cut from (what STSTNet-style baselines
+read). A video whose onset or apex cannot be used keeps its clips for MOL, gets no such flow, and
+is named in the problems table with the reason."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from molkit.data.problems import KEPT, Problem
+from molkit.data.readers.common import frame_number
+
+MISSING = "no_apex_flow"  # problem kind of a video without an onset->apex flow
+
+
+def coded_frame(value: Any) -> int | None:
+    """A sheet's frame number as an int (None when not coded)."""
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def onset_apex_positions(row: dict[str, Any], prepared: int) -> tuple[int, int] | str:
+    """Positions of the coded onset and apex frames in the video's sorted frame list, or why
+    there are none. Only the first ``prepared`` frames (those the clips use) are aligned, so
+    both frames must be among them."""
+    onset, apex = coded_frame(row.get("onset")), coded_frame(row.get("apex"))
+    if onset is None or apex is None:
+        return f"{'onset' if onset is None else 'apex'} is not coded"
+    if apex <= onset:
+        return f"apex {apex} is not after onset {onset}"
+    numbers = [frame_number(Path(p)) for p in row["frame_paths"][:prepared]]
+    for name, number in (("onset", onset), ("apex", apex)):
+        if number not in numbers:
+            return (f"{name} frame {number} is not among the {prepared} frames prepared for clips "
+                    f"(numbers {numbers[0]}..{numbers[-1]})")
+    return numbers.index(onset), numbers.index(apex)
+
+
+def missing_problem(row: dict[str, Any], reason: str, root: Path) -> Problem:
+    """The problems-table row of a video without an onset->apex flow."""
+    return Problem(row["dataset"], row["video_id"], MISSING, str(root / row["folder"]),
+                   f"no onset->apex flow: {reason}; kept for MOL, left out of the onset->apex "
+                   "baselines", KEPT)

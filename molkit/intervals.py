@@ -1,0 +1,87 @@
+"""Confidence intervals for the kit's small samples, exact or textbook, each with what it covers.
+
+- :func:`sign_interval`: paired differences (e.g. an ablation against the full model, paired by
+  seed and fold): the distribution-free interval for their median from order statistics, with
+  its exact coverage, and the two-sided exact sign test.
+- :func:`wilson_interval`: a proportion (e.g. a pointing-game hit rate).
+- :func:`mean_interval`: a mean (e.g. a mask share), Student's t.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    """``low``..``high`` around ``estimate`` over ``n`` values, covering with probability
+    ``coverage`` (for the sign interval, the exact coverage reached, which can fall short of the
+    one asked for when there are few pairs)."""
+
+    estimate: float
+    low: float
+    high: float
+    coverage: float
+    n: int
+
+    def excludes(self, value: float = 0.0) -> bool:
+        return not self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        return f"{self.estimate:+.3f} [{self.low:+.3f}, {self.high:+.3f}] ({self.coverage:.0%}, n={self.n})"
+
+
+def _below(k: int, n: int) -> float:
+    """P(Binomial(n, 1/2) <= k)."""
+    return sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+
+
+def sign_interval(differences: Sequence[float], confidence: float = 0.95) -> Interval:
+    """Interval ``[d_(k), d_(n+1-k)]`` of the sorted differences for their median, with the
+    largest k whose exact coverage ``1 - 2 P(B <= k - 1)`` (B ~ Binomial(n, 1/2)) is at least
+    ``confidence``; with too few pairs for that, the widest one (min..max) and its coverage."""
+    d = np.sort(np.asarray(differences, dtype=np.float64))
+    n = len(d)
+    if n == 0:
+        raise ValueError("sign_interval needs at least one difference")
+    k = 1
+    while k < (n + 1) // 2 and 1 - 2 * _below(k, n) >= confidence:
+        k += 1
+    return Interval(float(np.median(d)), float(d[k - 1]), float(d[n - k]),
+                    1 - 2 * _below(k - 1, n), n)
+
+
+def sign_test(differences: Sequence[float]) -> float:
+    """Two-sided exact sign test of a zero median (zero differences left out); 1 when all are 0."""
+    d = np.asarray(differences, dtype=np.float64)
+    positive, negative = int((d > 0).sum()), int((d < 0).sum())
+    n = positive + negative
+    return 1.0 if n == 0 else min(1.0, 2 * _below(min(positive, negative), n))
+
+
+def wilson_interval(hits: int, n: int, confidence: float = 0.95) -> Interval:
+    """Wilson score interval of a proportion ``hits / n``."""
+    if n <= 0:
+        raise ValueError("wilson_interval needs n > 0")
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return Interval(p, centre - half, centre + half, confidence, n)
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
+    """Student's t interval of a mean (a single value: the value itself, zero width)."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        raise ValueError("mean_interval needs at least one value")
+    mean = float(x.mean())
+    if len(x) == 1:
+        return Interval(mean, mean, mean, confidence, 1)
+    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return Interval(mean, mean - half, mean + half, confidence, len(x))
