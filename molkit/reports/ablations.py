@@ -7,18 +7,19 @@ profile or when asked for (``which="all"``, or ``papermill -p ablations all``)."
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from molkit.data.cache import atomic_write_text
 from molkit.intervals import sign_interval, sign_test
 from molkit.reports.context import NotebookRun
-from molkit.reports.steps import loso_config, loso_folder
-from molkit.train.loso import run_loso
+from molkit.reports.steps import fold_executor, loso_config, loso_folder
+from molkit.train.executors import run_tasks
+from molkit.train.loso import load_loso, run_loso
 
 # model changes from the full model (CCC as released, k = 4)
 ABLATIONS: dict[str, dict[str, Any]] = {
@@ -75,12 +76,18 @@ def run_ablations(run: NotebookRun, which: str | None = None, progress: bool = T
     base = loso_config(run, folds=p.ablation_folds)
     pooled, per_fold = [], []
     variants = ablation_variants(run, which)
-    tasks = [(name, seed) for name in variants for seed in p.ablation_seeds]
-    for name, seed in tqdm(tasks, desc="ablations", disable=not progress):
+    runs = []
+    for name, seed in [(name, seed) for name in variants for seed in p.ablation_seeds]:
         config = base.replace(model=base.model.replace(**variants[name]),
                               train=base.train.replace(steps=p.ablation_steps, seed=seed))
-        folder = loso_folder(run, "ablations", re.sub(r"[^a-z0-9]+", "-", name.lower()), config)
-        result = run_loso(config, run.recall("cache"), folder, progress=False)
+        runs.append((name, seed, config,
+                     loso_folder(run, "ablations", re.sub(r"[^a-z0-9]+", "-", name.lower()), config)))
+    # the runs are independent: side by side on a CPU (the profile's fold_workers), else in turn
+    run_tasks(functools.partial(run_loso, progress=False),
+              [(config, run.recall("cache"), folder) for _, _, config, folder in runs],
+              **fold_executor(run), progress=progress)
+    for name, seed, config, folder in runs:
+        result = load_loso(folder)
         video = result.summary.set_index("level").loc["video"]
         pooled.append({"variant": name, "seed": seed, "folds": result.clips["fold"].nunique(),
                        "steps": p.ablation_steps, **video.to_dict(),

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from molkit.attribution import AttributionConfig, attribute, region_scores
-from molkit.data import ClipDataset, PrepReport, prepare
+from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare
 from molkit.data.cache import atomic_write_text
 from molkit.reports.context import NotebookRun
 from molkit.reports.index import FIGURES_FOLDER, VERDICT_FILE
@@ -18,6 +18,7 @@ from molkit.synthetic import SynthConfig, generate, has_ground_truth
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.train.checkpoint import load_checkpoint
 from molkit.train.loso import LosoConfig, LosoResult, run_loso
+from molkit.train.recipes import prep_changes
 from molkit.train.trainer import CHECKPOINT, LOG, read_log
 
 
@@ -28,7 +29,7 @@ def data_source(run: NotebookRun) -> tuple[str, Path]:
         return ("casme2" if run.dataset == "synthetic" else run.dataset), run.data_root
     p = run.profile
     config = SynthConfig(subjects=p.synthetic_subjects, samples_per_subject=p.synthetic_samples_per_subject,
-                         frames=p.synthetic_frames, seed=run.seed)
+                         frames=p.synthetic_frames, seed=run.seed, difficulty=p.synthetic_difficulty)
     return "casme2", generate(run.path("synthetic"), config, workers=p.workers)
 
 
@@ -36,15 +37,19 @@ def prepare_data(run: NotebookRun, progress: bool = True) -> PrepReport:
     """Read and prepare the run's data into ``work/cache`` (reused when already there) and hand
     the reader, data root and cache on to the later notebooks."""
     reader, root = data_source(run)
-    report = prepare(reader, root, run.path("cache"), workers=run.profile.workers, progress=progress)
+    settings = PrepSettings(**prep_changes(run.profile.recipe))
+    report = prepare(reader, root, run.path("cache"), settings, workers=run.profile.workers,
+                     progress=progress)
     run.remember(reader=reader, data_root=root, cache=report.cache_dir)
     return report
 
 
-def loso_config(run: NotebookRun, **changes: Any) -> LosoConfig:
-    """The LOSO run the profile describes, with the run's class set, protocol, seed and device,
-    scored against the ground truth when the data has one. ``changes`` replace fields."""
-    base = LosoConfig.from_profile(run.profile, classes=run.classes, protocol=run.protocol)
+def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> LosoConfig:
+    """The LOSO run the profile describes, trained with ``recipe`` (default: the profile's), with
+    the run's class set, protocol, seed and device, scored against the ground truth when the data
+    has one. ``changes`` replace fields."""
+    base = LosoConfig.from_profile(run.profile, classes=run.classes, protocol=run.protocol,
+                                   recipe=recipe or run.profile.recipe)
     return base.replace(
         train=base.train.replace(seed=run.seed, device=run.device), data_seed=run.seed,
         truth=has_ground_truth(run.recall("data_root")),
@@ -58,12 +63,23 @@ def loso_folder(run: NotebookRun, kind: str, name: str, config: LosoConfig) -> P
     return run.path(kind, f"{name}-{key}")
 
 
+def fold_executor(run: NotebookRun) -> dict[str, Any]:
+    """How to run independent folds: side by side in the profile's ``fold_workers`` processes
+    (one thread each) on a CPU, else one after another in this process."""
+    workers = run.profile.fold_workers
+    if run.torch_device.type == "cpu" and workers > 1:
+        return {"executor": "processes", "workers": workers}
+    return {"executor": "inprocess"}
+
+
 def run_method(run: NotebookRun, config: LosoConfig, progress: bool = True) -> tuple[LosoResult, Path]:
     """A LOSO run of ``config`` (MOL or a baseline) in its own folder (:func:`loso_folder`: MOL's
-    is ``work/loso/main-<protocol>-<hash>``), its tables saved beside its folds."""
+    is ``work/loso/main-<protocol>-<hash>``), its tables saved beside its folds; MOL's folds run
+    as :func:`fold_executor` says."""
     name = "main" if config.method == "mol" else config.method
     folder = loso_folder(run, "loso", f"{name}-{config.protocol}", config)
-    result = run_loso(config, run.recall("cache"), folder, progress=progress)
+    executor = fold_executor(run) if config.method == "mol" else {}
+    result = run_loso(config, run.recall("cache"), folder, progress=progress, **executor)
     result.save(folder)
     return result, folder
 

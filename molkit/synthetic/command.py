@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from fractions import Fraction
 
 from molkit.profiles import get_profile
 from molkit.synthetic.generate import SynthConfig, generate
@@ -14,8 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples-per-subject", type=int, help="samples per subject (default: the profile's)")
     parser.add_argument("--frames", type=int, help="frames per sample (default: the profile's)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--difficulty", type=float, default=1.0,
-                        help="divides the action units' displacement (default 1)")
+    parser.add_argument("--difficulty", type=lambda text: float(Fraction(text)),
+                        help="divides the action units' displacement: 1 as subtle as CASME II, "
+                             "1/3 obvious (default: the profile's)")
     parser.add_argument("--workers", type=int, default=0, help="processes (default 0: all cores)")
     parser.add_argument("--profile", help="run profile giving the default size (default: $MOLKIT_PROFILE or demo)")
 
@@ -27,7 +29,7 @@ def config_from_args(args: argparse.Namespace) -> SynthConfig:
         subjects=args.subjects or profile.synthetic_subjects,
         samples_per_subject=args.samples_per_subject or profile.synthetic_samples_per_subject,
         frames=args.frames or profile.synthetic_frames,
-        seed=args.seed, difficulty=args.difficulty)
+        seed=args.seed, difficulty=args.difficulty or profile.synthetic_difficulty)
 
 
 def run(args: argparse.Namespace) -> int:

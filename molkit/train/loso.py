@@ -27,21 +27,22 @@ from torch.utils.data import ConcatDataset, Dataset
 
 from molkit.baselines.config import LinearConfig, STSTNetConfig
 from molkit.config import Config
-from molkit.data import ClipDataset, Fold, class_names, read_videos
+from molkit.data import ClipDataset, Fold, PrepSettings, class_names, read_videos
 from molkit.data.cache import atomic_write_text
 from molkit.gpu import pick_device
 from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confusion
 from molkit.model import MOLConfig
 from molkit.profiles import Profile, get_profile
-from molkit.train.checkpoint import load_checkpoint
+from molkit.train.checkpoint import cache_prep_settings, load_checkpoint
 from molkit.train.collapse import POOLED, collapse_table, collapse_warnings
 from molkit.train.config import TrainConfig
 from molkit.train.executors import run_tasks
 from molkit.train.evaluation import error_summary, item_table, predict_dataset, vote_videos
 from molkit.train.protocols import PROTOCOLS, check_protocol, plan_folds, selection_subjects
+from molkit.train.recipes import apply_recipe, recipe_label
 from molkit.train.trainer import CHECKPOINT, train_fold
 
-PREDICTIONS, CONFIG, CLASSES = "predictions.csv", "loso.yaml", "classes.json"
+PREDICTIONS, CONFIG, CLASSES, PREP = "predictions.csv", "loso.yaml", "classes.json", "prep.json"
 # what a LOSO run trains (``LosoConfig.method``) -> its name in tables
 METHODS: dict[str, str] = {"mol": "MOL", "ststnet": "STSTNet", "linear": "linear (logistic regression)"}
 Caches = str | Path | Mapping[str, str | Path]
@@ -66,7 +67,9 @@ class LosoConfig(Config):
 
     ``folds``: run only the first N folds (sorted by test subject; None: all). ``truth``: also
     score flow and landmarks against the synthetic ground truth when the cache holds it.
-    ``profile`` only labels the results; ``data_seed`` fixes the training crops.
+    ``profile`` only labels the results; ``data_seed`` fixes the training crops and
+    ``crop_jitter`` their range (:func:`molkit.data.clips.train_offset`). The defaults are the
+    released recipe; :meth:`from_profile` applies a recipe of :mod:`molkit.train.recipes`.
     """
 
     method: str = "mol"
@@ -75,6 +78,7 @@ class LosoConfig(Config):
     model: MOLConfig = dataclasses.field(default_factory=MOLConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     train_crops: int = 5
+    crop_jitter: int = 16
     folds: int | None = None
     eval_batch_size: int = 16
     truth: bool = True
@@ -93,18 +97,20 @@ class LosoConfig(Config):
 
     @classmethod
     def from_profile(cls, profile: str | Profile | None = None, classes: str = "5",
-                     **changes: Any) -> "LosoConfig":
-        """The run a profile describes (flow width, steps, batch size, training crops, STSTNet's steps).
+                     recipe: str = "kit", **changes: Any) -> "LosoConfig":
+        """The run a profile describes (flow width, steps, batch size, training crops, STSTNet's
+        steps), trained with ``recipe`` ("kit", or "released": :mod:`molkit.train.recipes`).
         Selection protocols score the selection subject 5 times per fold (about once per pass
         over CASME II's training clips at the paper profile, as the released code does)."""
         profile = profile if isinstance(profile, Profile) else get_profile(profile)
         train = TrainConfig(steps=profile.steps, batch_size=profile.batch_size,
                             eval_every=max(1, profile.steps // 5))
-        return cls(
-            classes=classes, profile=profile.name, train_crops=profile.train_crops,
+        config = cls(
+            classes=classes, profile=profile.name, train_crops=profile.train_crops, folds=profile.folds,
             model=MOLConfig(n_classes=class_count(classes), flow_width=profile.flow_width),
             train=train, ststnet=STSTNetConfig(steps=profile.baseline_steps),
-        ).replace(**changes)
+        )
+        return apply_recipe(config, recipe).replace(**changes)
 
     @property
     def method_name(self) -> str:
@@ -115,10 +121,21 @@ class LosoConfig(Config):
         """MOL's flow-head width (None for the baselines, which have no flow head)."""
         return self.model.flow_width if self.method == "mol" else None
 
+    def recipe(self, prep: PrepSettings | None = None) -> str | None:
+        """MOL's training recipe as :func:`recipe_label` reads it (None for the baselines);
+        ``prep``: the cache's preparation, whose alignment is part of the recipe."""
+        return recipe_label(self, prep) if self.method == "mol" else None
+
+    def describe(self, prep: PrepSettings | None = None) -> str:
+        """What made a number: method (and MOL's recipe), protocol, profile, flow-head width."""
+        recipe = self.recipe(prep)
+        method = self.method_name if recipe is None else f"{self.method_name} ({recipe} recipe)"
+        width = "" if self.flow_width is None else f" | flow width {self.flow_width:g}"
+        return f"{method}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}"
+
     @property
     def label(self) -> str:
-        width = "" if self.flow_width is None else f" | flow width {self.flow_width:g}"
-        return f"{self.method_name}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}"
+        return self.describe()
 
 
 def _caches(caches: Caches) -> dict[str, Path]:
@@ -152,7 +169,7 @@ def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | N
         truth = config.truth and not train and bool(read_videos(caches[name]).has_truth.all())
         parts.append(ClipDataset(caches[name], subjects=plain, train=train,
                                  crops=config.train_crops, classes=config.classes,
-                                 seed=config.data_seed, with_truth=truth))
+                                 seed=config.data_seed, with_truth=truth, jitter=config.crop_jitter))
     return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
 
@@ -241,6 +258,9 @@ def run_loso(config: LosoConfig, caches: Caches, out_dir: str | Path,
         raise ValueError(f"{saved}: this folder holds a LOSO run with another configuration; "
                          "choose another output folder")
     atomic_write_text(saved, config.to_yaml())
+    prep = loso_prep_settings(caches)
+    if prep is not None:
+        atomic_write_text(out_dir / PREP, prep.to_json())
     classes = dataset_classes(open_clips(config, caches, None, False))
     atomic_write_text(out_dir / CLASSES, json.dumps(classes))
     folds = plan_folds(config.protocol, all_subjects(config, caches))[:config.folds]
@@ -261,7 +281,14 @@ def load_loso(out_dir: str | Path) -> "LosoResult":
         raise FileNotFoundError(f"{out_dir}: no finished fold ({PREDICTIONS}) yet")
     clips = pd.concat([pd.read_csv(f, dtype={"subject": str, "fold": str, "video_id": str})
                        for f in files], ignore_index=True)
-    return LosoResult(config, clips, json.loads((out_dir / CLASSES).read_text()))
+    prep = PrepSettings.load(out_dir / PREP) if (out_dir / PREP).is_file() else None
+    return LosoResult(config, clips, json.loads((out_dir / CLASSES).read_text()), prep)
+
+
+def loso_prep_settings(caches: Caches) -> PrepSettings | None:
+    """How the cache(s) were prepared; None when one does not say or they differ."""
+    found = [cache_prep_settings(folder) for folder in _caches(caches).values()]
+    return found[0] if all(s is not None and s == found[0] for s in found) else None
 
 
 @dataclasses.dataclass
@@ -271,10 +298,11 @@ class LosoResult:
     config: LosoConfig
     clips: pd.DataFrame
     class_names: list[str]
+    prep: PrepSettings | None = None  # the cache's preparation, when the run recorded it
 
     @property
     def label(self) -> str:
-        return self.config.label
+        return self.config.describe(self.prep)
 
     @property
     def n_classes(self) -> int:
@@ -296,8 +324,9 @@ class LosoResult:
         return confusion_matrix(table["label"], table["pred"], self.n_classes)
 
     def _labels(self) -> dict[str, Any]:
-        return {"method": self.config.method_name, "protocol": self.config.protocol,
-                "profile": self.config.profile, "flow_width": self.config.flow_width}
+        return {"method": self.config.method_name, "recipe": self.config.recipe(self.prep),
+                "protocol": self.config.protocol, "profile": self.config.profile,
+                "flow_width": self.config.flow_width}
 
     @functools.cached_property
     def summary(self) -> pd.DataFrame:

@@ -1,0 +1,281 @@
+"""Why MOL's released recipe collapses to one class, and which changes make it learn.
+
+    python benchmarks/bench_learning.py --work DIR [--parts step0 fit rows] [--folds 2] [--steps 300]
+
+Data: a synthetic set (default: the demo profile's size and difficulty) prepared twice, with
+per-frame alignment (released) and one alignment per video.
+
+- ``step0`` (no training), released model and recipe beside the kit's, on a batch of training
+  clips: each loss term, its weighted share of the total and the gradient it sends to the shared
+  features (stem and F5C blocks) and to its own head; then the F5C maps the MER head reads, split
+  (as rms) into what is the same for every clip, what differs between clips, what differs within
+  a clip over time, what two training crops of one clip change, and what the micro-movement itself
+  changes (the clip's maps minus those of a still clip made of its first frame); and what a
+  one-pixel change does on its way in (normalisation, magnification) against a crop's shift.
+- ``fit``: MER loss only, one fixed batch of 10 test clips (2 per class): accuracy on the batch
+  along the steps, released and kit (the positive control of the test suite, measured).
+- ``rows``: LOSO, the first ``--folds`` folds, every row trained from scratch on the same folds:
+  the released recipe, then the kit's departures added one at a time, then the kit with each
+  departure set back, then other candidates. Columns: training fit, held-out per-video UF1, UAR,
+  accuracy and classes predicted, flow EPE against the true flow beside zero flow, landmark NME
+  against the true landmarks beside the training mean shape, seconds.
+
+Writes ``reports/benchmarks/learning.md`` and ``learning.csv`` (rows as they finish: a rerun with
+the same ``--work`` skips finished rows and folds).
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from molkit.data import ClipDataset, PrepSettings, prepare
+from molkit.data.cache import atomic_write_text
+from molkit.losses import joint_loss
+from molkit.model import MOL
+from molkit.profiles import get_profile
+from molkit.synthetic import SynthConfig, generate
+from molkit.train.checkpoint import load_plain
+from molkit.train.loso import LosoConfig, run_loso
+from molkit.train.recipes import KIT, apply_recipe, recipe_label, with_changes
+from molkit.train.references import error_references
+from molkit.train.trainer import CHECKPOINT
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports" / "benchmarks"
+KIT_CHANGES = {d.field: d.kit for d in KIT}
+RELEASED_CHANGES = {d.field: d.released for d in KIT}
+
+
+def _rows() -> list[tuple[str, dict[str, Any]]]:
+    """(name, every departure's value): released, the kit's departures added one at a time, the
+    kit with each set back, then other candidates on top of the kit."""
+    rows, current = [("released", dict(RELEASED_CHANGES))], dict(RELEASED_CHANGES)
+    for departure in KIT:
+        current = {**current, departure.field: departure.kit}
+        rows.append((f"+ {departure.describe(departure.kit)}", dict(current)))
+    rows[-1] = ("kit", rows[-1][1])
+    for departure in KIT[:-1]:
+        rows.append((f"kit, {departure.describe(departure.released)} (released)",
+                     {**KIT_CHANGES, departure.field: departure.released}))
+    rows += [
+        ("kit, dropout 0", {**KIT_CHANGES, "model.dropout": 0.0}),
+        ("kit, lr 1e-3, warm-up 40, cosine", {**KIT_CHANGES, "train.lr": 1e-3,
+                                              "train.warmup_steps": 40, "train.schedule": "cosine"}),
+        ("kit, 25 training crops per clip", {**KIT_CHANGES, "train_crops": 25}),
+        ("kit, MER only (no flow, no landmarks)", {**KIT_CHANGES, "model.flow": False,
+                                                   "model.landmarks": False}),
+    ]
+    return rows
+
+
+def make_data(work: Path, synth: SynthConfig) -> dict[str, Path]:
+    """The synthetic set and its caches, one per alignment (reused when already there)."""
+    root = work / "synthetic"
+    if not (root / "ground_truth").is_dir():
+        generate(root, synth)
+    caches = {}
+    for alignment in ("frame", "video"):
+        caches[alignment] = work / f"cache_{alignment}"
+        if not (caches[alignment] / "videos.csv").is_file():
+            prepare("casme2", root, caches[alignment], PrepSettings(alignment=alignment), progress=False)
+    return caches
+
+
+def step0(cache: Path, base: LosoConfig, batch_size: int = 8) -> list[str]:
+    """The released and the kit model at initialisation on one batch of training clips."""
+    lines = ["## At step 0", "", "One batch of training clips (training crops), released model and "
+             "recipe beside the kit's; gradient norms are over the parameters named.", "",
+             "| recipe | term | value | weighted | share of total | grad to stem+F5C | grad to its head |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    anatomy = ["", "F5C maps the MER head reads (block A, every frame of the batch), rms of each part; "
+               "`movement` is what the clips' own motion changes (maps minus those of a still clip "
+               "made of each clip's first frame), `crop` what a second training crop of the same "
+               "clip changes.", "",
+               "| recipe | total | same for every clip | between clips | within a clip over time "
+               "| crop | movement | movement / crop |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name in ("released", "kit"):
+        config = apply_recipe(base, name)
+        data = ClipDataset(cache, train=True, crops=2, jitter=config.crop_jitter)
+        picks = torch.linspace(0, len(data) - 2, batch_size).long().tolist()
+        picks = [p - p % 2 for p in picks]  # crop 0 of a clip; p + 1 is its crop 1
+        batch = {k: torch.stack([data[p][k] for p in picks]) for k in ("clip", "flow", "landmarks", "label")}
+        other = torch.stack([data[p + 1]["clip"] for p in picks])
+        torch.manual_seed(0)
+        model = MOL(config.model).train()
+        losses = joint_loss(model(batch["clip"]), batch, config.train.loss)
+        weights = config.train.loss
+        shared = [*model.stem.parameters(), *model.block_a.parameters(), *model.block_b.parameters()]
+        heads = {"mer": model.mer_head, "flow": model.flow_head, "landmarks": model.landmark_head}
+        for term in ("mer", "flow", "landmarks"):
+            weighted = getattr(weights, term) * losses[term]
+            grads = torch.autograd.grad(weighted, shared + list(heads[term].parameters()),
+                                        retain_graph=True, allow_unused=True)
+            norm = [torch.sqrt(sum((g ** 2).sum() for g in part if g is not None)).item()
+                    for part in (grads[:len(shared)], grads[len(shared):])]
+            lines.append(f"| {name} | {term} | {losses[term].item():.4g} | {weighted.item():.4g} | "
+                         f"{(weighted / losses['total']).item():.1%} | {norm[0]:.3g} | {norm[1]:.3g} |")
+        anatomy.append(_anatomy(model, batch["clip"], other, name))
+    return lines + anatomy + ["", *_one_pixel(base)]
+
+
+@torch.no_grad()
+def _anatomy(model: MOL, clip: torch.Tensor, other_crop: torch.Tensor, name: str) -> str:
+    model.eval()
+
+    def maps(x: torch.Tensor) -> torch.Tensor:
+        from molkit.model.mol import magnify
+        x = magnify(x, model.config.magnification)
+        b, _, t, h, w = x.shape
+        return model.block_a(model.stem(x.transpose(1, 2).reshape(b * t, 1, h, w))).reshape(b, t, -1)
+
+    f = maps(clip)
+    still = maps(clip[:, :, :1].expand_as(clip).contiguous())
+    rms = lambda x: x.pow(2).mean().sqrt().item()  # noqa: E731
+    const = f.mean(dim=(0, 1), keepdim=True)
+    parts = [rms(f), rms(const), rms(f.mean(1, keepdim=True) - const), rms(f - f.mean(1, keepdim=True)),
+             rms(maps(other_crop) - f), rms(f - still)]
+    return f"| {name} | " + " | ".join(f"{v:.4f}" for v in parts) + f" | {parts[5] / parts[4]:.3f} |"
+
+
+def _one_pixel(base: LosoConfig) -> list[str]:
+    """A one-pixel, 10-grey-level change from frame 5 on, in a flat 128 px clip: how large it is in
+    the network's input after normalisation and magnification, beside what shifting the crop by
+    one pixel changes in a face clip."""
+    from molkit.data.clips import normalise
+    from molkit.model.mol import magnify
+    clip = torch.full((8, 128, 128), 128.0)
+    clip[4:, 64, 64] += 10.0
+    lines = ["A one-pixel change of 10 grey levels from frame 5 on, at the centre of a flat clip, "
+             "after each recipe's input processing (normalisation, then magnification):", "",
+             "| recipe | size of the change in the network's input |", "|---|---:|"]
+    for name in ("released", "kit"):
+        config = apply_recipe(base, name)
+        x = magnify(normalise(clip)[None, None], config.model.magnification)[0, 0]
+        lines.append(f"| {name} | {float((x[7, 64, 64] - x[0, 64, 64])):.3f} |")
+    return lines
+
+
+def fit(cache: Path, base: LosoConfig, steps: int) -> list[str]:
+    """MER loss only, a fixed batch of 2 test clips per class: batch accuracy along the steps."""
+    data = ClipDataset(cache, train=False)
+    table = data.table.drop_duplicates("video_id")
+    picks = [int(i) for c in range(5) for i in table.index[table.label == c][:2]]
+    batch = {k: torch.stack([data[p][k] for p in picks]) for k in ("clip", "flow", "landmarks", "label")}
+    lines = ["## Fitting a fixed batch", "", f"MER loss only, 10 test clips (2 per class), full "
+             f"batch, {steps} steps; accuracy on the batch (eval mode) every {steps // 10} steps.", "",
+             "| recipe | accuracy along the run | seconds |", "|---|---|---:|"]
+    for name in ("released", "kit"):
+        config = apply_recipe(base, name)
+        torch.manual_seed(0)
+        model = MOL(config.model.replace(flow=False, landmarks=False))
+        optimiser = torch.optim.AdamW(model.parameters(), lr=config.train.lr,
+                                      weight_decay=config.train.weight_decay)
+        trace, tic = [], time.perf_counter()
+        for step in range(1, steps + 1):
+            model.train()
+            loss = joint_loss(model(batch["clip"]), batch, config.train.loss)["total"]
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            if step % (steps // 10) == 0:
+                with torch.no_grad():
+                    logits = model.eval()(batch["clip"]).logits
+                trace.append(f"{(logits.argmax(1) == batch['label']).float().mean().item():.1f}")
+        lines.append(f"| {name} | {' '.join(trace)} | {time.perf_counter() - tic:.0f} |")
+    return lines
+
+
+def run_row(name: str, values: dict[str, Any], base: LosoConfig, caches: dict[str, Path],
+            out: Path, difficulty: float) -> dict[str, Any]:
+    """One LOSO run of the recipe ``values`` describe; its row."""
+    alignment = values["prep.alignment"]
+    config = with_changes(base, {k: v for k, v in values.items() if k != "prep.alignment"})
+    tic = time.perf_counter()
+    result = run_loso(config, caches[alignment], out, executor="processes", workers=2, progress=False)
+    seconds = time.perf_counter() - tic
+    video = result.summary.set_index("level").loc["video"]
+    clip = result.summary.set_index("level").loc["clip"]
+    references = error_references(config, caches[alignment]).set_index("predictor")
+    fits = [load_plain(path)["metrics"]["training_fit"]["accuracy"]
+            for path in sorted(out.glob(f"fold_*/{CHECKPOINT}"))]
+    recall = result.per_class[result.per_class.level == "video"].recall
+    return {"row": name, "recipe": recipe_label(config, PrepSettings(alignment=alignment)),
+            "difficulty": difficulty, "folds": len(fits), "steps": config.train.steps,
+            "batch": config.train.batch_size, "train_accuracy": sum(fits) / len(fits),
+            "uf1": video["uf1"], "uar": video["uar"], "accuracy": video["accuracy"],
+            "videos": int(video["n"]), "classes_predicted": int(result.videos.pred.nunique()),
+            "min_recall": float(recall.min()),
+            "epe_true": clip.get("epe_true", float("nan")),
+            "epe_zero_flow": references.loc["zero flow", "epe_true"],
+            "nme_true": clip.get("nme_true", float("nan")),
+            "nme_mean_shape": references.loc["training mean shape", "nme_true"], "seconds": seconds}
+
+
+def rows_table(table: pd.DataFrame) -> list[str]:
+    lines = ["## One row per recipe", "", "| row | recipe | train acc | UF1 | UAR | acc | classes "
+             "predicted | min recall | EPE true (zero flow) | NME true (mean shape) | s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.row} | {r.recipe} | {r.train_accuracy:.2f} | {r.uf1:.3f} | {r.uar:.3f} | "
+                     f"{r.accuracy:.3f} | {r.classes_predicted} | {r.min_recall:.2f} | "
+                     f"{r.epe_true:.4f} ({r.epe_zero_flow:.4f}) | {r.nme_true:.4f} ({r.nme_mean_shape:.4f}) "
+                     f"| {r.seconds:.0f} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, required=True, help="data, caches and runs (reused)")
+    parser.add_argument("--parts", nargs="+", default=["step0", "fit", "rows"])
+    parser.add_argument("--profile", default="demo", help="size, difficulty, steps and batch (default demo)")
+    parser.add_argument("--difficulty", type=lambda text: float(Fraction(text)))
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--steps", type=int, help="training steps per fold (default: the profile's)")
+    parser.add_argument("--fit-steps", type=int, default=60)
+    parser.add_argument("--rows", nargs="*", help="row names to run (default: all)")
+    parser.add_argument("--name", default="learning", help="record name in reports/benchmarks/")
+    args = parser.parse_args()
+    profile = get_profile(args.profile)
+    difficulty = args.difficulty or profile.synthetic_difficulty
+    synth = SynthConfig(subjects=profile.synthetic_subjects, frames=profile.synthetic_frames,
+                        samples_per_subject=profile.synthetic_samples_per_subject, difficulty=difficulty)
+    caches = make_data(args.work, synth)
+    base = LosoConfig.from_profile(profile, recipe="released", folds=args.folds)
+    base = base.replace(train=base.train.replace(steps=args.steps or profile.steps))
+    header = ["# What makes MOL learn: the diagnosis", "",
+              f"`python benchmarks/bench_learning.py --work DIR --profile {profile.name} --difficulty "
+              f"{difficulty:g} --folds {args.folds} --steps {base.train.steps} --parts "
+              f"{' '.join(args.parts)}`; synthetic set of {synth.subjects} subjects x "
+              f"{synth.samples_per_subject} samples x {synth.frames} frames at difficulty "
+              f"{difficulty:g}; MOL with flow-head width {base.model.flow_width}, batch "
+              f"{base.train.batch_size}. CPU ({platform.machine()}), torch {torch.__version__}.", ""]
+    body: list[str] = []
+    if "step0" in args.parts:
+        body += step0(caches["video"], base) + [""]
+    if "fit" in args.parts:
+        body += fit(caches["video"], base, args.fit_steps) + [""]
+    csv = REPORTS / f"{args.name}.csv"
+    if "rows" in args.parts:
+        done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame()
+        for name, values in _rows():
+            if args.rows and name not in args.rows:
+                continue
+            folder = args.work / "runs" / name.replace(" ", "_").replace(",", "").replace("/", "-")
+            row = run_row(name, values, base, caches, folder, difficulty)
+            print(row, flush=True)
+            done = pd.concat([done[done.row != row["row"]] if len(done) else done,
+                              pd.DataFrame([row])], ignore_index=True)
+            atomic_write_text(csv, done.to_csv(index=False))
+        body += rows_table(done)
+    atomic_write_text(REPORTS / f"{args.name}.md", "\n".join(header + body) + "\n")
+    print("\n".join(header + body))
+
+
+if __name__ == "__main__":
+    main()
