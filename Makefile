@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name molkit --display-name "molkit (.venv)" >/dev/null
 	touch $(STAMP)
 
-# Leaves the working tree as it found it: notebooks run under nbval write into a temporary
-# folder ($MOLKIT_WORK_DIR, removed afterwards), and no bytecode is written next to the sources.
+# Lint and format checks (ruff, no cache) come first. Leaves the working tree as it found it:
+# notebooks run under nbval write into a temporary folder ($MOLKIT_WORK_DIR, removed afterwards),
+# and no bytecode is written next to the sources.
 test: install
+	$(VENV)/bin/ruff check --no-cache . && $(VENV)/bin/ruff format --no-cache --check .
 	@work=$$(mktemp -d -t molkit-test-XXXXXX) && trap 'rm -rf "$$work"' EXIT && set -x && \
 	MOLKIT_PROFILE=smoke MOLKIT_WORK_DIR=$$work PYTHONDONTWRITEBYTECODE=1 \
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider

@@ -6,6 +6,7 @@ clips keep, measured by linear probes under LOSO (scikit-learn, clip level, test
 
 Writes ``reports/benchmarks/alignment.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,9 @@ REPORT = Path(__file__).resolve().parents[1] / "reports" / "benchmarks" / "align
 def clip_features(cache: Path) -> dict[str, np.ndarray]:
     """Per test clip: label, subject, pooled frame change and TV-L1 speed maps, and flow sizes."""
     dataset = ClipDataset(cache, train=False, with_truth=True)
-    rows: dict[str, list] = {k: [] for k in ("label", "subject", "frame_change", "tvl1_speed",
-                                            "true_speed", "tvl1_error")}
+    rows: dict[str, list] = {
+        k: [] for k in ("label", "subject", "frame_change", "tvl1_speed", "true_speed", "tvl1_error")
+    }
     for index in range(len(dataset)):
         item = dataset[index]
         clip, flow, truth = item["clip"][0], item["flow"], item["true_flow"]
@@ -65,29 +67,44 @@ def main() -> None:
     profile = get_profile(args.profile)
     root = args.work / "synthetic"
     if not (root / "ground_truth").is_dir():
-        generate(root, subjects=profile.synthetic_subjects, frames=profile.synthetic_frames,
-                 samples_per_subject=profile.synthetic_samples_per_subject)
-    lines = ["# Face alignment per frame (released) or per video, on the synthetic set", "",
-             f"Command: `.venv/bin/python benchmarks/bench_alignment.py --work DIR --profile "
-             f"{profile.name}`; {profile.synthetic_subjects} subjects x "
-             f"{profile.synthetic_samples_per_subject} samples x {profile.synthetic_frames} frames; "
-             f"{platform.machine()}, torch {torch.__version__}. Test crop of every clip; flows in "
-             "px of the 128 px crop; probes: logistic regression (C 0.1) on 16x16-pooled maps, "
-             "leave-one-subject-out, clip accuracy (chance 0.20).", "",
-             "| alignment | mean true motion px | TV-L1 EPE vs truth px | probe on frame change | "
-             "probe on TV-L1 speed |", "|---|---:|---:|---:|---:|"]
+        generate(
+            root,
+            subjects=profile.synthetic_subjects,
+            frames=profile.synthetic_frames,
+            samples_per_subject=profile.synthetic_samples_per_subject,
+        )
+    lines = [
+        "# Face alignment per frame (released) or per video, on the synthetic set",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_alignment.py --work DIR --profile "
+        f"{profile.name}`; {profile.synthetic_subjects} subjects x "
+        f"{profile.synthetic_samples_per_subject} samples x {profile.synthetic_frames} frames; "
+        f"{platform.machine()}, torch {torch.__version__}. Test crop of every clip; flows in "
+        "px of the 128 px crop; probes: logistic regression (C 0.1) on 16x16-pooled maps, "
+        "leave-one-subject-out, clip accuracy (chance 0.20).",
+        "",
+        "| alignment | mean true motion px | TV-L1 EPE vs truth px | probe on frame change | "
+        "probe on TV-L1 speed |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for mode in ALIGNMENTS:
         cache = args.work / f"cache_{mode}"
         prepare("casme2", root, cache, PrepSettings(alignment=mode), progress=False)
         data = clip_features(cache)
-        probes = [loso_probe(data[name], data["label"], data["subject"])
-                  for name in ("frame_change", "tvl1_speed")]
-        lines.append(f"| {mode} | {data['true_speed'].mean():.3f} | {data['tvl1_error'].mean():.3f} | "
-                     f"{probes[0]:.3f} | {probes[1]:.3f} |")
+        probes = [
+            loso_probe(data[name], data["label"], data["subject"]) for name in ("frame_change", "tvl1_speed")
+        ]
+        lines.append(
+            f"| {mode} | {data['true_speed'].mean():.3f} | {data['tvl1_error'].mean():.3f} | "
+            f"{probes[0]:.3f} | {probes[1]:.3f} |"
+        )
         print(lines[-1], flush=True)
-    lines += ["", "Mean true motion: the exact flow between consecutive clip frames in aligned "
-              "coordinates, averaged over the crop. Per-frame alignment adds dlib's landmark jitter "
-              "to every frame pair as a global shift, rotation and scale of the whole face."]
+    lines += [
+        "",
+        "Mean true motion: the exact flow between consecutive clip frames in aligned "
+        "coordinates, averaged over the crop. Per-frame alignment adds dlib's landmark jitter "
+        "to every frame pair as a global shift, rotation and scale of the whole face.",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     atomic_write_text(REPORT, text)

@@ -8,6 +8,7 @@ subjects but the last two and plays the pointing game on those two, per method, 
 Writes reports/benchmarks/attribution.md.
 Usage: python benchmarks/bench_attribution.py [--clips 2] [--cache DIR --work DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,23 +52,32 @@ def median_seconds(run, repeats: int) -> float:
     return statistics.median(times)
 
 
-def pointing_section(cache: str, work: str, device: torch.device, steps: int | None,
-                     samples: int | None) -> list[str]:
+def pointing_section(
+    cache: str, work: str, device: torch.device, steps: int | None, samples: int | None
+) -> list[str]:
     """Train at the demo profile without the last two subjects; pointing game on those two.
     ``steps``/``samples`` cut the training steps and attributed clips (on a slow machine)."""
     profile = get_profile("demo")
-    profile = profile.replace(steps=steps or profile.steps,
-                              attribution_samples=samples or profile.attribution_samples)
+    profile = profile.replace(
+        steps=steps or profile.steps, attribution_samples=samples or profile.attribution_samples
+    )
     tic = time.perf_counter()
     model, held = train_without(cache, work, held_out=2, profile=profile, device=device.type)
     trained = time.perf_counter() - tic
-    result = pointing_experiment(model, cache, held, samples=profile.attribution_samples,
-                                 config=AttributionConfig.from_profile(profile))
+    result = pointing_experiment(
+        model,
+        cache,
+        held,
+        samples=profile.attribution_samples,
+        config=AttributionConfig.from_profile(profile),
+    )
     result.save(work)
     summary = result.summary.reset_index()
     table = ["| " + " | ".join(summary.columns) + " |", "|---" * len(summary.columns) + "|"]
-    table += ["| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row)
-              + " |" for row in summary.itertuples(index=False)]
+    table += [
+        "| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
+        for row in summary.itertuples(index=False)
+    ]
     counts = result.games[result.games.method == "random"]["label"].value_counts().to_dict()
     return [
         "",
@@ -93,18 +103,22 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cache", help="prepared synthetic cache for the pointing game")
-    parser.add_argument("--work", default="/tmp/molkit-bench-attribution",
-                        help="where the held-out model is trained (reused when there)")
+    parser.add_argument(
+        "--work",
+        default="/tmp/molkit-bench-attribution",
+        help="where the held-out model is trained (reused when there)",
+    )
     parser.add_argument("--steps", type=int, help="training steps (default: the demo profile's)")
-    parser.add_argument("--samples", type=int,
-                        help="clips attributed (default: the demo profile's attribution_samples)")
+    parser.add_argument(
+        "--samples", type=int, help="clips attributed (default: the demo profile's attribution_samples)"
+    )
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     width = get_profile("demo").flow_width
     torch.manual_seed(0)
     model = MOL(MOLConfig(n_classes=5, flow_width=width)).to(device).eval()
     clips = torch.randn(args.clips, 1, 8, 128, 128, device=device)
-    landmarks = (torch.rand(args.clips, 8, 68, 2) * 80 + 24)
+    landmarks = torch.rand(args.clips, 8, 68, 2) * 80 + 24
     config = AttributionConfig()
     target = torch.zeros(args.clips, dtype=torch.long, device=device)
 
@@ -112,16 +126,33 @@ def main() -> None:
         x = clips.clone().requires_grad_()
         wrapper(x)[:, 0].sum().backward()
 
-    rows = [("forward+backward, logits only", median_seconds(
-        lambda: forward_backward(MERLogits(model)), args.repeats))]
+    rows = [
+        (
+            "forward+backward, logits only",
+            median_seconds(lambda: forward_backward(MERLogits(model)), args.repeats),
+        )
+    ]
     unit = rows[0][1]
     for method in METHODS:
-        rows.append((method, median_seconds(
-            lambda m=method: attribute(model, clips, target, m, landmarks, config), args.repeats)))
+        rows.append(
+            (
+                method,
+                median_seconds(
+                    lambda m=method: attribute(model, clips, target, m, landmarks, config), args.repeats
+                ),
+            )
+        )
     skipped = rows[1][1]
-    full = median_seconds(lambda: IntegratedGradients(FullForwardLogits(model)).attribute(
-        clips, baselines=0.0, target=target, n_steps=config.ig_steps,
-        internal_batch_size=config.batch_size * config.ig_steps), args.repeats)
+    full = median_seconds(
+        lambda: IntegratedGradients(FullForwardLogits(model)).attribute(
+            clips,
+            baselines=0.0,
+            target=target,
+            n_steps=config.ig_steps,
+            internal_batch_size=config.batch_size * config.ig_steps,
+        ),
+        args.repeats,
+    )
 
     lines = [
         "# Attribution: time per method",

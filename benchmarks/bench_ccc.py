@@ -4,6 +4,7 @@ Same inputs, same weights, one run; prints medians and the ratio and writes
 reports/benchmarks/model_ccc.md. Input: the maps one F5C block sees for a batch of 2 clips
 (2 x 7 frames of 128 x 16 x 16).
 """
+
 from __future__ import annotations
 
 import os
@@ -32,10 +33,14 @@ def interleaved_medians(slow, fast, repeats: int, fast_repeats: int = 3) -> tupl
     """Alternate one ``slow`` run with ``fast_repeats`` ``fast`` runs (after a warm-up each) so that
     both see the same machine load; medians of each side's times and of the per-round ratios."""
     slow(), fast()
-    rounds = [(seconds(slow), statistics.median(seconds(fast) for _ in range(fast_repeats)))
-              for _ in range(repeats)]
-    return (statistics.median(s for s, _ in rounds), statistics.median(f for _, f in rounds),
-            statistics.median(s / f for s, f in rounds))
+    rounds = [
+        (seconds(slow), statistics.median(seconds(fast) for _ in range(fast_repeats))) for _ in range(repeats)
+    ]
+    return (
+        statistics.median(s for s, _ in rounds),
+        statistics.median(f for _, f in rounds),
+        statistics.median(s / f for s, f in rounds),
+    )
 
 
 def write_report(name: str, lines: list[str]) -> Path:
@@ -50,10 +55,12 @@ def write_report(name: str, lines: list[str]) -> Path:
 
 def forward_backward(module: torch.nn.Module, x: torch.Tensor, chunk: int):
     """One step on ``x``, calling ``module`` on chunks of ``chunk`` maps (as a per-pair loop would)."""
+
     def step() -> None:
         module.zero_grad()
         x.grad = None
         torch.cat([module(part) for part in x.split(chunk)]).square().mean().backward()
+
     return step
 
 
@@ -72,12 +79,16 @@ def main() -> None:
         fast.theta.bias.data = naive.conv2.bias.data.clone()
         torch.testing.assert_close(fast(x), naive(x), rtol=1e-4, atol=1e-4)
         batched = forward_backward(fast, x, len(x))
-        for how, chunk in ((f"per pair ({pairs} calls of batch {clips}), as released", clips),
-                           (f"one call over all {len(x)} maps", len(x))):
+        for how, chunk in (
+            (f"per pair ({pairs} calls of batch {clips}), as released", clips),
+            (f"one call over all {len(x)} maps", len(x)),
+        ):
             t_naive, t_fast, ratio = interleaved_medians(forward_backward(naive, x, chunk), batched, 5)
             rows.append((reading, how, t_naive, t_fast, ratio))
-            print(f"{reading:8s} naive loop {how:40s} {t_naive * 1e3:8.1f} ms   batched "
-                  f"{t_fast * 1e3:6.2f} ms   speed-up (median of per-round ratios) {ratio:5.0f}x")
+            print(
+                f"{reading:8s} naive loop {how:40s} {t_naive * 1e3:8.1f} ms   batched "
+                f"{t_fast * 1e3:6.2f} ms   speed-up (median of per-round ratios) {ratio:5.0f}x"
+            )
 
     lines = [
         "# CCC forward + backward: batched vs the released loop",

@@ -23,6 +23,7 @@ per-frame alignment (released) and one alignment per video.
 Writes ``reports/benchmarks/learning.md`` and ``learning.csv`` (rows as they finish: a rerun with
 the same ``--work`` skips finished rows and folds).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,15 +62,23 @@ def _rows() -> list[tuple[str, dict[str, Any]]]:
         rows.append((f"+ {departure.describe(departure.kit)}", dict(current)))
     rows[-1] = ("kit", rows[-1][1])
     for departure in KIT[:-1]:
-        rows.append((f"kit, {departure.describe(departure.released)} (released)",
-                     {**KIT_CHANGES, departure.field: departure.released}))
+        rows.append(
+            (
+                f"kit, {departure.describe(departure.released)} (released)",
+                {**KIT_CHANGES, departure.field: departure.released},
+            )
+        )
     rows += [
         ("kit, dropout 0", {**KIT_CHANGES, "model.dropout": 0.0}),
-        ("kit, lr 1e-3, warm-up 40, cosine", {**KIT_CHANGES, "train.lr": 1e-3,
-                                              "train.warmup_steps": 40, "train.schedule": "cosine"}),
+        (
+            "kit, lr 1e-3, warm-up 40, cosine",
+            {**KIT_CHANGES, "train.lr": 1e-3, "train.warmup_steps": 40, "train.schedule": "cosine"},
+        ),
         ("kit, 25 training crops per clip", {**KIT_CHANGES, "train_crops": 25}),
-        ("kit, MER only (no flow, no landmarks)", {**KIT_CHANGES, "model.flow": False,
-                                                   "model.landmarks": False}),
+        (
+            "kit, MER only (no flow, no landmarks)",
+            {**KIT_CHANGES, "model.flow": False, "model.landmarks": False},
+        ),
     ]
     return rows
 
@@ -89,16 +98,26 @@ def make_data(work: Path, synth: SynthConfig) -> dict[str, Path]:
 
 def step0(cache: Path, base: LosoConfig, batch_size: int = 8) -> list[str]:
     """The released and the kit model at initialisation on one batch of training clips."""
-    lines = ["## At step 0", "", "One batch of training clips (training crops), released model and "
-             "recipe beside the kit's; gradient norms are over the parameters named.", "",
-             "| recipe | term | value | weighted | share of total | grad to stem+F5C | grad to its head |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    anatomy = ["", "F5C maps the MER head reads (block A, every frame of the batch), rms of each part; "
-               "`movement` is what the clips' own motion changes (maps minus those of a still clip "
-               "made of each clip's first frame), `crop` what a second training crop of the same "
-               "clip changes.", "",
-               "| recipe | total | same for every clip | between clips | within a clip over time "
-               "| crop | movement | movement / crop |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## At step 0",
+        "",
+        "One batch of training clips (training crops), released model and "
+        "recipe beside the kit's; gradient norms are over the parameters named.",
+        "",
+        "| recipe | term | value | weighted | share of total | grad to stem+F5C | grad to its head |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    anatomy = [
+        "",
+        "F5C maps the MER head reads (block A, every frame of the batch), rms of each part; "
+        "`movement` is what the clips' own motion changes (maps minus those of a still clip "
+        "made of each clip's first frame), `crop` what a second training crop of the same "
+        "clip changes.",
+        "",
+        "| recipe | total | same for every clip | between clips | within a clip over time "
+        "| crop | movement | movement / crop |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name in ("released", "kit"):
         config = apply_recipe(base, name)
         data = ClipDataset(cache, train=True, crops=2, jitter=config.crop_jitter)
@@ -114,12 +133,17 @@ def step0(cache: Path, base: LosoConfig, batch_size: int = 8) -> list[str]:
         heads = {"mer": model.mer_head, "flow": model.flow_head, "landmarks": model.landmark_head}
         for term in ("mer", "flow", "landmarks"):
             weighted = getattr(weights, term) * losses[term]
-            grads = torch.autograd.grad(weighted, shared + list(heads[term].parameters()),
-                                        retain_graph=True, allow_unused=True)
-            norm = [torch.sqrt(sum((g ** 2).sum() for g in part if g is not None)).item()
-                    for part in (grads[:len(shared)], grads[len(shared):])]
-            lines.append(f"| {name} | {term} | {losses[term].item():.4g} | {weighted.item():.4g} | "
-                         f"{(weighted / losses['total']).item():.1%} | {norm[0]:.3g} | {norm[1]:.3g} |")
+            grads = torch.autograd.grad(
+                weighted, shared + list(heads[term].parameters()), retain_graph=True, allow_unused=True
+            )
+            norm = [
+                torch.sqrt(sum((g**2).sum() for g in part if g is not None)).item()
+                for part in (grads[: len(shared)], grads[len(shared) :])
+            ]
+            lines.append(
+                f"| {name} | {term} | {losses[term].item():.4g} | {weighted.item():.4g} | "
+                f"{(weighted / losses['total']).item():.1%} | {norm[0]:.3g} | {norm[1]:.3g} |"
+            )
         anatomy.append(_anatomy(model, batch["clip"], other, name))
     return lines + anatomy + ["", *_one_pixel(base)]
 
@@ -130,6 +154,7 @@ def _anatomy(model: MOL, clip: torch.Tensor, other_crop: torch.Tensor, name: str
 
     def maps(x: torch.Tensor) -> torch.Tensor:
         from molkit.model.mol import magnify
+
         x = magnify(x, model.config.magnification)
         b, _, t, h, w = x.shape
         return model.block_a(model.stem(x.transpose(1, 2).reshape(b * t, 1, h, w))).reshape(b, t, -1)
@@ -138,8 +163,14 @@ def _anatomy(model: MOL, clip: torch.Tensor, other_crop: torch.Tensor, name: str
     still = maps(clip[:, :, :1].expand_as(clip).contiguous())
     rms = lambda x: x.pow(2).mean().sqrt().item()  # noqa: E731
     const = f.mean(dim=(0, 1), keepdim=True)
-    parts = [rms(f), rms(const), rms(f.mean(1, keepdim=True) - const), rms(f - f.mean(1, keepdim=True)),
-             rms(maps(other_crop) - f), rms(f - still)]
+    parts = [
+        rms(f),
+        rms(const),
+        rms(f.mean(1, keepdim=True) - const),
+        rms(f - f.mean(1, keepdim=True)),
+        rms(maps(other_crop) - f),
+        rms(f - still),
+    ]
     return f"| {name} | " + " | ".join(f"{v:.4f}" for v in parts) + f" | {parts[5] / parts[4]:.3f} |"
 
 
@@ -149,15 +180,20 @@ def _one_pixel(base: LosoConfig) -> list[str]:
     one pixel changes in a face clip."""
     from molkit.data.clips import normalise
     from molkit.model.mol import magnify
+
     clip = torch.full((8, 128, 128), 128.0)
     clip[4:, 64, 64] += 10.0
-    lines = ["A one-pixel change of 10 grey levels from frame 5 on, at the centre of a flat clip, "
-             "after each recipe's input processing (normalisation, then magnification):", "",
-             "| recipe | size of the change in the network's input |", "|---|---:|"]
+    lines = [
+        "A one-pixel change of 10 grey levels from frame 5 on, at the centre of a flat clip, "
+        "after each recipe's input processing (normalisation, then magnification):",
+        "",
+        "| recipe | size of the change in the network's input |",
+        "|---|---:|",
+    ]
     for name in ("released", "kit"):
         config = apply_recipe(base, name)
         x = magnify(normalise(clip)[None, None], config.model.magnification)[0, 0]
-        lines.append(f"| {name} | {float((x[7, 64, 64] - x[0, 64, 64])):.3f} |")
+        lines.append(f"| {name} | {float(x[7, 64, 64] - x[0, 64, 64]):.3f} |")
     return lines
 
 
@@ -167,15 +203,22 @@ def fit(cache: Path, base: LosoConfig, steps: int) -> list[str]:
     table = data.table.drop_duplicates("video_id")
     picks = [int(i) for c in range(5) for i in table.index[table.label == c][:2]]
     batch = {k: torch.stack([data[p][k] for p in picks]) for k in ("clip", "flow", "landmarks", "label")}
-    lines = ["## Fitting a fixed batch", "", f"MER loss only, 10 test clips (2 per class), full "
-             f"batch, {steps} steps; accuracy on the batch (eval mode) every {steps // 10} steps.", "",
-             "| recipe | accuracy along the run | seconds |", "|---|---|---:|"]
+    lines = [
+        "## Fitting a fixed batch",
+        "",
+        f"MER loss only, 10 test clips (2 per class), full "
+        f"batch, {steps} steps; accuracy on the batch (eval mode) every {steps // 10} steps.",
+        "",
+        "| recipe | accuracy along the run | seconds |",
+        "|---|---|---:|",
+    ]
     for name in ("released", "kit"):
         config = apply_recipe(base, name)
         torch.manual_seed(0)
         model = MOL(config.model.replace(flow=False, landmarks=False))
-        optimiser = torch.optim.AdamW(model.parameters(), lr=config.train.lr,
-                                      weight_decay=config.train.weight_decay)
+        optimiser = torch.optim.AdamW(
+            model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
+        )
         trace, tic = [], time.perf_counter()
         for step in range(1, steps + 1):
             model.train()
@@ -191,8 +234,9 @@ def fit(cache: Path, base: LosoConfig, steps: int) -> list[str]:
     return lines
 
 
-def run_row(name: str, values: dict[str, Any], base: LosoConfig, caches: dict[str, Path],
-            out: Path, difficulty: float) -> dict[str, Any]:
+def run_row(
+    name: str, values: dict[str, Any], base: LosoConfig, caches: dict[str, Path], out: Path, difficulty: float
+) -> dict[str, Any]:
     """One LOSO run of the recipe ``values`` describe; its row."""
     alignment = values["prep.alignment"]
     config = with_changes(base, {k: v for k, v in values.items() if k != "prep.alignment"})
@@ -202,30 +246,48 @@ def run_row(name: str, values: dict[str, Any], base: LosoConfig, caches: dict[st
     video = result.summary.set_index("level").loc["video"]
     clip = result.summary.set_index("level").loc["clip"]
     references = error_references(config, caches[alignment]).set_index("predictor")
-    fits = [load_plain(path)["metrics"]["training_fit"]["accuracy"]
-            for path in sorted(out.glob(f"fold_*/{CHECKPOINT}"))]
+    fits = [
+        load_plain(path)["metrics"]["training_fit"]["accuracy"]
+        for path in sorted(out.glob(f"fold_*/{CHECKPOINT}"))
+    ]
     recall = result.per_class[result.per_class.level == "video"].recall
-    return {"row": name, "recipe": recipe_label(config, PrepSettings(alignment=alignment)),
-            "difficulty": difficulty, "folds": len(fits), "steps": config.train.steps,
-            "batch": config.train.batch_size, "train_accuracy": sum(fits) / len(fits),
-            "uf1": video["uf1"], "uar": video["uar"], "accuracy": video["accuracy"],
-            "videos": int(video["n"]), "classes_predicted": int(result.videos.pred.nunique()),
-            "min_recall": float(recall.min()),
-            "epe_true": clip.get("epe_true", float("nan")),
-            "epe_zero_flow": references.loc["zero flow", "epe_true"],
-            "nme_true": clip.get("nme_true", float("nan")),
-            "nme_mean_shape": references.loc["training mean shape", "nme_true"], "seconds": seconds}
+    return {
+        "row": name,
+        "recipe": recipe_label(config, PrepSettings(alignment=alignment)),
+        "difficulty": difficulty,
+        "folds": len(fits),
+        "steps": config.train.steps,
+        "batch": config.train.batch_size,
+        "train_accuracy": sum(fits) / len(fits),
+        "uf1": video["uf1"],
+        "uar": video["uar"],
+        "accuracy": video["accuracy"],
+        "videos": int(video["n"]),
+        "classes_predicted": int(result.videos.pred.nunique()),
+        "min_recall": float(recall.min()),
+        "epe_true": clip.get("epe_true", float("nan")),
+        "epe_zero_flow": references.loc["zero flow", "epe_true"],
+        "nme_true": clip.get("nme_true", float("nan")),
+        "nme_mean_shape": references.loc["training mean shape", "nme_true"],
+        "seconds": seconds,
+    }
 
 
 def rows_table(table: pd.DataFrame) -> list[str]:
-    lines = ["## One row per recipe", "", "| row | recipe | train acc | UF1 | UAR | acc | classes "
-             "predicted | min recall | EPE true (zero flow) | NME true (mean shape) | s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+    lines = [
+        "## One row per recipe",
+        "",
+        "| row | recipe | train acc | UF1 | UAR | acc | classes "
+        "predicted | min recall | EPE true (zero flow) | NME true (mean shape) | s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|",
+    ]
     for r in table.itertuples():
-        lines.append(f"| {r.row} | {r.recipe} | {r.train_accuracy:.2f} | {r.uf1:.3f} | {r.uar:.3f} | "
-                     f"{r.accuracy:.3f} | {r.classes_predicted} | {r.min_recall:.2f} | "
-                     f"{r.epe_true:.4f} ({r.epe_zero_flow:.4f}) | {r.nme_true:.4f} ({r.nme_mean_shape:.4f}) "
-                     f"| {r.seconds:.0f} |")
+        lines.append(
+            f"| {r.row} | {r.recipe} | {r.train_accuracy:.2f} | {r.uf1:.3f} | {r.uar:.3f} | "
+            f"{r.accuracy:.3f} | {r.classes_predicted} | {r.min_recall:.2f} | "
+            f"{r.epe_true:.4f} ({r.epe_zero_flow:.4f}) | {r.nme_true:.4f} ({r.nme_mean_shape:.4f}) "
+            f"| {r.seconds:.0f} |"
+        )
     return lines
 
 
@@ -243,18 +305,26 @@ def main() -> None:
     args = parser.parse_args()
     profile = get_profile(args.profile)
     difficulty = args.difficulty or profile.synthetic_difficulty
-    synth = SynthConfig(subjects=profile.synthetic_subjects, frames=profile.synthetic_frames,
-                        samples_per_subject=profile.synthetic_samples_per_subject, difficulty=difficulty)
+    synth = SynthConfig(
+        subjects=profile.synthetic_subjects,
+        frames=profile.synthetic_frames,
+        samples_per_subject=profile.synthetic_samples_per_subject,
+        difficulty=difficulty,
+    )
     caches = make_data(args.work, synth)
     base = LosoConfig.from_profile(profile, recipe="released", folds=args.folds)
     base = base.replace(train=base.train.replace(steps=args.steps or profile.steps))
-    header = ["# What makes MOL learn: the diagnosis", "",
-              f"`python benchmarks/bench_learning.py --work DIR --profile {profile.name} --difficulty "
-              f"{difficulty:g} --folds {args.folds} --steps {base.train.steps} --parts "
-              f"{' '.join(args.parts)}`; synthetic set of {synth.subjects} subjects x "
-              f"{synth.samples_per_subject} samples x {synth.frames} frames at difficulty "
-              f"{difficulty:g}; MOL with flow-head width {base.model.flow_width}, batch "
-              f"{base.train.batch_size}. CPU ({platform.machine()}), torch {torch.__version__}.", ""]
+    header = [
+        "# What makes MOL learn: the diagnosis",
+        "",
+        f"`python benchmarks/bench_learning.py --work DIR --profile {profile.name} --difficulty "
+        f"{difficulty:g} --folds {args.folds} --steps {base.train.steps} --parts "
+        f"{' '.join(args.parts)}`; synthetic set of {synth.subjects} subjects x "
+        f"{synth.samples_per_subject} samples x {synth.frames} frames at difficulty "
+        f"{difficulty:g}; MOL with flow-head width {base.model.flow_width}, batch "
+        f"{base.train.batch_size}. CPU ({platform.machine()}), torch {torch.__version__}.",
+        "",
+    ]
     body: list[str] = []
     if "step0" in args.parts:
         body += step0(caches["video"], base) + [""]
@@ -269,8 +339,9 @@ def main() -> None:
             folder = args.work / "runs" / name.replace(" ", "_").replace(",", "").replace("/", "-")
             row = run_row(name, values, base, caches, folder, difficulty)
             print(row, flush=True)
-            done = pd.concat([done[done.row != row["row"]] if len(done) else done,
-                              pd.DataFrame([row])], ignore_index=True)
+            done = pd.concat(
+                [done[done.row != row["row"]] if len(done) else done, pd.DataFrame([row])], ignore_index=True
+            )
             atomic_write_text(csv, done.to_csv(index=False))
         body += rows_table(done)
     atomic_write_text(REPORTS / f"{args.name}.md", "\n".join(header + body) + "\n")

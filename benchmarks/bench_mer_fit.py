@@ -10,6 +10,7 @@ between classes' logits, then the loss and the batch accuracy (eval mode) along 
 
 Writes ``reports/benchmarks/mer_fit.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,14 @@ def fixed_batch(cache: Path, per_class: int) -> dict[str, torch.Tensor]:
     return {k: torch.stack([item[k] for item in items]) for k in ("clip", "flow", "landmarks", "label")}
 
 
-def fit(batch: dict[str, torch.Tensor], model_config: MOLConfig, lr: float, dropout: float,
-        steps: int, joint: bool) -> list[tuple[int, float, float]]:
+def fit(
+    batch: dict[str, torch.Tensor],
+    model_config: MOLConfig,
+    lr: float,
+    dropout: float,
+    steps: int,
+    joint: bool,
+) -> list[tuple[int, float, float]]:
     """(step, training loss, eval accuracy on the batch) every tenth of the run."""
     torch.manual_seed(0)
     model = MOL(model_config)
@@ -75,25 +82,33 @@ def main() -> None:
         logits = MOL(config).eval()(batch["clip"]).logits
     between_clips = logits.std(0).mean().item()
     between_classes = logits.mean(0).std().item()
-    lines = ["# Fitting a fixed batch of clips with MOL's classifier", "",
-             f"Command: `.venv/bin/python benchmarks/bench_mer_fit.py --cache DIR --per-class "
-             f"{args.per_class} --steps {args.steps} --lrs {' '.join(map(str, args.lrs))} --flow-width "
-             f"{args.flow_width}{' --joint' if args.joint else ''}`; {len(batch['label'])} test clips "
-             f"({args.per_class} per class), {'joint loss' if args.joint else 'MER loss only'}, AdamW "
-             f"(weight decay 1e-3), full batch; CPU {platform.machine()}, torch {torch.__version__}.", "",
-             f"At initialisation (eval mode): logits vary by {between_clips:.4f} between clips (std "
-             f"over clips, mean over classes) and by {between_classes:.4f} between classes (std of the "
-             "mean logits): the untrained network is almost blind to its input.", "",
-             "| lr | MER dropout | cross-entropy (start -> end) | batch accuracy along the run |",
-             "|---:|---:|---|---|"]
+    lines = [
+        "# Fitting a fixed batch of clips with MOL's classifier",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_mer_fit.py --cache DIR --per-class "
+        f"{args.per_class} --steps {args.steps} --lrs {' '.join(map(str, args.lrs))} --flow-width "
+        f"{args.flow_width}{' --joint' if args.joint else ''}`; {len(batch['label'])} test clips "
+        f"({args.per_class} per class), {'joint loss' if args.joint else 'MER loss only'}, AdamW "
+        f"(weight decay 1e-3), full batch; CPU {platform.machine()}, torch {torch.__version__}.",
+        "",
+        f"At initialisation (eval mode): logits vary by {between_clips:.4f} between clips (std "
+        f"over clips, mean over classes) and by {between_classes:.4f} between classes (std of the "
+        "mean logits): the untrained network is almost blind to its input.",
+        "",
+        "| lr | MER dropout | cross-entropy (start -> end) | batch accuracy along the run |",
+        "|---:|---:|---|---|",
+    ]
     for lr in args.lrs:
         for dropout in (0.5, 0.0):
             trace = fit(batch, config, lr, dropout, args.steps, args.joint)
             accuracy = " ".join(f"{a:.2f}" for _, _, a in trace)
             lines.append(f"| {lr:g} | {dropout:g} | {trace[0][1]:.3f} -> {trace[-1][1]:.3f} | {accuracy} |")
             print(lines[-1], flush=True)
-    lines += ["", f"Chance accuracy {1 / n_classes:.2f}; cross-entropy of a uniform guess "
-              f"{torch.tensor(float(n_classes)).log():.3f}."]
+    lines += [
+        "",
+        f"Chance accuracy {1 / n_classes:.2f}; cross-entropy of a uniform guess "
+        f"{torch.tensor(float(n_classes)).log():.3f}.",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     atomic_write_text(REPORT, text)

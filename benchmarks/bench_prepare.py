@@ -14,6 +14,7 @@ reports/benchmarks/prepare.md.
 
     .venv/bin/python benchmarks/bench_prepare.py [--subjects 3 --samples 2 --frames 32 --repeats 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,15 +58,17 @@ def released_video(frame_paths: list[str], detector, predictor, rng: random.Rand
                 frames.append(warp(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), alignment_matrix(marks)))
             offsets = [(rng.randint(0, 16), rng.randint(0, 16)) for _ in range(crops)] or [TEST_OFFSET]
             for y, x in offsets:
-                cut = [f[y:y + CROP_SIZE, x:x + CROP_SIZE] for f in frames]
+                cut = [f[y : y + CROP_SIZE, x : x + CROP_SIZE] for f in frames]
                 [tvl1(cut[k], cut[k + 1]) for k in range(CLIP_LENGTH - 1)]
     return CLIP_LENGTH * step
 
 
 def cpu_seconds() -> float:
     """CPU time of this process (all threads) and of its finished child processes."""
-    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
-               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(
+        resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
 
 
 def time_released(paths: list[list[str]], threads: int) -> tuple[float, float, int]:
@@ -92,25 +95,34 @@ def time_molkit(root: Path, workers: int) -> tuple[float, float, int, Path]:
 def crop_flow_errors(cache_dir: Path) -> dict[str, float]:
     """EPE of cropped-144 flow vs TV-L1 recomputed on the crop, both vs the true flow (train crops)."""
     dataset = ClipDataset(cache_dir, train=True, crops=2, seed=1, with_truth=True)
-    errors: dict[str, list[float]] = {"cropped_vs_recomputed": [], "interior_cropped_vs_recomputed": [],
-                                      "cropped_vs_truth": [], "recomputed_vs_truth": [], "zero_vs_truth": []}
+    errors: dict[str, list[float]] = {
+        "cropped_vs_recomputed": [],
+        "interior_cropped_vs_recomputed": [],
+        "cropped_vs_truth": [],
+        "recomputed_vs_truth": [],
+        "zero_vs_truth": [],
+    }
     for index in range(len(dataset)):
         item, row = dataset[index], dataset.table.iloc[index]
         data = cache.load_tensors(cache_dir / row.file)
         frames = data["frames"][[row.clip_index + k * row.stride for k in range(CLIP_LENGTH)]].numpy()
-        cut = frames[:, row.offset_y:row.offset_y + CROP_SIZE, row.offset_x:row.offset_x + CROP_SIZE]
+        cut = frames[:, row.offset_y : row.offset_y + CROP_SIZE, row.offset_x : row.offset_x + CROP_SIZE]
         fresh = np.stack([tvl1(cut[k], cut[k + 1]) for k in range(CLIP_LENGTH - 1)])
         ours = item["flow"].permute(0, 2, 3, 1).numpy()
         truth = item["true_flow"].permute(0, 2, 3, 1).numpy()
         errors["cropped_vs_recomputed"].append(end_point_error(ours, fresh))
-        errors["interior_cropped_vs_recomputed"].append(end_point_error(ours[:, 8:-8, 8:-8], fresh[:, 8:-8, 8:-8]))
+        errors["interior_cropped_vs_recomputed"].append(
+            end_point_error(ours[:, 8:-8, 8:-8], fresh[:, 8:-8, 8:-8])
+        )
         errors["cropped_vs_truth"].append(end_point_error(ours, truth))
         errors["recomputed_vs_truth"].append(end_point_error(fresh, truth))
         errors["zero_vs_truth"].append(end_point_error(np.zeros_like(truth), truth))
     test = ClipDataset(cache_dir, train=False, with_truth=True)
     items = [test[i] for i in range(len(test))]
-    errors["test_crop_tvl1_vs_truth"] = [end_point_error(i["flow"].permute(0, 2, 3, 1).numpy(),
-                                                         i["true_flow"].permute(0, 2, 3, 1).numpy()) for i in items]
+    errors["test_crop_tvl1_vs_truth"] = [
+        end_point_error(i["flow"].permute(0, 2, 3, 1).numpy(), i["true_flow"].permute(0, 2, 3, 1).numpy())
+        for i in items
+    ]
     errors["test_crop_zero_vs_truth"] = [float(i["true_flow"].norm(dim=1).mean()) for i in items]
     return {name: float(np.mean(values)) for name, values in errors.items()}
 
@@ -123,15 +135,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    root = generate(Path(tempfile.mkdtemp(prefix="bench_synth_")) / "synthetic", subjects=args.subjects,
-                    samples_per_subject=args.samples, frames=args.frames, seed=0)
+    root = generate(
+        Path(tempfile.mkdtemp(prefix="bench_synth_")) / "synthetic",
+        subjects=args.subjects,
+        samples_per_subject=args.samples,
+        frames=args.frames,
+        seed=0,
+    )
     frames_only = root.with_name("frames_only")  # what real data gives: the frames, no ground truth
     shutil.copytree(root, frames_only, ignore=shutil.ignore_patterns("ground_truth"))
     paths = read_dataset("casme2", frames_only).table.frame_paths.tolist()
     default_threads = cv2.getNumThreads()
-    sides = {f"molkit prepare ({args.workers} processes, TV-L1 once per pair on 144 px)": None,
-             "released procedure, serial (one process, one OpenCV thread)": 1,
-             f"released procedure as it runs (one process, OpenCV's {default_threads} threads)": default_threads}
+    sides = {
+        f"molkit prepare ({args.workers} processes, TV-L1 once per pair on 144 px)": None,
+        "released procedure, serial (one process, one OpenCV thread)": 1,
+        f"released procedure as it runs (one process, OpenCV's {default_threads} threads)": default_threads,
+    }
     wall: dict[str, list[float]] = {name: [] for name in sides}
     cpu: dict[str, list[float]] = {name: [] for name in sides}
     load_before, frames = os.getloadavg(), 0
@@ -165,13 +184,19 @@ def main() -> None:
         "",
         "| | median s | frames/s | molkit is |",
         "|---|---|---|---|",
-        *[f"| {name} | {statistics.median(wall[name]):.1f} | {fps[name]:.2f} | "
-          f"{fps[ours] / fps[name]:.1f}x faster |" for name in (serial, as_run)],
+        *[
+            f"| {name} | {statistics.median(wall[name]):.1f} | {fps[name]:.2f} | "
+            f"{fps[ours] / fps[name]:.1f}x faster |"
+            for name in (serial, as_run)
+        ],
         f"| {ours} | {statistics.median(wall[ours]):.1f} | {fps[ours]:.2f} | |",
         "",
         "All runs, wall s / CPU s (all threads and processes): "
-        + "; ".join(f"{name}: {[round(x, 1) for x in wall[name]]} / {[round(x, 1) for x in cpu[name]]}"
-                    for name in sides) + ".",
+        + "; ".join(
+            f"{name}: {[round(x, 1) for x in wall[name]]} / {[round(x, 1) for x in cpu[name]]}"
+            for name in sides
+        )
+        + ".",
         "",
         f"Target >= 10x against the serial released procedure on 2 cores: "
         f"{'met' if fps[ours] / fps[serial] >= 10 else 'not met'} ({fps[ours] / fps[serial]:.1f}x; "
@@ -184,7 +209,8 @@ def main() -> None:
         f"CASME II size ({CASME2_VIDEOS} videos x ~{CASME2_FRAMES} frames = {casme_frames} frames; assumes "
         "the cost per frame seen here: TV-L1 on 144/128 px frames dominates and does not depend on the "
         "raw frame size, while dlib on larger raw frames costs more): "
-        + ", ".join(f"{name} ~{casme_frames / fps[name] / 60:.0f} min" for name in sides) + " on this machine.",
+        + ", ".join(f"{name} ~{casme_frames / fps[name] / 60:.0f} min" for name in sides)
+        + " on this machine.",
         "",
         "## Cropping the 144 px flow instead of recomputing TV-L1 on each crop",
         "",

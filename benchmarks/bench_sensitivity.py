@@ -11,6 +11,7 @@ method trains on the first ``--folds`` LOSO folds with each seed (the linear mod
 
 Writes ``reports/benchmarks/sensitivity.{md,csv,png}`` (runs are kept in ``--work`` and reused).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,12 @@ from molkit.train.loso import LosoConfig, run_loso  # noqa: E402
 from molkit.train.recipes import prep_changes  # noqa: E402
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports" / "benchmarks"
-METHODS = {"MOL (kit recipe)": {}, "MOL without flow and landmarks": {"flow": False, "landmarks": False},
-           "STSTNet": "ststnet", "linear (logistic regression)": "linear"}
+METHODS = {
+    "MOL (kit recipe)": {},
+    "MOL without flow and landmarks": {"flow": False, "landmarks": False},
+    "STSTNet": "ststnet",
+    "linear (logistic regression)": "linear",
+}
 
 
 def dataset(work: Path, size: SynthConfig, difficulty: float) -> Path:
@@ -79,15 +84,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--profile", default="demo", help="data size, steps and batch (default demo)")
-    parser.add_argument("--difficulties", nargs="+", type=lambda t: float(Fraction(t)),
-                        default=[1 / 3, 1 / 2, 1.0, 2.0])
+    parser.add_argument(
+        "--difficulties", nargs="+", type=lambda t: float(Fraction(t)), default=[1 / 3, 1 / 2, 1.0, 2.0]
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     args = parser.parse_args()
     profile = get_profile(args.profile)
-    size = SynthConfig(subjects=profile.synthetic_subjects, frames=profile.synthetic_frames,
-                       samples_per_subject=profile.synthetic_samples_per_subject)
+    size = SynthConfig(
+        subjects=profile.synthetic_subjects,
+        frames=profile.synthetic_frames,
+        samples_per_subject=profile.synthetic_samples_per_subject,
+    )
     base = LosoConfig.from_profile(profile, folds=args.folds)
     rows = []
     for difficulty in args.difficulties:
@@ -96,32 +105,53 @@ def main() -> None:
             for seed in args.seeds if METHODS[method] != "linear" else args.seeds[:1]:
                 config = config_for(method, base, seed)
                 tic = time.perf_counter()
-                result = run_loso(config, cache, args.work / f"d{difficulty:.3f}" / "runs" / f"{method}-{seed}",
-                                  executor="processes", workers=2, progress=False)
+                result = run_loso(
+                    config,
+                    cache,
+                    args.work / f"d{difficulty:.3f}" / "runs" / f"{method}-{seed}",
+                    executor="processes",
+                    workers=2,
+                    progress=False,
+                )
                 video = result.summary.set_index("level").loc["video"]
-                rows.append({"difficulty": difficulty, "apex_px_max": 2.0 / difficulty, "method": method,
-                             "seed": seed, "uf1": video["uf1"], "uar": video["uar"],
-                             "videos": int(video["n"]), "seconds": time.perf_counter() - tic})
+                rows.append(
+                    {
+                        "difficulty": difficulty,
+                        "apex_px_max": 2.0 / difficulty,
+                        "method": method,
+                        "seed": seed,
+                        "uf1": video["uf1"],
+                        "uar": video["uar"],
+                        "videos": int(video["n"]),
+                        "seconds": time.perf_counter() - tic,
+                    }
+                )
                 print(rows[-1], flush=True)
                 table = pd.DataFrame(rows)
                 atomic_write_text(REPORTS / "sensitivity.csv", table.to_csv(index=False))
     chance = 1 / base.model.n_classes
     plot(table, chance, REPORTS / "sensitivity.png")
     summary = table.groupby(["method", "difficulty"], sort=False).uf1.agg(["mean", "min", "max", "count"])
-    lines = ["# Sensitivity to movement size", "",
-             f"`python benchmarks/bench_sensitivity.py --work DIR --profile {profile.name} --folds "
-             f"{args.folds} --seeds {' '.join(map(str, args.seeds))}`; synthetic sets of "
-             f"{size.subjects} subjects x {size.samples_per_subject} samples x {size.frames} frames, "
-             f"one per difficulty (the same identities and draws); the first {args.folds} LOSO folds "
-             f"(`fixed` protocol), {base.train.steps} steps of batch {base.train.batch_size} per fold "
-             f"for MOL (flow-head width {base.model.flow_width:g}), {base.ststnet.steps} for STSTNet. "
-             f"CPU ({platform.machine()}), torch {torch.__version__}; {table.seconds.sum() / 60:.0f} "
-             f"min in all. Chance UF1 about {chance:.2f}. Figure: `reports/benchmarks/sensitivity.png`.",
-             "", "| method | difficulty | largest apex px | UF1 mean | min | max | seeds |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Sensitivity to movement size",
+        "",
+        f"`python benchmarks/bench_sensitivity.py --work DIR --profile {profile.name} --folds "
+        f"{args.folds} --seeds {' '.join(map(str, args.seeds))}`; synthetic sets of "
+        f"{size.subjects} subjects x {size.samples_per_subject} samples x {size.frames} frames, "
+        f"one per difficulty (the same identities and draws); the first {args.folds} LOSO folds "
+        f"(`fixed` protocol), {base.train.steps} steps of batch {base.train.batch_size} per fold "
+        f"for MOL (flow-head width {base.model.flow_width:g}), {base.ststnet.steps} for STSTNet. "
+        f"CPU ({platform.machine()}), torch {torch.__version__}; {table.seconds.sum() / 60:.0f} "
+        f"min in all. Chance UF1 about {chance:.2f}. Figure: `reports/benchmarks/sensitivity.png`.",
+        "",
+        "| method | difficulty | largest apex px | UF1 mean | min | max | seeds |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for (method, difficulty), r in summary.iterrows():
-        lines.append(f"| {method} | {difficulty:.3g} | {2.0 / difficulty:.1f} | {r['mean']:.3f} | "
-                     f"{r['min']:.3f} | {r['max']:.3f} | {int(r['count'])} |")
+        lines.append(
+            f"| {method} | {difficulty:.3g} | {2.0 / difficulty:.1f} | {r['mean']:.3f} | "
+            f"{r['min']:.3f} | {r['max']:.3f} | {int(r['count'])} |"
+        )
     atomic_write_text(REPORTS / "sensitivity.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -4,6 +4,7 @@ how learnable the class is for a linear probe that is told the apex (leave one s
 
 Writes reports/benchmarks/synthetic.md. Usage: python benchmarks/bench_synthetic.py [--out DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,10 @@ def apex_probe_accuracy(root: Path) -> float:
     features, labels, subjects = [], [], []
     for sample in list_samples(root):
         truth = sample_truth(root, sample)
-        first, apex = (cv2.imread(str(root / sample / f"img{k + 1}.jpg"), cv2.IMREAD_GRAYSCALE).astype(float)
-                       for k in (0, truth["apex"]))
+        first, apex = (
+            cv2.imread(str(root / sample / f"img{k + 1}.jpg"), cv2.IMREAD_GRAYSCALE).astype(float)
+            for k in (0, truth["apex"])
+        )
         difference = cv2.GaussianBlur(np.abs(apex - first), (0, 0), 2)
         features.append(cv2.resize(difference, (20, 24), interpolation=cv2.INTER_AREA).ravel())
         labels.append(truth["emotion"])
@@ -73,12 +76,16 @@ def timed_generate(out: Path, config: SynthConfig, workers: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="where to write the set (default: a temporary folder)")
-    parser.add_argument("--upsample", type=int, default=1, help="dlib detector upsampling (prepare's default: 1)")
+    parser.add_argument(
+        "--upsample", type=int, default=1, help="dlib detector upsampling (prepare's default: 1)"
+    )
     args = parser.parse_args()
     profile = get_profile("demo")
-    config = SynthConfig(subjects=profile.synthetic_subjects,
-                         samples_per_subject=profile.synthetic_samples_per_subject,
-                         frames=profile.synthetic_frames)
+    config = SynthConfig(
+        subjects=profile.synthetic_subjects,
+        samples_per_subject=profile.synthetic_samples_per_subject,
+        frames=profile.synthetic_frames,
+    )
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch) / "synthetic"
@@ -86,8 +93,12 @@ def main() -> None:
         parallel = timed_generate(out, config, workers=0)
         samples = list_samples(out)
         tic = time.perf_counter()
-        with concurrent.futures.ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(detect_sample, [out] * len(samples), samples, [args.upsample] * len(samples)))
+        with concurrent.futures.ProcessPoolExecutor(
+            cores, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            results = list(
+                pool.map(detect_sample, [out] * len(samples), samples, [args.upsample] * len(samples))
+            )
         detect_seconds = time.perf_counter() - tic
         probe = apex_probe_accuracy(out)
     frames = sum(r[0] for r in results)

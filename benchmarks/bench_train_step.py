@@ -8,6 +8,7 @@ writes reports/benchmarks/model_train_step.md.
 ``--batch`` (32) on ``--device`` (a GPU): float32, bf16 autocast + channels_last, and with
 ``--compile`` also torch.compile; on CUDA it writes reports/benchmarks/model_train_step_gpu.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,11 +34,16 @@ B, T = 2, 8
 LOSO_STEPS = 26 * 1000  # CASME II: 26 folds x 1000 steps
 
 
-def make_batch(b: int = B, device: torch.device | str = "cpu") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def make_batch(
+    b: int = B, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(b, 1, T, 128, 128, generator=g)
-    batch = {"label": torch.arange(b) % 5, "flow": torch.randn(b, T - 1, 2, 128, 128, generator=g),
-             "landmarks": 30 + 70 * torch.rand(b, T, 68, 2, generator=g)}
+    batch = {
+        "label": torch.arange(b) % 5,
+        "flow": torch.randn(b, T - 1, 2, 128, 128, generator=g),
+        "landmarks": 30 + 70 * torch.rand(b, T, 68, 2, generator=g),
+    }
     return x.to(device), {k: v.to(device) for k, v in batch.items()}
 
 
@@ -53,6 +59,7 @@ def training_step(model: torch.nn.Module, forward, x: torch.Tensor, batch: dict)
         optimiser.zero_grad()
         joint_loss(forward(model, x), batch, LossWeights())["total"].backward()
         optimiser.step()
+
     return step
 
 
@@ -65,8 +72,10 @@ def flops_by_part(model: MOL, x: torch.Tensor, batch: dict) -> tuple[float, dict
     with torch.no_grad(), FlopCounterMode(display=False) as forward:
         model(x)
     counts = forward.get_flop_counts()
-    parts = {name: sum(next((v for k, v in counts.items() if k.endswith(f".{name}")), {}).values())
-             for name in ("stem", "block_a", "block_b", "flow_head", "landmark_head", "mer_head")}
+    parts = {
+        name: sum(next((v for k, v in counts.items() if k.endswith(f".{name}")), {}).values())
+        for name in ("stem", "block_a", "block_b", "flow_head", "landmark_head", "mer_head")
+    }
     return step.get_total_flops(), {"forward": forward.get_total_flops(), **parts}
 
 
@@ -104,22 +113,27 @@ def throughput(args: argparse.Namespace) -> None:
         rate = args.steps / (time.perf_counter() - start)
         peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
         rows.append((name, rate, rate * args.batch, peak, LOSO_STEPS / rate / 60))
-        print(f"{name:32s} {rate:6.2f} steps/s  {rate * args.batch:7.1f} clips/s  peak {peak:5.1f} GiB  "
-              f"CASME II LOSO (26 x 1000 steps) {LOSO_STEPS / rate / 60:6.1f} min")
+        print(
+            f"{name:32s} {rate:6.2f} steps/s  {rate * args.batch:7.1f} clips/s  peak {peak:5.1f} GiB  "
+            f"CASME II LOSO (26 x 1000 steps) {LOSO_STEPS / rate / 60:6.1f} min"
+        )
     if device.type != "cuda":
         return  # a CPU run is a check of the script, not a record
-    write_report("model_train_step_gpu", [
-        "# Training throughput of molkit's MOL",
-        "",
-        f"`{' '.join(sys.argv)}` on {torch.cuda.get_device_name(device)}, torch {torch.__version__}: flow width {args.width}, "
-        f"B = {args.batch}, T = {T}, forward + joint loss + backward + AdamW, {args.steps} timed steps "
-        "after 3 warm-up steps. Target: a CASME II-size LOSO run (26 folds x 1000 steps x batch 32) in",
-        "under 30 minutes, i.e. at least 15 steps/s.",
-        "",
-        "| variant | steps/s | clips/s | peak memory (GiB) | LOSO estimate (min) |",
-        "|---|---:|---:|---:|---:|",
-        *(f"| {n} | {r:.2f} | {c:.1f} | {p:.1f} | {m:.1f} |" for n, r, c, p, m in rows),
-    ])
+    write_report(
+        "model_train_step_gpu",
+        [
+            "# Training throughput of molkit's MOL",
+            "",
+            f"`{' '.join(sys.argv)}` on {torch.cuda.get_device_name(device)}, torch {torch.__version__}: flow width {args.width}, "
+            f"B = {args.batch}, T = {T}, forward + joint loss + backward + AdamW, {args.steps} timed steps "
+            "after 3 warm-up steps. Target: a CASME II-size LOSO run (26 folds x 1000 steps x batch 32) in",
+            "under 30 minutes, i.e. at least 15 steps/s.",
+            "",
+            "| variant | steps/s | clips/s | peak memory (GiB) | LOSO estimate (min) |",
+            "|---|---:|---:|---:|---:|",
+            *(f"| {n} | {r:.2f} | {c:.1f} | {p:.1f} | {m:.1f} |" for n, r, c, p, m in rows),
+        ],
+    )
 
 
 def main() -> None:
@@ -149,19 +163,24 @@ def main() -> None:
     slow = training_step(released, released_output, x, batch)
     t_released, t_molkit, ratio = interleaved_medians(slow, fast, args.rounds, fast_repeats=1)
     t_with_flow, t_no_flow, _ = interleaved_medians(
-        fast, training_step(no_flow, lambda m, v: m(v), x, batch), args.rounds + 2, fast_repeats=1)
+        fast, training_step(no_flow, lambda m, v: m(v), x, batch), args.rounds + 2, fast_repeats=1
+    )
     flow_share = 1 - t_no_flow / t_with_flow
 
     tflop = step_flops / 1e12
-    print(f"released per-pair step {t_released:7.2f} s   molkit step {t_molkit:6.2f} s   "
-          f"speed-up (median of per-round ratios) {ratio:4.1f}x")
-    print(f"FLOPs per step: {tflop:.3f} TFLOP ({tflop / B:.3f} per clip); flow head "
-          f"{flops['flow_head'] / flops['forward']:.1%} of forward FLOPs; molkit step with / without the "
-          f"flow head {t_with_flow:.2f} / {t_no_flow:.2f} s, so the flow head takes ~{flow_share:.0%} of the time")
+    print(
+        f"released per-pair step {t_released:7.2f} s   molkit step {t_molkit:6.2f} s   "
+        f"speed-up (median of per-round ratios) {ratio:4.1f}x"
+    )
+    print(
+        f"FLOPs per step: {tflop:.3f} TFLOP ({tflop / B:.3f} per clip); flow head "
+        f"{flops['flow_head'] / flops['forward']:.1%} of forward FLOPs; molkit step with / without the "
+        f"flow head {t_with_flow:.2f} / {t_no_flow:.2f} s, so the flow head takes ~{flow_share:.0%} of the time"
+    )
     lines = [
         "# Training step at B = 2 on the CPU: molkit vs the released computation",
         "",
-        f"`{Path(__file__).relative_to(ROOT)}`; faithful model (CCC \"released\", flow width 1.0, "
+        f'`{Path(__file__).relative_to(ROOT)}`; faithful model (CCC "released", flow width 1.0, '
         f"44,103,583 parameters), B = {B}, T = {T}, forward + joint loss + backward + AdamW step.",
         f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads), torch {torch.__version__}; "
         f"`{' '.join(sys.argv)}`.",
@@ -185,8 +204,11 @@ def main() -> None:
         "",
         "| part | forward GFLOP | share |",
         "|---|---:|---:|",
-        *(f"| {name} | {value / 1e9:.2f} | {value / flops['forward']:.1%} |"
-          for name, value in flops.items() if name != "forward"),
+        *(
+            f"| {name} | {value / 1e9:.2f} | {value / flops['forward']:.1%} |"
+            for name, value in flops.items()
+            if name != "forward"
+        ),
         "",
         f"Timed in {args.rounds + 2} alternating rounds, the molkit step takes {t_with_flow:.2f} s with the flow head",
         f"and {t_no_flow:.2f} s without it (`flow=False`): the flow head takes about {flow_share:.0%} of the time.",

@@ -5,6 +5,7 @@ A user's mistake (a missing or unreadable file, not a video, not a checkpoint, a
 layout: ``OSError``, ``ValueError``, ``LookupError``) ends the command with one line on stderr
 naming the file and the problem, and exit status 2; ``--debug`` shows the traceback instead.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -3,6 +3,7 @@
 Every configuration object in molkit is a dataclass that inherits :class:`Config`; it can be
 written to and read from JSON or YAML, and unknown keys are an error that names them.
 """
+
 from __future__ import annotations
 
 import dataclasses

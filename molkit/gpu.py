@@ -3,6 +3,7 @@
 On CUDA: bf16 autocast, channels_last memory format and (optionally) ``torch.compile``.
 On CPU every one of them is a harmless no-op, so the same training code runs on both.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -6,6 +6,7 @@
 - :func:`wilson_interval`: a proportion (e.g. a pointing-game hit rate).
 - :func:`mean_interval`: a mean (e.g. a mask share), Student's t.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,7 +38,7 @@ class Interval:
 
 def _below(k: int, n: int) -> float:
     """P(Binomial(n, 1/2) <= k)."""
-    return sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return sum(math.comb(n, i) for i in range(k + 1)) / 2**n
 
 
 def sign_interval(differences: Sequence[float], confidence: float = 0.95) -> Interval:
@@ -51,8 +52,7 @@ def sign_interval(differences: Sequence[float], confidence: float = 0.95) -> Int
     k = 1
     while k < (n + 1) // 2 and 1 - 2 * _below(k, n) >= confidence:
         k += 1
-    return Interval(float(np.median(d)), float(d[k - 1]), float(d[n - k]),
-                    1 - 2 * _below(k - 1, n), n)
+    return Interval(float(np.median(d)), float(d[k - 1]), float(d[n - k]), 1 - 2 * _below(k - 1, n), n)
 
 
 def sign_test(differences: Sequence[float]) -> float:

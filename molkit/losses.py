@@ -10,6 +10,7 @@ takes ``nn.L1Loss()``, a mean over the 136 coordinates, and divides by (T-1) x 6
 term times B / (136 (T-1)).) Default weights are the released code's
 (mer 1, flow 10, landmarks 0.5); the released README's command used landmarks 0.1.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,8 +51,9 @@ def landmark_loss(predicted: Tensor, target: Tensor) -> Tensor:
     return errors.sum() / (predicted.shape[0] * N_LANDMARKS)
 
 
-def joint_loss(output: MOLOutput, batch: dict[str, Tensor], weights: LossWeights,
-               class_weights: Tensor | None = None) -> dict[str, Tensor]:
+def joint_loss(
+    output: MOLOutput, batch: dict[str, Tensor], weights: LossWeights, class_weights: Tensor | None = None
+) -> dict[str, Tensor]:
     """``total``, ``mer``, and ``flow`` / ``landmarks`` for the tasks the model ran.
 
     ``batch``: ``label`` ``[B]`` (long), ``flow`` ``[B, T-1, 2, H, W]``, ``landmarks``

@@ -6,9 +6,10 @@ frequency; WAR equals accuracy). A class that never occurs and is never predicte
 defined recall or F1; it is left out of the unweighted means, as scikit-learn's
 ``labels``-restricted averages would be if it were not listed.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -36,8 +37,7 @@ def per_class(cm: np.ndarray) -> dict[str, np.ndarray]:
     predicted = cm.sum(axis=0)
     recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
     precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
-    f1 = np.divide(2 * hits, support + predicted, out=np.zeros_like(hits),
-                   where=(support + predicted) > 0)
+    f1 = np.divide(2 * hits, support + predicted, out=np.zeros_like(hits), where=(support + predicted) > 0)
     return {"support": support.astype(np.int64), "recall": recall, "precision": precision, "f1": f1}
 
 

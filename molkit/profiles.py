@@ -5,6 +5,7 @@
   narrow flow head (``flow_width`` < 1, named in every report), obvious movements and two folds.
 - ``paper``: the released protocol's scale (full width, 1000 steps of batch 32 per fold), for a GPU.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,26 +45,55 @@ class Profile(Config):
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        name="smoke", synthetic_subjects=3, synthetic_samples_per_subject=2, synthetic_frames=24,
-        flow_width=0.125, steps=3, batch_size=2, train_crops=1,
-        ablation_steps=2, ablation_seeds=(0,), ablation_folds=1, attribution_samples=2,
-        ablation_variants=("full", "no flow, no landmarks"), baseline_steps=30,
+        name="smoke",
+        synthetic_subjects=3,
+        synthetic_samples_per_subject=2,
+        synthetic_frames=24,
+        flow_width=0.125,
+        steps=3,
+        batch_size=2,
+        train_crops=1,
+        ablation_steps=2,
+        ablation_seeds=(0,),
+        ablation_folds=1,
+        attribution_samples=2,
+        ablation_variants=("full", "no flow, no landmarks"),
+        baseline_steps=30,
     ),
     "demo": Profile(
         # sized so that `make reproduce` runs in about 20 minutes on a quiet 2-core CPU
         # (preparation ~0.2 CPU s per frame; a training step of 4 clips at width 0.125 ~0.8 CPU s):
         # 16 identities so that flow and landmarks generalise, two LOSO folds trained side by side,
         # obvious movements (difficulty 1/3) so that 300 steps are enough to learn them
-        name="demo", synthetic_subjects=16, synthetic_samples_per_subject=5, synthetic_frames=16,
-        synthetic_difficulty=1 / 3, folds=2, fold_workers=2,
-        flow_width=0.125, steps=300, batch_size=4, train_crops=5,
-        ablation_steps=150, ablation_seeds=(0, 1, 2), ablation_folds=1, attribution_samples=10,
+        name="demo",
+        synthetic_subjects=16,
+        synthetic_samples_per_subject=5,
+        synthetic_frames=16,
+        synthetic_difficulty=1 / 3,
+        folds=2,
+        fold_workers=2,
+        flow_width=0.125,
+        steps=300,
+        batch_size=4,
+        train_crops=5,
+        ablation_steps=150,
+        ablation_seeds=(0, 1, 2),
+        ablation_folds=1,
+        attribution_samples=10,
         ablation_variants=("full", "no flow", "no landmarks", "no flow, no landmarks"),
     ),
     "paper": Profile(
-        name="paper", synthetic_subjects=26, synthetic_samples_per_subject=10, synthetic_frames=60,
-        flow_width=1.0, steps=1000, batch_size=32, train_crops=5,
-        ablation_steps=1000, ablation_seeds=(2023, 2024, 2025), ablation_folds=None,
+        name="paper",
+        synthetic_subjects=26,
+        synthetic_samples_per_subject=10,
+        synthetic_frames=60,
+        flow_width=1.0,
+        steps=1000,
+        batch_size=32,
+        train_crops=5,
+        ablation_steps=1000,
+        ablation_seeds=(2023, 2024, 2025),
+        ablation_folds=None,
         attribution_samples=100,
     ),
 }

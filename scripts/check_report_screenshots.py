@@ -9,6 +9,7 @@ figures (the ablation plot at least; every figure it links must exist) and links
 that the notebook page holds figures and tables. Exits 1 (and says why) when a check fails;
 needs Debian's ``chromium`` package.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path, help="a folder written by `molkit reproduce`")
     parser.add_argument("--notebook", default="02", help="number of the notebook page to render")
-    parser.add_argument("--figure", action="append", default=None, metavar="NAME",
-                        help="figure the index must show (default: ablations; repeat for more, "
-                             "e.g. --figure ablations --figure sensitivity)")
+    parser.add_argument(
+        "--figure",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="figure the index must show (default: ablations; repeat for more, "
+        "e.g. --figure ablations --figure sensitivity)",
+    )
     args = parser.parse_args()
     pages = sorted(args.run_dir.glob(f"{args.notebook}_*.html"))
     if not (args.run_dir / "index.html").is_file() or not pages:
@@ -37,8 +43,11 @@ def main() -> int:
     front = page_content(index)
     if not front.verdict.strip():
         problems.append(f"{index}: no verdict (notebook 02 writes work/front/verdict.txt)")
-    problems += [f"{index}: the {name!r} figure is missing" for name in args.figure or ["ablations"]
-                 if name not in {alt for alt, _ in front.figures}]
+    problems += [
+        f"{index}: the {name!r} figure is missing"
+        for name in args.figure or ["ablations"]
+        if name not in {alt for alt, _ in front.figures}
+    ]
     problems += [f"{index}: figure {src} does not exist" for src in front.missing_figures(index)]
     if problems:  # the front page lacks its results: no need to render anything to know
         return _report(problems)
@@ -51,8 +60,11 @@ def main() -> int:
         print(f"{png}: grey-level spread {spread:.1f}; {content}")
         if spread < MIN_SPREAD:
             problems.append(f"{png} looks blank (spread {spread:.1f} < {MIN_SPREAD})")
-        problems += [f"{page}: {n} {kind} < {want}" for kind, want in needs.items()
-                     if (n := getattr(content, kind)) < want]
+        problems += [
+            f"{page}: {n} {kind} < {want}"
+            for kind, want in needs.items()
+            if (n := getattr(content, kind)) < want
+        ]
     return _report(problems)
 
 

@@ -1,4 +1,5 @@
 """Shared session fixtures, one heading per area. Everything here runs on CPU at small sizes."""
+
 from __future__ import annotations
 
 import os
@@ -27,6 +28,7 @@ def synthetic_root(workdir):
 
     return generate(workdir / "synthetic", subjects=3, samples_per_subject=5, frames=24, seed=0)
 
+
 # --- preparation ------------------------------------------------------------------------------
 
 
@@ -52,12 +54,21 @@ def write_casme_like():
                 else:
                     cv2.imwrite(str(path), frame)
         if sheet_rows is None:
-            sheet_rows = [{"Subject": name.split("/")[0][3:], "Filename": name.split("/")[1],
-                           "OnsetFrame": 1, "ApexFrame": 2, "OffsetFrame": len(frames),
-                           "Action Units": "12", "Estimated Emotion": "happiness"}
-                          for name, frames in videos.items()]
+            sheet_rows = [
+                {
+                    "Subject": name.split("/")[0][3:],
+                    "Filename": name.split("/")[1],
+                    "OnsetFrame": 1,
+                    "ApexFrame": 2,
+                    "OffsetFrame": len(frames),
+                    "Action Units": "12",
+                    "Estimated Emotion": "happiness",
+                }
+                for name, frames in videos.items()
+            ]
         pd.DataFrame(sheet_rows).to_excel(root / "CASME2-coding-test.xlsx", index=False)
         return root
+
     return write
 
 
@@ -72,18 +83,30 @@ def face_frames():
     face = cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR)[40:200, 140:300]
 
     def frames(n, step=(0.25, 0.1)):
-        return [cv2.warpAffine(face, np.float32([[1, 0, step[0] * t], [0, 1, step[1] * t]]), (160, 160),
-                               borderMode=cv2.BORDER_REFLECT) for t in range(n)]
+        return [
+            cv2.warpAffine(
+                face,
+                np.float32([[1, 0, step[0] * t], [0, 1, step[1] * t]]),
+                (160, 160),
+                borderMode=cv2.BORDER_REFLECT,
+            )
+            for t in range(n)
+        ]
+
     return frames
 
 
 @pytest.fixture(scope="session")
 def small_dataset(workdir, face_frames, write_casme_like):
     """Two subjects, three good CASME II-like videos (16, 8 and 8 frames)."""
-    return write_casme_like(workdir / "small_dataset", {
-        "sub01/EP01_01": face_frames(16), "sub01/EP02_01": face_frames(8, (0.0, 0.3)),
-        "sub02/EP01_02": face_frames(8, (-0.2, 0.0)),
-    })
+    return write_casme_like(
+        workdir / "small_dataset",
+        {
+            "sub01/EP01_01": face_frames(16),
+            "sub01/EP02_01": face_frames(8, (0.0, 0.3)),
+            "sub02/EP01_02": face_frames(8, (-0.2, 0.0)),
+        },
+    )
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +144,27 @@ def face_landmarks():
     brows = [np.stack([28 + 28 * t, brow_y], 1), np.stack([72 + 28 * t, brow_y], 1)]
     nose = [[64, 48], [64, 55], [64, 62], [64, 69], [54, 74], [59, 76], [64, 77], [69, 76], [74, 74]]
     eye = np.array([[-10, 0], [-4, -3], [4, -3], [10, 0], [4, 3], [-4, 3]])
-    mouth = [[46, 92], [52, 88], [58, 86], [64, 87], [70, 86], [76, 88], [82, 92], [76, 97],
-             [70, 99], [64, 100], [58, 99], [52, 97], [49, 92], [58, 90], [64, 90], [70, 90],
-             [79, 92], [70, 94], [64, 94], [58, 94]]
+    mouth = [
+        [46, 92],
+        [52, 88],
+        [58, 86],
+        [64, 87],
+        [70, 86],
+        [76, 88],
+        [82, 92],
+        [76, 97],
+        [70, 99],
+        [64, 100],
+        [58, 99],
+        [52, 97],
+        [49, 92],
+        [58, 90],
+        [64, 90],
+        [70, 90],
+        [79, 92],
+        [70, 94],
+        [64, 94],
+        [58, 94],
+    ]
     points = np.concatenate([jaw, *brows, nose, eye + [44, 50], eye + [84, 50], mouth])
     return torch.tensor(points, dtype=torch.float32)

@@ -6,6 +6,7 @@ per-channel, per-neighbour loop of ``Conv1d(1, 256, 256)`` calls, the correlatio
 the 441 displacements. Its ``state_dict()`` has the released key layout. The flow, landmark and MER
 heads are molkit's own (their names already match the released ones).
 """
+
 from __future__ import annotations
 
 import torch
@@ -60,13 +61,15 @@ class ReleasedCCC(nn.Module):
         else:
             idx = knn_positions(f, k)
             # D[b, ch, p, m] = F[b, ch, idx[b, p, m]] - F[b, ch, p]
-            d = torch.stack([torch.stack([f[i][:, idx[i, :, m]] for m in range(k)], -1)
-                             for i in range(n)]) - f[..., None]
+            d = (
+                torch.stack([torch.stack([f[i][:, idx[i, :, m]] for m in range(k)], -1) for i in range(n)])
+                - f[..., None]
+            )
         for ch in range(c):  # incremental concatenation, as released
-            f_i = f[:, ch:ch + 1]  # [n, 1, P]
+            f_i = f[:, ch : ch + 1]  # [n, 1, P]
             for m in range(k):
                 if self.reading == "released":
-                    f_j = d[:, ch:ch + 1, :, m]
+                    f_j = d[:, ch : ch + 1, :, m]
                 else:
                     f_j = torch.stack([f[i, idx[i, ch, m]] for i in range(n)])[:, None]
                 feat = torch.relu(self.conv1(f_i) + self.conv2(f_j - f_i))  # [n, P, 1]
@@ -91,8 +94,14 @@ class ReleasedFCC(nn.Module):
             setattr(self, f"meta_pe_{name}", nn.Parameter(torch.randn(1, dim, 1, meta)))
         for name in ("1_H", "1_W", "2_H", "2_W"):
             setattr(self, f"meta_{name}_bias", nn.Parameter(torch.randn(dim)))
-        self.ffn = nn.Sequential(nn.BatchNorm2d(2 * dim), nn.Conv2d(2 * dim, 2, 1), nn.Hardswish(),
-                                 nn.Dropout(0.0), nn.Conv2d(2, 2 * dim, 1), nn.Dropout(0.1))
+        self.ffn = nn.Sequential(
+            nn.BatchNorm2d(2 * dim),
+            nn.Conv2d(2 * dim, 2, 1),
+            nn.Hardswish(),
+            nn.Dropout(0.0),
+            nn.Conv2d(2, 2 * dim, 1),
+            nn.Dropout(0.1),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         x1, x2 = torch.chunk(x, 2, 1)
@@ -100,20 +109,44 @@ class ReleasedFCC(nn.Module):
         s = x1.shape[2]
         x1 = self.pre_Norm_1(x1 + self.meta_pe_1_H[:, :, :s, :].expand(1, self.dim, s, s))
         x2 = self.pre_Norm_2(x2 + self.meta_pe_1_W[:, :, :, :s].expand(1, self.dim, s, s))
-        y1 = F.conv2d(torch.cat((x1, x1[:, :, :-1]), 2), self.meta_kernel_1_H[:, :, :s], self.meta_1_H_bias, groups=self.dim)
-        y2 = F.conv2d(torch.cat((x2, x2[..., :-1]), 3), self.meta_kernel_1_W[..., :s], self.meta_1_W_bias, groups=self.dim)
+        y1 = F.conv2d(
+            torch.cat((x1, x1[:, :, :-1]), 2),
+            self.meta_kernel_1_H[:, :, :s],
+            self.meta_1_H_bias,
+            groups=self.dim,
+        )
+        y2 = F.conv2d(
+            torch.cat((x2, x2[..., :-1]), 3),
+            self.meta_kernel_1_W[..., :s],
+            self.meta_1_W_bias,
+            groups=self.dim,
+        )
         y1 = y1 + self.meta_pe_2_W[..., :s]
         y2 = y2 + self.meta_pe_2_H[:, :, :s]
-        z1 = F.conv2d(torch.cat((y1, y1[..., :-1]), 3), self.meta_kernel_2_W[..., :s], self.meta_2_W_bias, groups=self.dim)
-        z2 = F.conv2d(torch.cat((y2, y2[:, :, :-1]), 2), self.meta_kernel_2_H[:, :, :s], self.meta_2_H_bias, groups=self.dim)
+        z1 = F.conv2d(
+            torch.cat((y1, y1[..., :-1]), 3),
+            self.meta_kernel_2_W[..., :s],
+            self.meta_2_W_bias,
+            groups=self.dim,
+        )
+        z2 = F.conv2d(
+            torch.cat((y2, y2[:, :, :-1]), 2),
+            self.meta_kernel_2_H[:, :, :s],
+            self.meta_2_H_bias,
+            groups=self.dim,
+        )
         return torch.cat((r1 + z1, r2 + z2), 1)
 
 
 class ConvStack(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.conv_stack = nn.Sequential(nn.Conv2d(1, 8, 4, 2), nn.Conv2d(8, 32, 3, 2),
-                                        nn.Conv2d(32, 64, 2, 2, padding=1), nn.Conv2d(64, 128, 1))
+        self.conv_stack = nn.Sequential(
+            nn.Conv2d(1, 8, 4, 2),
+            nn.Conv2d(8, 32, 3, 2),
+            nn.Conv2d(32, 64, 2, 2, padding=1),
+            nn.Conv2d(64, 128, 1),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv_stack(x)
@@ -123,8 +156,9 @@ class ReleasedMOL(nn.Module):
     """The released network, pair by pair. Input ``[B, 1, 128, 128, T]`` (time last, as released);
     returns ``(logits, [flow of pair k], [landmarks of frame k+1 as B x 136])``."""
 
-    def __init__(self, n_classes: int = 5, neighbours: int = 4, frames: int = 8,
-                 flow_width: float = 1.0) -> None:
+    def __init__(
+        self, n_classes: int = 5, neighbours: int = 4, frames: int = 8, flow_width: float = 1.0
+    ) -> None:
         super().__init__()
         self.conv_stack = ConvStack()
         self.FCC_1, self.FCC_2 = ReleasedFCC(), ReleasedFCC()

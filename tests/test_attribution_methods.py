@@ -1,4 +1,5 @@
 """Every attribution method finds the one region a toy model looks at."""
+
 from types import SimpleNamespace
 
 import pytest

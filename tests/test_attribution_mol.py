@@ -1,4 +1,5 @@
 """The attribution methods on the real MOL network (untrained, small flow head)."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """Plots draw what the tables hold."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,8 +9,15 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from molkit.attribution import (  # noqa: E402
-    REGIONS, class_region_table, plot_overlay, plot_pointing, plot_region_scores, pointing_game,
-    pointing_summary, region_scores)
+    REGIONS,
+    class_region_table,
+    plot_overlay,
+    plot_pointing,
+    plot_region_scores,
+    pointing_game,
+    pointing_summary,
+    region_scores,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +38,7 @@ def test_overlay_shows_the_chosen_frames_on_one_scale(face_landmarks):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["frame 1", "frame 3"]
     overlay = ax.images[-1].get_array()
     assert overlay.shape == (128, 256)
-    assert overlay[:, :128].max() == 0 and overlay[90:100, 128 + 50:128 + 80].min() > 0
+    assert overlay[:, :128].max() == 0 and overlay[90:100, 128 + 50 : 128 + 80].min() > 0
 
 
 def test_heat_plot_annotates_the_class_table(scores):
@@ -43,7 +51,7 @@ def test_bar_plot_has_one_bar_per_region(scores):
     fig = plot_region_scores(scores, hue="method")
     heights = [p.get_height() for p in fig.axes[0].patches if p.get_width() > 0]
     means = scores.groupby("region")["density"].mean()[list(REGIONS)]
-    np.testing.assert_allclose(heights[:len(REGIONS)], means, rtol=1e-6)
+    np.testing.assert_allclose(heights[: len(REGIONS)], means, rtol=1e-6)
     with pytest.raises(ValueError, match="kind"):
         plot_region_scores(scores, kind="pie")
 
@@ -53,5 +61,4 @@ def test_pointing_plot_pairs_each_measure_with_its_chance(scores):
     summary = pointing_summary(games)
     fig = plot_pointing(summary)
     heights = [p.get_height() for p in fig.axes[0].patches]
-    assert heights[:2] == pytest.approx([summary["pointing_rate"].iloc[0],
-                                         summary["chance_hit"].iloc[0]])
+    assert heights[:2] == pytest.approx([summary["pointing_rate"].iloc[0], summary["chance_hit"].iloc[0]])

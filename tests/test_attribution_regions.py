@@ -1,4 +1,5 @@
 """Facial region masks: where they lie, and that they follow the landmarks."""
+
 import numpy as np
 import pytest
 import torch
@@ -45,8 +46,8 @@ def test_masks_move_with_the_landmarks(face_landmarks, dx, dy):
 
 def test_each_frame_follows_its_own_landmarks(face_landmarks):
     shifts = torch.tensor([[0, 0], [2, 0], [4, 1], [6, 3]], dtype=torch.float32)
-    clip = face_landmarks[None] + shifts[:, None]          # [T=4, 68, 2]
-    masks = region_masks(clip[None])                        # batch of one clip
+    clip = face_landmarks[None] + shifts[:, None]  # [T=4, 68, 2]
+    masks = region_masks(clip[None])  # batch of one clip
     assert masks["mouth"].shape == (1, 4, 128, 128)
     first = region_index(face_landmarks).numpy()
     for t, (dx, dy) in enumerate(shifts.int().tolist()):

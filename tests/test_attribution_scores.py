@@ -1,4 +1,5 @@
 """Region scores and the pointing game against naive loops and analytic values."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,8 +23,7 @@ def test_scores_match_a_naive_loop(landmarks):
     torch.manual_seed(1)
     attributions = torch.randn(2, 1, FRAMES, 128, 128)
     scores = region_scores(attributions, landmarks, samples=["a", "b"], labels=["x", "y"])
-    assert list(scores.columns) == ["sample", "label", "region", "mass", "share", "area_share",
-                                    "density"]
+    assert list(scores.columns) == ["sample", "label", "region", "mass", "share", "area_share", "density"]
     for b, sample in enumerate("ab"):
         positive = attributions[b, 0].clamp(min=0).numpy()
         total = positive.sum()
@@ -55,10 +55,12 @@ def test_class_table_averages_per_class(landmarks):
 
 def test_pointing_game_on_attributions_drawn_inside_a_region(landmarks):
     masks = [region_masks(landmarks[b]) for b in range(2)]
-    attributions = torch.stack([
-        masks[0]["left_eye"].float() + 0.5 * masks[0]["nose"].float(),  # sample 0: eye wins
-        masks[1]["nose"].float() + 0.2 * masks[1]["left_eye"].float(),  # sample 1: nose wins
-    ])
+    attributions = torch.stack(
+        [
+            masks[0]["left_eye"].float() + 0.5 * masks[0]["nose"].float(),  # sample 0: eye wins
+            masks[1]["nose"].float() + 0.2 * masks[1]["left_eye"].float(),  # sample 1: nose wins
+        ]
+    )
     scores = region_scores(attributions, landmarks)
     scores.insert(0, "method", "drawn")
     truth = {0: ["left_eye", "right_eye"], 1: ["left_eye"]}
@@ -87,13 +89,15 @@ def test_pointing_intervals_against_scipy():
 
     from molkit.attribution.pointing import pointing_intervals
 
-    games = pd.DataFrame({
-        "method": ["ig"] * 5 + ["random"] * 4,
-        "hit": [True, True, False, True, True, False, True, False, False],
-        "chance_hit": [0.2] * 5 + [0.25] * 4,
-        "mask_share": [0.3, 0.5, 0.1, 0.4, 0.6, 0.1, 0.2, 0.15, 0.12],
-        "chance_share": [0.12] * 9,
-    })
+    games = pd.DataFrame(
+        {
+            "method": ["ig"] * 5 + ["random"] * 4,
+            "hit": [True, True, False, True, True, False, True, False, False],
+            "chance_hit": [0.2] * 5 + [0.25] * 4,
+            "mask_share": [0.3, 0.5, 0.1, 0.4, 0.6, 0.1, 0.2, 0.15, 0.12],
+            "chance_share": [0.12] * 9,
+        }
+    )
     table = pointing_intervals(games)
     ig = table.loc["ig"]
     rate = stats.binomtest(4, 5).proportion_ci(0.95, method="wilson")
@@ -108,13 +112,19 @@ def test_pointing_intervals_against_scipy():
 def test_pointing_sentence_says_which_methods_beat_chance():
     from molkit.attribution.pointing import pointing_intervals, pointing_sentence
 
-    games = pd.DataFrame({
-        "method": ["good"] * 20 + ["random"] * 20,
-        "hit": [True] * 18 + [False] * 2 + [True] * 4 + [False] * 16,
-        "chance_hit": 0.2, "mask_share": 0.5, "chance_share": 0.1,
-    })
+    games = pd.DataFrame(
+        {
+            "method": ["good"] * 20 + ["random"] * 20,
+            "hit": [True] * 18 + [False] * 2 + [True] * 4 + [False] * 16,
+            "chance_hit": 0.2,
+            "mask_share": 0.5,
+            "chance_share": 0.1,
+        }
+    )
     sentence = pointing_sentence(pointing_intervals(games))
     # Wilson 95% for 18/20 is about [0.70, 0.97]: above 0.2
-    assert sentence.startswith("good: pointing rate 0.90 [0.70, 0.97] over 20 clips, chance 0.20, "
-                               "random attribution 0.20 -> above chance")
+    assert sentence.startswith(
+        "good: pointing rate 0.90 [0.70, 0.97] over 20 clips, chance 0.20, "
+        "random attribution 0.20 -> above chance"
+    )
     assert "random:" not in sentence

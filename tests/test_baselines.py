@@ -1,6 +1,7 @@
 """The onset->apex baselines: STSTNet's layers against the paper's layer list, optical strain on
 analytic flows, the linear baseline against scikit-learn run by hand, and both through the same
 LOSO folds, protocols and tables as MOL."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,15 +12,27 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from molkit.baselines import (STSTNet, STSTNetConfig, VideoFeatures, apex_features, optical_strain,
-                              train_ststnet, video_features)
+from molkit.baselines import (
+    STSTNet,
+    STSTNetConfig,
+    VideoFeatures,
+    apex_features,
+    optical_strain,
+    train_ststnet,
+    video_features,
+)
 from molkit.cli import main
 from molkit.model import MOLConfig
 from molkit.train import LosoConfig, TrainConfig, plan_folds, run_loso
 from molkit.train.loso import all_subjects, open_clips
 
-BASE = LosoConfig(protocol="fixed", model=MOLConfig(n_classes=5), train=TrainConfig(seed=3),
-                  profile="test", ststnet=STSTNetConfig(steps=40, eval_every=10))
+BASE = LosoConfig(
+    protocol="fixed",
+    model=MOLConfig(n_classes=5),
+    train=TrainConfig(seed=3),
+    profile="test",
+    ststnet=STSTNetConfig(steps=40, eval_every=10),
+)
 
 
 @pytest.mark.parametrize("n_classes", [3, 5])
@@ -72,9 +85,10 @@ def test_ststnet_fits_separable_features():
     labels = np.repeat([0, 1, 2], 8)
     features = rng.normal(0, 0.01, (24, 3, 28, 28)).astype(np.float32)
     for c in range(3):  # each class moves another band of the face
-        features[labels == c, 0, 9 * c:9 * c + 9] += 0.05
-    data = VideoFeatures(pd.DataFrame({"subject": "s", "video_id": [str(i) for i in range(24)],
-                                       "label": labels}), features)
+        features[labels == c, 0, 9 * c : 9 * c + 9] += 0.05
+    data = VideoFeatures(
+        pd.DataFrame({"subject": "s", "video_id": [str(i) for i in range(24)], "label": labels}), features
+    )
     model = train_ststnet(STSTNetConfig(steps=150, batch_size=8, lr=5e-3), data, 3, seed=0, device="cpu")
     with torch.no_grad():
         pred = model(torch.as_tensor(features)).argmax(1).numpy()
@@ -85,9 +99,15 @@ def test_ststnet_fits_separable_features():
 def synthetic_loso(synthetic_cache, tmp_path_factory):
     cache, _ = synthetic_cache
     out = tmp_path_factory.mktemp("baselines")
-    runs = {(method, protocol): run_loso(BASE.replace(method=method, protocol=protocol), cache,
-                                         out / f"{method}-{protocol}", progress=False)
-            for method, protocol in [("linear", "fixed"), ("ststnet", "fixed"), ("ststnet", "released")]}
+    runs = {
+        (method, protocol): run_loso(
+            BASE.replace(method=method, protocol=protocol),
+            cache,
+            out / f"{method}-{protocol}",
+            progress=False,
+        )
+        for method, protocol in [("linear", "fixed"), ("ststnet", "fixed"), ("ststnet", "released")]
+    }
     return cache, runs
 
 
@@ -100,9 +120,15 @@ def test_linear_baseline_is_scikit_learn_on_the_same_folds(synthetic_loso):
     for fold in folds:
         train = video_features(open_clips(BASE, cache, fold.train_subjects, False))
         test = video_features(open_clips(BASE, cache, (fold.test_subject,), False))
-        by_hand = make_pipeline(StandardScaler(), LogisticRegression(C=BASE.linear.C, max_iter=BASE.linear.max_iter))
+        by_hand = make_pipeline(
+            StandardScaler(), LogisticRegression(C=BASE.linear.C, max_iter=BASE.linear.max_iter)
+        )
         by_hand.fit(train.features.reshape(len(train), -1), train.labels)
-        got = result.clips[result.clips.fold == fold.test_subject].set_index("video_id").loc[test.table.video_id]
+        got = (
+            result.clips[result.clips.fold == fold.test_subject]
+            .set_index("video_id")
+            .loc[test.table.video_id]
+        )
         assert list(got.label) == list(test.labels)
         x = test.features.reshape(len(test), -1)
         np.testing.assert_array_equal(got.pred, by_hand.predict(x))
@@ -119,8 +145,10 @@ def test_ststnet_under_test_set_selection_scores_at_least_the_last_weights(synth
     _, runs = synthetic_loso
     fixed, released = runs["ststnet", "fixed"], runs["ststnet", "released"]
     assert released.label.startswith("STSTNet: released (test-set selection)")
-    per_fold = {name: r.per_fold[r.per_fold.level == "video"].set_index("fold").accuracy
-                for name, r in (("fixed", fixed), ("released", released))}
+    per_fold = {
+        name: r.per_fold[r.per_fold.level == "video"].set_index("fold").accuracy
+        for name, r in (("fixed", fixed), ("released", released))
+    }
     # same seed, same batches: released keeps the best of the scored steps, the last among them
     assert (per_fold["released"] >= per_fold["fixed"]).all()
     assert len(fixed.videos) == 15 and fixed.collapse.fold.tolist()[-1] == "pooled"
@@ -128,8 +156,20 @@ def test_ststnet_under_test_set_selection_scores_at_least_the_last_weights(synth
 
 def test_linear_from_the_command_line(small_cache, tmp_path, capsys):
     cache, _ = small_cache
-    status = main(["loso", "--model", "linear", "--cache", str(cache), "--out", str(tmp_path),
-                   "--profile", "smoke", "--quiet"])
+    status = main(
+        [
+            "loso",
+            "--model",
+            "linear",
+            "--cache",
+            str(cache),
+            "--out",
+            str(tmp_path),
+            "--profile",
+            "smoke",
+            "--quiet",
+        ]
+    )
     assert status == 0
     out = capsys.readouterr().out
     assert "linear (logistic regression): fixed (last weights) | profile smoke" in out

@@ -1,4 +1,5 @@
 """Alignment, clip sampling, crops and flow carrying, against analytic results and naive loops."""
+
 from __future__ import annotations
 
 import statistics
@@ -15,8 +16,13 @@ from molkit.data.tvl1 import end_point_error, tvl1
 def random_face(rng, angle):
     """68 random points with eyes, nose tip and mouth corners where a tilted face has them."""
     points = rng.uniform(40, 120, size=(68, 2))
-    base = [(slice(36, 42), (60, 70)), (slice(42, 48), (100, 70)), (30, (80, 95)), (48, (65, 115)),
-            (54, (95, 118))]
+    base = [
+        (slice(36, 42), (60, 70)),
+        (slice(42, 48), (100, 70)),
+        (30, (80, 95)),
+        (48, (65, 115)),
+        (54, (95, 118)),
+    ]
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     for where, centre in base:
         points[where] = (np.array(centre) - 80) @ rotation.T + 80 + rng.normal(0, 1, (2,))
@@ -44,7 +50,7 @@ def test_warp_moves_pixels_like_the_landmarks():
     image = np.full((130, 130), 30, np.uint8)
     marks = random_face(rng, 0.25) - 15
     x, y = marks[30].round().astype(int)
-    image[y - 1:y + 2, x - 1:x + 2] = 255  # a bright spot on the nose tip
+    image[y - 1 : y + 2, x - 1 : x + 2] = 255  # a bright spot on the nose tip
     matrix = alignment.alignment_matrix(marks)
     aligned = alignment.warp(image, matrix)
     spot = np.argwhere(aligned == aligned.max()).mean(0)[::-1]
@@ -59,8 +65,12 @@ def test_carry_flow_matches_the_analytic_map():
     # raw flow: a constant translation d; A_i a similarity; A_j = A_i followed by a shift t
     d = np.array([0.7, -0.4])
     angle, scale = 0.2, 1.3
-    a_i = np.array([[scale * np.cos(angle), scale * np.sin(angle), -10.0],
-                    [-scale * np.sin(angle), scale * np.cos(angle), 5.0]])
+    a_i = np.array(
+        [
+            [scale * np.cos(angle), scale * np.sin(angle), -10.0],
+            [-scale * np.sin(angle), scale * np.cos(angle), 5.0],
+        ]
+    )
     a_j = a_i.copy()
     a_j[:, 2] += [1.5, -2.0]
     raw = np.broadcast_to(d, (300, 300, 2)).astype(np.float32)
@@ -107,8 +117,7 @@ def test_video_alignment_uses_one_map_from_the_median_landmarks(face_landmarks):
     marks[3] = None
     raw, matrices = alignment.align_video(marks, "video", size=144, enlarge=2.5)
     found = [m for m in marks if m is not None]
-    median = np.array([[statistics.median(m[k, c] for m in found) for c in range(2)]
-                       for k in range(68)])
+    median = np.array([[statistics.median(m[k, c] for m in found) for c in range(2)] for k in range(68)])
     expected = alignment.alignment_matrix(median, 144, 2.5)
     for matrix in matrices:
         np.testing.assert_allclose(matrix, expected)
@@ -118,7 +127,9 @@ def test_video_alignment_uses_one_map_from_the_median_landmarks(face_landmarks):
 def test_video_alignment_keeps_a_still_face_still(face_landmarks):
     """dlib's jitter moves the whole face between frames under per-frame alignment; one map per
     video leaves the frames of a still face identical."""
-    image = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, (200, 200)).astype(np.uint8), (0, 0), 3)
+    image = cv2.GaussianBlur(
+        np.random.default_rng(0).integers(0, 255, (200, 200)).astype(np.uint8), (0, 0), 3
+    )
     marks = jittered_landmarks(face_landmarks.double().numpy() + 30, 4, 0.8)
     for mode, still in (("video", True), ("frame", False)):
         _, matrices = alignment.align_video(marks, mode)
@@ -146,8 +157,9 @@ def test_train_offsets_are_seeded_and_in_range():
     offsets = {clips.train_offset(0, "casme2/sub01/EP01_01", c, k) for c in range(10) for k in range(5)}
     assert all(0 <= y <= 16 and 0 <= x <= 16 for y, x in offsets) and len(offsets) > 20
     assert clips.train_offset(3, "v", 1, 2) == clips.train_offset(3, "v", 1, 2)
-    assert clips.train_offset(3, "v", 1, 2) != clips.train_offset(4, "v", 1, 2) or \
-        clips.train_offset(3, "v", 1, 3) != clips.train_offset(4, "v", 1, 3)
+    assert clips.train_offset(3, "v", 1, 2) != clips.train_offset(4, "v", 1, 2) or clips.train_offset(
+        3, "v", 1, 3
+    ) != clips.train_offset(4, "v", 1, 3)
     narrow = [clips.train_offset(0, "v", c, k, jitter=4) for c in range(10) for k in range(5)]
     assert {v for offset in narrow for v in offset} == {6, 7, 8, 9, 10}  # centred on the test crop
     assert clips.train_offset(0, "v", 0, 0, jitter=0) == clips.TEST_OFFSET
@@ -168,8 +180,9 @@ def test_tvl1_recovers_a_known_shift():
     texture = cv2.GaussianBlur(rng.uniform(0, 255, (96, 96)), (0, 0), 2.0)
     texture = cv2.normalize(texture, None, 0, 255, cv2.NORM_MINMAX)
     shift = (0.8, -0.5)
-    moved = cv2.warpAffine(texture, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), (96, 96),
-                           borderMode=cv2.BORDER_REFLECT)
+    moved = cv2.warpAffine(
+        texture, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), (96, 96), borderMode=cv2.BORDER_REFLECT
+    )
     flow = tvl1(texture.astype(np.uint8), moved.astype(np.uint8))
     inner = flow[16:-16, 16:-16]
     truth = np.broadcast_to(np.float32(shift), inner.shape)

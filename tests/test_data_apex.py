@@ -1,5 +1,6 @@
 """Onset->apex flow in the preparation cache: the coded frames, TV-L1 as OpenCV computes it on
 the cached aligned frames, and videos whose onset/apex cannot be used kept and reported."""
+
 from __future__ import annotations
 
 import cv2
@@ -23,25 +24,39 @@ def test_cached_onset_apex_flow_is_tvl1_between_the_coded_frames(synthetic_cache
         frames = data["frames"].numpy()
         expected = solver.calc(frames[onset], frames[apex], None)
         assert data["apex_flow"].shape == (2, 144, 144)
-        np.testing.assert_allclose(data["apex_flow"].permute(1, 2, 0).float().numpy(), expected,
-                                   atol=2e-3)  # float16 storage
+        np.testing.assert_allclose(
+            data["apex_flow"].permute(1, 2, 0).float().numpy(), expected, atol=2e-3
+        )  # float16 storage
         assert np.abs(expected).max() > 0.1  # the expression moves between the two frames
 
 
 def test_bad_onset_or_apex_is_named_and_the_video_kept(tmp_path, face_frames, write_casme_like):
     def row(sample, onset, apex):
-        return {"Subject": "01", "Filename": sample, "OnsetFrame": onset, "ApexFrame": apex,
-                "OffsetFrame": 8, "Action Units": "12", "Estimated Emotion": "happiness"}
+        return {
+            "Subject": "01",
+            "Filename": sample,
+            "OnsetFrame": onset,
+            "ApexFrame": apex,
+            "OffsetFrame": 8,
+            "Action Units": "12",
+            "Estimated Emotion": "happiness",
+        }
 
-    root = write_casme_like(tmp_path / "data", {f"sub01/EP0{k}_01": face_frames(8) for k in range(1, 5)},
-                            [row("EP01_01", 1, "/"), row("EP02_01", 5, 3), row("EP03_01", 1, 20),
-                             row("EP04_01", 2, 6)])
+    root = write_casme_like(
+        tmp_path / "data",
+        {f"sub01/EP0{k}_01": face_frames(8) for k in range(1, 5)},
+        [row("EP01_01", 1, "/"), row("EP02_01", 5, 3), row("EP03_01", 1, 20), row("EP04_01", 2, 6)],
+    )
     cache_dir = tmp_path / "cache"
     prepare("casme2", root, cache_dir, workers=2, progress=False)
     videos = read_videos(cache_dir).set_index("sample")
     assert len(videos) == 4  # every video kept for MOL
-    assert videos.apex_flow.to_dict() == {"EP01_01": False, "EP02_01": False, "EP03_01": False,
-                                          "EP04_01": True}
+    assert videos.apex_flow.to_dict() == {
+        "EP01_01": False,
+        "EP02_01": False,
+        "EP03_01": False,
+        "EP04_01": True,
+    }
     problems = pd.read_csv(cache_dir / "problems.csv")
     missing = problems[problems.kind == "no_apex_flow"].set_index("video_id")
     assert sorted(missing.index) == [f"casme2/sub01/EP0{k}_01" for k in (1, 2, 3)]

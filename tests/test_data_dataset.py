@@ -1,13 +1,21 @@
 """ClipDataset over a prepared cache (items against the cached tensors, cropped and normalised by
 hand) and the LOSO helpers (against loops and the released subject lists)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from molkit.data import (ClipDataset, cache, class_names, compare_subjects, loso_folds, read_videos,
-                         released_subjects)
+from molkit.data import (
+    ClipDataset,
+    cache,
+    class_names,
+    compare_subjects,
+    loso_folds,
+    read_videos,
+    released_subjects,
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +29,13 @@ def expected_item(data, clip, offset):
     step = int(data["stride"])
     frames = [clip + k * step for k in range(8)]
     y, x = offset
-    raw = data["frames"][frames, y:y + 128, x:x + 128].numpy().astype(np.float64)
+    raw = data["frames"][frames, y : y + 128, x : x + 128].numpy().astype(np.float64)
     centred = raw - raw.mean()
-    return {"clip": centred / centred.max(),
-            "flow": data["flows"][frames[:7], :, y:y + 128, x:x + 128].float().numpy(),
-            "landmarks": data["landmarks"][frames].numpy() - [x, y]}
+    return {
+        "clip": centred / centred.max(),
+        "flow": data["flows"][frames[:7], :, y : y + 128, x : x + 128].float().numpy(),
+        "landmarks": data["landmarks"][frames].numpy() - [x, y],
+    }
 
 
 def test_test_items_use_the_fixed_crop(cached):

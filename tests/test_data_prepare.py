@@ -1,6 +1,7 @@
 """Preparation: the cache's contents against independent computations, bad input that only shows
 when frames are read (unreadable frames, no face, a frame without a face), the command's exit
 codes, a rerun that does no work, and a resumed run that ends with the same cache."""
+
 from __future__ import annotations
 
 import cv2
@@ -26,18 +27,35 @@ def bad_dataset(workdir, face_frames, write_casme_like):
     unreadable[2] = None
     borrowed = face_frames(8, (0.1, 0.1))
     borrowed[4] = np.full_like(borrowed[4], 128)  # no face on frame 5
-    return write_casme_like(workdir / "bad_dataset", {
-        "sub01/EP01_01": face_frames(8), "sub01/EP02_01": unreadable,
-        "sub02/EP01_02": noise_frames(8), "sub02/EP02_02": borrowed,
-    })
+    return write_casme_like(
+        workdir / "bad_dataset",
+        {
+            "sub01/EP01_01": face_frames(8),
+            "sub01/EP02_01": unreadable,
+            "sub02/EP01_02": noise_frames(8),
+            "sub02/EP02_02": borrowed,
+        },
+    )
 
 
 @pytest.fixture(scope="module")
 def bad_run(workdir, bad_dataset):
     """``molkit prepare`` on the bad dataset: (exit code, cache folder)."""
     cache_dir = workdir / "bad_cache"
-    code = molkit_main(["prepare", "--dataset", "casme2", "--root", str(bad_dataset),
-                        "--cache", str(cache_dir), "--workers", "2", "--no-progress"])
+    code = molkit_main(
+        [
+            "prepare",
+            "--dataset",
+            "casme2",
+            "--root",
+            str(bad_dataset),
+            "--cache",
+            str(cache_dir),
+            "--workers",
+            "2",
+            "--no-progress",
+        ]
+    )
     return code, cache_dir
 
 
@@ -81,14 +99,39 @@ def test_frame_without_face_borrows_the_nearest_alignment(bad_run):
 
 def test_nothing_usable_exits_non_zero(tmp_path, write_casme_like):
     root = write_casme_like(tmp_path / "faceless", {"sub01/EP01_01": noise_frames(8, 1)})
-    assert molkit_main(["prepare", "--dataset", "casme2", "--root", str(root),
-                        "--cache", str(tmp_path / "cache"), "--no-progress"]) == 1
+    assert (
+        molkit_main(
+            [
+                "prepare",
+                "--dataset",
+                "casme2",
+                "--root",
+                str(root),
+                "--cache",
+                str(tmp_path / "cache"),
+                "--no-progress",
+            ]
+        )
+        == 1
+    )
     assert len(pd.read_csv(tmp_path / "cache" / "problems.csv")) == 1
 
 
 def test_wrong_arguments_exit_non_zero(tmp_path):
-    assert molkit_main(["prepare", "--dataset", "casme2", "--root", str(tmp_path / "absent"),
-                        "--cache", str(tmp_path / "cache")]) == 2
+    assert (
+        molkit_main(
+            [
+                "prepare",
+                "--dataset",
+                "casme2",
+                "--root",
+                str(tmp_path / "absent"),
+                "--cache",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 2
+    )
     with pytest.raises(SystemExit):
         molkit_main(["prepare", "--dataset", "nope", "--root", ".", "--cache", "."])
 
@@ -105,7 +148,9 @@ def test_cache_holds_the_aligned_frames_flows_and_landmarks(small_cache, small_d
     expected = cv2.warpAffine(raw, matrix, (144, 144), flags=cv2.INTER_LINEAR, borderValue=128)
     assert np.array_equal(data["frames"][3].numpy(), expected)
     marks = detect_landmarks(raw)
-    np.testing.assert_allclose(data["landmarks"][3].numpy(), marks @ matrix[:, :2].T + matrix[:, 2], atol=1e-4)
+    np.testing.assert_allclose(
+        data["landmarks"][3].numpy(), marks @ matrix[:, :2].T + matrix[:, 2], atol=1e-4
+    )
     left, right = data["landmarks"][:, 36:42].mean(1), data["landmarks"][:, 42:48].mean(1)
     np.testing.assert_allclose(left[:, 1], right[:, 1], atol=1e-3)  # every frame aligned on its own eyes
     # the pair (t, t + stride) is stored at t: TV-L1 on the aligned frames, as OpenCV computes it
@@ -117,15 +162,30 @@ def test_cache_holds_the_aligned_frames_flows_and_landmarks(small_cache, small_d
 def test_video_alignment_from_the_command_keeps_the_head_motion(small_cache, small_dataset, tmp_path):
     """``--alignment video``: one map per video (from the median landmarks), so the aligned face
     keeps its real drift: sub01/EP01_01 moves (0.25, 0.1) px per raw frame."""
-    code = molkit_main(["prepare", "--dataset", "casme2", "--root", str(small_dataset), "--cache",
-                        str(tmp_path), "--alignment", "video", "--workers", "1", "--no-progress"])
+    code = molkit_main(
+        [
+            "prepare",
+            "--dataset",
+            "casme2",
+            "--root",
+            str(small_dataset),
+            "--cache",
+            str(tmp_path),
+            "--alignment",
+            "video",
+            "--workers",
+            "1",
+            "--no-progress",
+        ]
+    )
     assert code == 0 and prep.PrepSettings.load(tmp_path / cache.SETTINGS_JSON).alignment == "video"
     file = read_videos(tmp_path).set_index("video_id").loc["casme2/sub01/EP01_01", "file"]
     data = cache.load_tensors(tmp_path / file)
     matrices = data["matrices"].numpy()
     raw = data["raw_landmarks"].numpy()
-    np.testing.assert_allclose(matrices, np.repeat(prep.alignment.alignment_matrix(np.median(raw, 0))[None], 16, 0),
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        matrices, np.repeat(prep.alignment.alignment_matrix(np.median(raw, 0))[None], 16, 0), atol=1e-4
+    )
     drift = (data["landmarks"][-1] - data["landmarks"][0]).mean(0).numpy()  # 15 frames of motion
     expected = matrices[0, :, :2] @ np.array([0.25, 0.1]) * 15
     np.testing.assert_allclose(drift, expected, atol=0.35)
@@ -176,6 +236,10 @@ def test_interrupted_run_resumes_to_the_same_cache(small_cache, small_dataset, t
         ours, theirs = (cache.load_tensors(d / "videos" / name) for d in (resumed_dir, reference_dir))
         assert ours.keys() == theirs.keys()
         for key in ours:
-            same = torch.equal(ours[key], theirs[key]) if torch.is_tensor(ours[key]) else ours[key] == theirs[key]
+            same = (
+                torch.equal(ours[key], theirs[key])
+                if torch.is_tensor(ours[key])
+                else ours[key] == theirs[key]
+            )
             assert same, (name, key)
     assert read_videos(resumed_dir).equals(read_videos(reference_dir))

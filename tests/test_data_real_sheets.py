@@ -3,6 +3,7 @@ SAMM v2, SMIC-E) and the official MEGC 2019 composite list, read in place from
 ``../shared/data/real_sheets/`` (never copied into the project). Each test builds a folder tree
 from a sheet's rows (tiny frames, the sheet linked in) and reads it through the public readers;
 expected figures come from openpyxl on the same files and from that folder's README."""
+
 from __future__ import annotations
 
 import collections
@@ -21,8 +22,11 @@ from molkit.data import composite_list, list_coverage, read_composite, read_data
 from molkit.data.manifest import MANIFESTS_DIR, manifest_columns
 
 SHEETS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_sheets"
-pytestmark = pytest.mark.skipif(not SHEETS.is_dir(), reason=f"{SHEETS} is absent: the owners' sheets "
-                                "are read in place from the shared data folder, which this checkout lacks")
+pytestmark = pytest.mark.skipif(
+    not SHEETS.is_dir(),
+    reason=f"{SHEETS} is absent: the owners' sheets "
+    "are read in place from the shared data folder, which this checkout lacks",
+)
 CASME_2014, CASME_2019 = "CASME2-coding-20140508.xlsx", "CASME2-coding-20190701.xlsx"
 SAMM_OWNER, SAMM_EDITED = "SAMM_Micro_FACS_Codes_v2__MouathAb.xlsx", "SAMM_Micro_FACS_Codes_v2__davidnvq.xlsx"
 SMIC_E = "SMIC-HS-E_annotation.xlsx"
@@ -52,8 +56,11 @@ def casme_tree(root: Path, sheet: str) -> list[tuple[int, dict]]:
     """``root/subNN/<Filename>/img<n>.jpg`` for onset..offset of every row, and the sheet."""
     rows = sheet_rows(sheet)
     for _, r in rows:
-        write_frames(root / f"sub{int(r['Subject']):02d}" / r["Filename"],
-                     range(r["OnsetFrame"], r["OffsetFrame"] + 1), lambda n: f"img{n}.jpg")
+        write_frames(
+            root / f"sub{int(r['Subject']):02d}" / r["Filename"],
+            range(r["OnsetFrame"], r["OffsetFrame"] + 1),
+            lambda n: f"img{n}.jpg",
+        )
     (root / sheet).symlink_to(SHEETS / sheet)
     return rows
 
@@ -64,8 +71,11 @@ def samm_tree(root: Path) -> list[tuple[int, dict]]:
     rows = sheet_rows(SAMM_OWNER, header_row=14)
     for i, (_, r) in enumerate(rows):
         subject, width = str(r["Subject"]), 5 if i % 3 == 0 else 4
-        write_frames(root / subject / r["Filename"], range(r["Onset Frame"], r["Offset Frame"] + 1),
-                     lambda n: f"{subject}_{n:0{width}d}.jpg")
+        write_frames(
+            root / subject / r["Filename"],
+            range(r["Onset Frame"], r["Offset Frame"] + 1),
+            lambda n: f"{subject}_{n:0{width}d}.jpg",
+        )
     (root / SAMM_OWNER).symlink_to(SHEETS / SAMM_OWNER)
     return rows
 
@@ -78,7 +88,7 @@ def megc_rows() -> list[list[str]]:
 def unpadded_smic(subject: str, name: str) -> tuple[str, str]:
     """The list's ``s01, s01_ne_01`` -> the folders' ``s1, s1_ne_01`` (written here on its own)."""
     plain = "s" + str(int(subject[1:]))
-    return plain, plain + name[len(subject):]
+    return plain, plain + name[len(subject) :]
 
 
 def smic_tree(root: Path) -> dict[str, tuple[int, dict]]:
@@ -91,8 +101,11 @@ def smic_tree(root: Path) -> dict[str, tuple[int, dict]]:
         subject, sample = unpadded_smic(subject, name)
         row = rows.get(sample, (None, None))[1]
         numbers = range(row["OnsetF"], row["OffsetF"] + 1) if row else range(1000, 1012)
-        write_frames(root / "HS" / subject / "micro" / SMIC_EMOTION[sample.split("_")[1]] / sample,
-                     numbers, lambda n: f"image{n:06d}.jpg")
+        write_frames(
+            root / "HS" / subject / "micro" / SMIC_EMOTION[sample.split("_")[1]] / sample,
+            numbers,
+            lambda n: f"image{n:06d}.jpg",
+        )
     (root / SMIC_E).symlink_to(SHEETS / SMIC_E)
     return rows
 
@@ -111,9 +124,12 @@ def trees(tmp_path_factory):
     """Folder trees built from the owners' sheets: CASME II (2014 and 2019 sheets), SAMM, SMIC-HS
     (with the SMIC-E sheet), and a composite folder linking the first three of them."""
     base = tmp_path_factory.mktemp("real_sheets")
-    built = {"casme2014": casme_tree(base / "CASME2", CASME_2014),
-             "casme2019": casme_tree(base / "CASME2-2019", CASME_2019),
-             "samm": samm_tree(base / "SAMM"), "smic": smic_tree(base / "SMIC")}
+    built = {
+        "casme2014": casme_tree(base / "CASME2", CASME_2014),
+        "casme2019": casme_tree(base / "CASME2-2019", CASME_2019),
+        "samm": samm_tree(base / "SAMM"),
+        "smic": smic_tree(base / "SMIC"),
+    }
     megc = base / "megc"
     megc.mkdir()
     for name, target in (("CASME2_RAW_selected", "CASME2"), ("SAMM", "SAMM"), ("SMIC_all_raw", "SMIC")):
@@ -130,21 +146,37 @@ def test_casme2_2014_sheet_every_row_read_and_its_faults_named(trees):
     assert sorted(manifest.table.video_id) == sorted(expected)  # every row read
     table = manifest.table.set_index("video_id")
     for video_id, r in expected.items():
-        assert (table.loc[video_id, "onset"], table.loc[video_id, "offset"]) == (r["OnsetFrame"], r["OffsetFrame"])
+        assert (table.loc[video_id, "onset"], table.loc[video_id, "offset"]) == (
+            r["OnsetFrame"],
+            r["OffsetFrame"],
+        )
         assert table.loc[video_id, "n_frames"] == r["OffsetFrame"] - r["OnsetFrame"] + 1
     # the owners' class counts (README) and the same from openpyxl
-    owners = {"others": 99, "disgust": 63, "happiness": 32, "repression": 27, "surprise": 25, "sadness": 7, "fear": 2}
+    owners = {
+        "others": 99,
+        "disgust": 63,
+        "happiness": 32,
+        "repression": 27,
+        "surprise": 25,
+        "sadness": 7,
+        "fear": 2,
+    }
     assert manifest.table.emotion.value_counts().to_dict() == owners
     assert collections.Counter(r["Estimated Emotion"] for _, r in rows) == owners
-    assert manifest.table.label_5.value_counts().to_dict() == {k: owners[k] for k in
-                                                                ("others", "disgust", "happiness", "repression", "surprise")}
+    assert manifest.table.label_5.value_counts().to_dict() == {
+        k: owners[k] for k in ("others", "disgust", "happiness", "repression", "surprise")
+    }
     # the known faults, by sample and row, and nothing else
     problems = {(p.kind, p.video_id, p.where) for p in manifest.problems}
-    unsure = {(f"casme2/sub{int(r['Subject']):02d}/{r['Filename']}", n) for n, r in rows
-              if str(r["Action Units"]).strip() == "?"}
+    unsure = {
+        (f"casme2/sub{int(r['Subject']):02d}/{r['Filename']}", n)
+        for n, r in rows
+        if str(r["Action Units"]).strip() == "?"
+    }
     assert len(unsure) == 5
     assert problems == {("sheet_value", "casme2/sub04/EP12_01f", f"{CASME_2014} row 31")} | {
-        ("action_units", video_id, f"{CASME_2014} row {n}") for video_id, n in unsure}
+        ("action_units", video_id, f"{CASME_2014} row {n}") for video_id, n in unsure
+    }
     assert pd.isna(table.loc["casme2/sub04/EP12_01f", "apex"])
     # which sheet was read: name and hash (the README's git blob id of the owner's file)
     (sheet,) = manifest.sheets
@@ -177,10 +209,21 @@ def test_samm_owner_sheet_header_on_row_14_and_its_faults_named(trees):
     table = manifest.table.set_index("video_id")
     for n, r in rows:
         video_id = f"samm/{r['Subject']}/{r['Filename']}"
-        assert table.loc[video_id, ["onset", "apex", "offset"]].tolist() == \
-            [r["Onset Frame"], r["Apex Frame"], r["Offset Frame"]], n
-    owners = {"anger": 57, "other": 26, "happiness": 26, "surprise": 15, "contempt": 12, "disgust": 9,
-              "fear": 8, "sadness": 6}
+        assert table.loc[video_id, ["onset", "apex", "offset"]].tolist() == [
+            r["Onset Frame"],
+            r["Apex Frame"],
+            r["Offset Frame"],
+        ], n
+    owners = {
+        "anger": 57,
+        "other": 26,
+        "happiness": 26,
+        "surprise": 15,
+        "contempt": 12,
+        "disgust": 9,
+        "fear": 8,
+        "sadness": 6,
+    }
     assert manifest.table.emotion.value_counts().to_dict() == owners
     timing = found(manifest, "sheet_value")
     assert sorted(timing) == ["samm/028/028_4_1", "samm/032/032_3_1"]
@@ -188,8 +231,11 @@ def test_samm_owner_sheet_header_on_row_14_and_its_faults_named(trees):
     assert "apex 1143 is outside onset..offset 1071..1134" in timing["samm/028/028_4_1"].message
     assert "apex 1930" in timing["samm/032/032_3_1"].message
     units = {(p.video_id, p.where) for p in manifest.problems if p.kind == "action_units"}
-    odd = {(f"samm/{r['Subject']}/{r['Filename']}", f"{SAMM_OWNER} row {n}") for n, r in rows
-           if re.search(r" or |ref\(", str(r["Action Units"]))}
+    odd = {
+        (f"samm/{r['Subject']}/{r['Filename']}", f"{SAMM_OWNER} row {n}")
+        for n, r in rows
+        if re.search(r" or |ref\(", str(r["Action Units"]))
+    }
     assert units == odd and len(odd) == 14  # 5 "or" and 9 "ref(...)" codes
     assert {p.kind for p in manifest.problems} == {"sheet_value", "action_units"}
 
@@ -224,7 +270,11 @@ def test_smic_annotation_sheet_gives_onsets_and_names_every_disagreement(trees):
     assert set(found(manifest, "sheet_value")) == {"smic/s1/s1_ne_03"}  # onset outside FirstF..LastF
     assert {p.kind for p in manifest.problems} == {"folder_without_row", "sheet_disagrees", "sheet_value"}
     labels = collections.Counter(SMIC_EMOTION[s.split("_")[1]] for s in table.index)
-    assert manifest.table.label_3.value_counts().to_dict() == labels == {"negative": 70, "positive": 51, "surprise": 43}
+    assert (
+        manifest.table.label_3.value_counts().to_dict()
+        == labels
+        == {"negative": 70, "positive": 51, "surprise": 43}
+    )
 
 
 def test_smic_edited_sheet_splits_five_clips_and_its_missing_cells_are_named(trees, tmp_path):
@@ -237,7 +287,9 @@ def test_smic_edited_sheet_splits_five_clips_and_its_missing_cells_are_named(tre
     assert manifest.sheets[0].rows == 162 and len(manifest) == 164
     assert {v.split("/")[2] for v in found(manifest, "folder_without_row")} == {"s1_ne_02", "s2_sur_05"}
     row = next(n for n, r in sheet_rows(edited, worksheet="HS") if r["Filename"] == "s3_ne_20")
-    cells = {p.message for p in manifest.problems if p.where == f"{edited} row {row}" and p.kind == "sheet_value"}
+    cells = {
+        p.message for p in manifest.problems if p.where == f"{edited} row {row}" and p.kind == "sheet_value"
+    }
     assert cells == {"FirstF 'MISSING <-426679' is not a frame number", "LastF is missing"}
     assert split <= set(manifest.table["sample"][manifest.table.onset.notna()])
 
@@ -249,7 +301,10 @@ def test_the_stored_composite_list_is_the_official_one():
     listed = composite_list()
     assert listed.groupby("dataset").size().to_dict() == {"casme2": 145, "samm": 133, "smic": 164}
     rows = listed.set_index(["dataset", "sample"])
-    assert rows.loc[("smic", "s1_ne_01"), "subject"] == "s1" and rows.loc[("samm", "006_1_2"), "subject"] == "006"
+    assert (
+        rows.loc[("smic", "s1_ne_01"), "subject"] == "s1"
+        and rows.loc[("samm", "006_1_2"), "subject"] == "006"
+    )
 
 
 def test_read_composite_holds_exactly_the_listed_samples_with_the_lists_labels(trees):
@@ -266,9 +321,15 @@ def test_read_composite_holds_exactly_the_listed_samples_with_the_lists_labels(t
     table = manifest.table.set_index("video_id")
     assert table.label_composite.to_dict() == expected
     assert table.groupby("dataset").size().to_dict() == {"casme2": 145, "samm": 133, "smic": 164}
-    assert table.subject.nunique() == 68 and set(table.subject.str.split("/").str[0]) == {"casme2", "samm", "smic"}
-    assert list_coverage(manifest)[["listed", "found"]].to_dict("list") == {"listed": [145, 133, 164],
-                                                                            "found": [145, 133, 164]}
+    assert table.subject.nunique() == 68 and set(table.subject.str.split("/").str[0]) == {
+        "casme2",
+        "samm",
+        "smic",
+    }
+    assert list_coverage(manifest)[["listed", "found"]].to_dict("list") == {
+        "listed": [145, 133, 164],
+        "found": [145, 133, 164],
+    }
     # what an emotion mapping would add, named; and every file still readable from the table
     assert sorted(found(manifest, "not_in_list")) == ["casme2/sub04/EP12_01f", "casme2/sub05/EP09_05f"]
     assert all((manifest.root / folder).is_dir() for folder in table.folder)

@@ -1,6 +1,7 @@
 """The synthetic benchmark through the CASME II reader and the whole preparation, checked against
 its exact ground truth: labels, TV-L1 flow targets, landmarks, and cropping the 144 px flow
 instead of recomputing TV-L1 on every crop."""
+
 from __future__ import annotations
 
 import cv2
@@ -49,8 +50,10 @@ def test_true_landmarks_move_by_the_true_flow(truth_items):
     for item in truth_items[1][::3]:
         marks, flow = item["true_landmarks"].numpy(), item["true_flow"].numpy()
         for k in range(7):
-            at = [cv2.remap(flow[k, c], marks[k, :, 0], marks[k, :, 1], cv2.INTER_LINEAR).reshape(-1)
-                  for c in (0, 1)]
+            at = [
+                cv2.remap(flow[k, c], marks[k, :, 0], marks[k, :, 1], cv2.INTER_LINEAR).reshape(-1)
+                for c in (0, 1)
+            ]
             moved = marks[k] + np.stack(at, axis=1)
             errors.append(np.linalg.norm(moved - marks[k + 1], axis=1).mean())
     assert np.mean(errors) < 0.05
@@ -81,13 +84,15 @@ def test_cropping_the_144_flow_is_as_good_as_recomputing(synthetic_cache):
         data = cache.load_tensors(cache_dir / row.file)
         frames = data["frames"][[row.clip_index + k * row.stride for k in range(8)]].numpy()
         y, x = row.offset_y, row.offset_x
-        crop = frames[:, y:y + 128, x:x + 128]
+        crop = frames[:, y : y + 128, x : x + 128]
         fresh = np.stack([tvl1(crop[k], crop[k + 1]) for k in range(7)])
         truth = item["true_flow"].permute(0, 2, 3, 1).numpy()
         ours = item["flow"].permute(0, 2, 3, 1).numpy()
         cropped.append(end_point_error(ours, truth))
         recomputed.append(end_point_error(fresh, truth))
         between.append(end_point_error(ours, fresh))
-    print(f"\nEPE vs truth: cropped {np.mean(cropped):.4f}, recomputed {np.mean(recomputed):.4f}; "
-          f"cropped vs recomputed {np.mean(between):.4f} px")
+    print(
+        f"\nEPE vs truth: cropped {np.mean(cropped):.4f}, recomputed {np.mean(recomputed):.4f}; "
+        f"cropped vs recomputed {np.mean(between):.4f} px"
+    )
     assert np.mean(cropped) <= np.mean(recomputed) + 0.01

@@ -1,4 +1,5 @@
 """The project's own files install what it needs, and configuration round-trips."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,10 +7,10 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 from molkit.cli import COMMANDS, build_parser
@@ -55,9 +56,22 @@ def test_every_declared_dependency_is_pinned_and_opencv_is_contrib_headless_only
 def test_installing_molkit_beside_torch_pulls_nothing_else():
     """`pip install -e .` into an environment that has torch 2.13.0 installs molkit alone."""
     out = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-build-isolation", "--quiet",
-         "--report", "-", "-e", str(ROOT)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-build-isolation",
+            "--quiet",
+            "--report",
+            "-",
+            "-e",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     installs = [item["metadata"]["name"] for item in json.loads(out)["install"]]
     assert installs == ["molkit"]
@@ -135,4 +149,4 @@ def test_public_api_resolves_every_listed_name():
     for name in molkit.__all__:
         assert getattr(molkit, name) is not None, name
     with pytest.raises(AttributeError):
-        molkit.no_such_thing
+        molkit.no_such_thing  # noqa: B018 (the attribute access is the test)

@@ -1,6 +1,7 @@
 """Every ``molkit`` command turns a user's mistake (a missing or unreadable file, not a video, not a
 checkpoint, a wrong dataset layout, a broken settings file) into one line on stderr that names the
 file and the problem, exit status 2, no traceback; ``--debug`` shows the traceback instead."""
+
 from __future__ import annotations
 
 import subprocess
@@ -29,10 +30,18 @@ def files(tmp_path_factory):
 
 # (command line with {b} for the files' folder, the file the message must name, what it must say)
 MISTAKES = [
-    ("synth --out {b}/notes.txt --subjects 1 --samples-per-subject 1 --frames 12", "notes.txt", "Not a directory"),
+    (
+        "synth --out {b}/notes.txt --subjects 1 --samples-per-subject 1 --frames 12",
+        "notes.txt",
+        "Not a directory",
+    ),
     ("prepare --dataset casme2 --root {b}/absent --cache {b}/c", "absent", "not a folder"),
     ("prepare --dataset samm --root {b}/empty --cache {b}/c", "empty", "no coding sheet"),
-    ("prepare --dataset casme2 --root {b}/empty --cache {b}/c --settings {b}/bad.json", "bad.json", "not a PrepSettings file"),
+    (
+        "prepare --dataset casme2 --root {b}/empty --cache {b}/c --settings {b}/bad.json",
+        "bad.json",
+        "not a PrepSettings file",
+    ),
     ("prepare --dataset composite --root {b}/empty --cache {b}/c", "empty", "no copy of"),
     ("train --cache {b}/empty --out {b}/o --steps 1", "videos.csv", "not a prepared cache"),
     ("loso --cache {b}/empty --out {b}/o --config {b}/bad.json", "bad.json", "not a LosoConfig file"),
@@ -42,7 +51,11 @@ MISTAKES = [
     ("predict {b}/clip.mp4 --checkpoint {b}/model.pt", "clip.mp4", "not a video"),
     ("predict {b}/empty --checkpoint {b}/model.pt", "empty", "no image files"),
     ("predict {b}/clip.mp4 --checkpoint {b}/notes.txt", "notes.txt", "not a molkit checkpoint"),
-    ("predict {b}/clip.mp4 --checkpoint {b}/model.pt --prep-settings {b}/bad.json", "bad.json", "not a PrepSettings"),
+    (
+        "predict {b}/clip.mp4 --checkpoint {b}/model.pt --prep-settings {b}/bad.json",
+        "bad.json",
+        "not a PrepSettings",
+    ),
     ("reproduce --data-root {b}/absent --notebooks {b}/empty", "absent", "no such data folder"),
     ("reproduce --notebooks {b}/empty", "empty", "no numbered notebooks"),
 ]
@@ -71,10 +84,19 @@ def test_debug_shows_the_traceback_instead(files, capsys):
 
 def test_the_installed_command_prints_one_line_and_nothing_from_ffmpeg(files):
     """As a user sees it: a separate process, stderr as written (OpenCV's FFmpeg logs included)."""
-    command = [sys.executable, "-m", "molkit", "predict", str(files / "clip.mp4"), "--checkpoint",
-               str(files / "model.pt")]
+    command = [
+        sys.executable,
+        "-m",
+        "molkit",
+        "predict",
+        str(files / "clip.mp4"),
+        "--checkpoint",
+        str(files / "model.pt"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
-    assert (done.returncode, done.stderr) == (2, f"molkit predict: {files / 'clip.mp4'}: not a video "
-                                                 "(OpenCV reads no frame from it)\n")
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"molkit predict: {files / 'clip.mp4'}: not a video (OpenCV reads no frame from it)\n",
+    )
     debug = subprocess.run(command + ["--debug"], capture_output=True, text=True)
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "not a video" in debug.stderr

@@ -1,6 +1,7 @@
 """The README's make commands: ``make reproduce`` runs the profile ``MOLKIT_PROFILE`` names (and
 ``PROFILE=`` wins over it), and ``make test`` sends what the notebooks write by hand-run default
 into a temporary folder that it removes, so the working tree stays as it was."""
+
 from __future__ import annotations
 
 import os
@@ -19,15 +20,23 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 def dry_run(target: str, *args: str, **env: str) -> str:
     """The commands ``make -n`` would run for ``target`` (nothing is run)."""
     environment = {k: v for k, v in os.environ.items() if k not in ("MOLKIT_PROFILE", "PROFILE")} | env
-    return subprocess.run(["make", "-n", "-C", str(ROOT), target, *args], capture_output=True, text=True,
-                          check=True, env=environment).stdout
+    return subprocess.run(
+        ["make", "-n", "-C", str(ROOT), target, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    ).stdout
 
 
-@pytest.mark.parametrize("env, args, profile", [
-    ({}, (), "demo"),
-    ({"MOLKIT_PROFILE": "smoke"}, (), "smoke"),
-    ({"MOLKIT_PROFILE": "smoke"}, ("PROFILE=paper",), "paper"),
-])
+@pytest.mark.parametrize(
+    "env, args, profile",
+    [
+        ({}, (), "demo"),
+        ({"MOLKIT_PROFILE": "smoke"}, (), "smoke"),
+        ({"MOLKIT_PROFILE": "smoke"}, ("PROFILE=paper",), "paper"),
+    ],
+)
 def test_reproduce_runs_the_profile_the_environment_names(env, args, profile):
     (line,) = [line for line in dry_run("reproduce", *args, **env).splitlines() if "molkit reproduce" in line]
     assert line.endswith(f"molkit reproduce --profile {profile}")
@@ -45,5 +54,7 @@ def test_a_notebook_without_output_dir_writes_where_the_environment_says(tmp_pat
     run = notebook_run("smoke", "synthetic", None, "5", "fixed", 0, "cpu", None)
     assert run.work == (tmp_path / "work").resolve() and run.work.is_dir()
     monkeypatch.delenv(WORK_ENV)
-    assert notebook_run("smoke", "synthetic", None, "5", "fixed", 0, "cpu", str(tmp_path / "o")).work == \
-        (tmp_path / "o").resolve()
+    assert (
+        notebook_run("smoke", "synthetic", None, "5", "fixed", 0, "cpu", str(tmp_path / "o")).work
+        == (tmp_path / "o").resolve()
+    )

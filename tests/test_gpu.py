@@ -1,4 +1,5 @@
 """GPU utilities: what can be checked on a CPU-only machine, and the CUDA paths when CUDA exists."""
+
 from __future__ import annotations
 
 import random
@@ -38,8 +39,13 @@ def test_autocast_is_bf16_on_cuda() -> None:
 
 def test_channels_last_changes_layout_not_results() -> None:
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.ConvTranspose2d(8, 4, 3),
-                          nn.Unflatten(1, (1, 4)), nn.Conv3d(1, 2, 3))  # a 5-D weight stays as it is
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3),
+        nn.ReLU(),
+        nn.ConvTranspose2d(8, 4, 3),
+        nn.Unflatten(1, (1, 4)),
+        nn.Conv3d(1, 2, 3),
+    )  # a 5-D weight stays as it is
     x = torch.randn(2, 3, 16, 16)
     expected = model(x)
     assert channels_last(model) is model
@@ -57,6 +63,7 @@ def test_maybe_compile_off_returns_the_model() -> None:
 def test_seed_everything_repeats_every_generator() -> None:
     def draw() -> tuple:
         return random.random(), float(np.random.rand()), torch.rand(1).item()
+
     seed_everything(5)
     first = draw()
     seed_everything(5)

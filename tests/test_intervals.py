@@ -1,4 +1,5 @@
 """Intervals against hand computations and scipy's own implementations."""
+
 from __future__ import annotations
 
 import numpy as np

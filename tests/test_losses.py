@@ -1,4 +1,5 @@
 """The joint loss against loops written out here."""
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,9 @@ def test_every_term_equals_its_loop() -> None:
     losses = joint_loss(output, batch, weights)
 
     mer = -sum(torch.log_softmax(output.logits[i], 0)[batch["label"][i]] for i in range(b)) / b
-    flow_se = sum(float((output.flow[i, k] - batch["flow"][i, k]).pow(2).sum())
-                  for i in range(b) for k in range(t1))
+    flow_se = sum(
+        float((output.flow[i, k] - batch["flow"][i, k]).pow(2).sum()) for i in range(b) for k in range(t1)
+    )
     flow = flow_se / output.flow.numel() / t1
     landmarks = 0.0
     for i in range(b):
@@ -48,8 +50,9 @@ def test_every_term_equals_its_loop() -> None:
             truth = batch["landmarks"][i, k + 1]  # the model predicts frames 2..T
             left, right = truth[36:42].mean(0), truth[42:48].mean(0)
             ipd = math.dist(left.tolist(), right.tolist())
-            error = sum(abs(float(output.landmarks[i, k, p, d] - truth[p, d]))
-                        for p in range(68) for d in range(2))
+            error = sum(
+                abs(float(output.landmarks[i, k, p, d] - truth[p, d])) for p in range(68) for d in range(2)
+            )
             landmarks += error / ipd
     landmarks /= b * 68
 
@@ -75,7 +78,9 @@ def test_disabled_tasks_have_no_term() -> None:
     output.flow = None
     losses = joint_loss(output, batch, LossWeights())
     assert set(losses) == {"total", "mer", "landmarks"}
-    assert losses["total"].item() == pytest.approx(losses["mer"].item() + 0.5 * losses["landmarks"].item(), rel=1e-6)
+    assert losses["total"].item() == pytest.approx(
+        losses["mer"].item() + 0.5 * losses["landmarks"].item(), rel=1e-6
+    )
 
 
 def test_released_default_weights() -> None:

@@ -1,4 +1,5 @@
 """molkit.metrics against scikit-learn on random predictions and confusion matrices."""
+
 import numpy as np
 import pytest
 from sklearn import metrics as skm
@@ -33,7 +34,8 @@ def test_confusion_and_per_class_equal_sklearn():
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y_true, y_pred, labels=range(5)))
     scores = per_class(cm)
     precision, recall, f1, support = skm.precision_recall_fscore_support(
-        y_true, y_pred, labels=range(5), zero_division=0)
+        y_true, y_pred, labels=range(5), zero_division=0
+    )
     np.testing.assert_allclose(scores["recall"], recall)
     np.testing.assert_allclose(scores["precision"], precision)
     np.testing.assert_allclose(scores["f1"], f1)
@@ -66,7 +68,13 @@ def test_collapse_to_one_class_is_visible():
     y_true = np.arange(50) % 5
     got = summarize(y_true, np.zeros(50, dtype=int), 5)
     assert got["uar"] == pytest.approx(0.2)
-    assert per_class(confusion_matrix(y_true, np.zeros(50, dtype=int), 5))["recall"].tolist() == [1, 0, 0, 0, 0]
+    assert per_class(confusion_matrix(y_true, np.zeros(50, dtype=int), 5))["recall"].tolist() == [
+        1,
+        0,
+        0,
+        0,
+        0,
+    ]
 
 
 def test_bad_labels_are_named():

@@ -1,15 +1,16 @@
 """The assembled MOL: shapes, size, batched == per-pair in eval mode, released checkpoints, training."""
+
 from __future__ import annotations
 
 import itertools
 
 import pytest
 import torch
+from released_reference import ReleasedMOL
 from torch import nn
 
 from molkit.losses import LossWeights, joint_loss
 from molkit.model import MOL, MOLConfig, from_released_state_dict, load_released_checkpoint
-from released_reference import ReleasedMOL
 
 
 def randomise_batch_norms(model: nn.Module) -> None:
@@ -34,10 +35,13 @@ def test_parameter_count_of_the_faithful_model() -> None:
     assert sum(p.numel() for p in ReleasedMOL().parameters()) == 44_105_379  # with the unused FFN
 
 
-@pytest.mark.parametrize("ccc,fcc,flow,landmarks", [
-    *itertools.product(["released", "paper", "none"], [True], [True, False], [True, False]),
-    ("released", False, True, True),
-])
+@pytest.mark.parametrize(
+    "ccc,fcc,flow,landmarks",
+    [
+        *itertools.product(["released", "paper", "none"], [True], [True, False], [True, False]),
+        ("released", False, True, True),
+    ],
+)
 def test_shapes_for_every_reading_and_task_combination(clip, ccc, fcc, flow, landmarks) -> None:
     config = MOLConfig(n_classes=3, ccc=ccc, fcc=fcc, flow=flow, landmarks=landmarks, flow_width=0.125)
     model = MOL(config).eval()
@@ -74,7 +78,9 @@ def test_batched_model_equals_a_per_pair_loop_of_its_own_modules() -> None:
             a = model.block_a(model.stem(first))
             b = model.block_b(model.stem(second))
             maps += [a, b]
-            flows.append(model.flow_head(torch.stack([first, second], 1), torch.cat([a, b], 1)[:, None])[:, 0])
+            flows.append(
+                model.flow_head(torch.stack([first, second], 1), torch.cat([a, b], 1)[:, None])[:, 0]
+            )
             landmarks.append(model.landmark_head(b))
         logits = model.mer_head(torch.stack(maps, -1))
     torch.testing.assert_close(out.logits, logits, rtol=1e-4, atol=1e-4)
@@ -182,8 +188,10 @@ def test_small_fcc_init_changes_only_the_embeddings_and_biases() -> None:
         if not torch.equal(value, released[name]):
             changed.add(name.split(".")[-1])
             torch.testing.assert_close(value, 0.02 * released[name])  # the same draw, scaled
-    assert changed == {f"meta_{k}" for k in ("1_H_bias", "1_W_bias", "2_H_bias", "2_W_bias",
-                                             "pe_1_H", "pe_1_W", "pe_2_H", "pe_2_W")}
+    assert changed == {
+        f"meta_{k}"
+        for k in ("1_H_bias", "1_W_bias", "2_H_bias", "2_W_bias", "pe_1_H", "pe_1_W", "pe_2_H", "pe_2_W")
+    }
     with pytest.raises(ValueError, match="fcc_init"):
         MOLConfig(fcc_init="tiny")
     with pytest.raises(ValueError, match="magnification"):

@@ -1,12 +1,13 @@
 """Each vectorised piece of the MOL network against a naive implementation written out here."""
+
 from __future__ import annotations
 
 import pytest
 import torch
+from released_reference import ReleasedCCC, ReleasedFCC, naive_correlation
 
 from molkit.model import CCC, FCC, circular_conv, correlation
 from molkit.model.correlation import displacement_index
-from released_reference import ReleasedCCC, ReleasedFCC, naive_correlation
 
 
 def roll_sum(x: torch.Tensor, kernel: torch.Tensor, bias: torch.Tensor, dim: int) -> torch.Tensor:
@@ -110,5 +111,7 @@ def test_fcc_gradcheck() -> None:
 
     def as_function(kernel: torch.Tensor, pe: torch.Tensor) -> torch.Tensor:
         return torch.func.functional_call(fcc, {"meta_kernel_1_H": kernel, "meta_pe_2_W": pe}, (x,))
-    assert torch.autograd.gradcheck(as_function, tuple(p.detach().clone().requires_grad_() for p in params),
-                                    eps=1e-6, atol=1e-5)
+
+    assert torch.autograd.gradcheck(
+        as_function, tuple(p.detach().clone().requires_grad_() for p in params), eps=1e-6, atol=1e-5
+    )

@@ -1,5 +1,6 @@
 """The numbered notebooks are stored clean: valid, a `parameters` cell first, no outputs except the
 expected outputs of `# NBVAL_CHECK_OUTPUT` cells (which nbval compares against)."""
+
 from __future__ import annotations
 
 import ast
@@ -34,8 +35,13 @@ def test_first_code_cell_is_the_parameters_cell(path: Path) -> None:
     first = code_cells(path)[0]
     assert "parameters" in first.metadata.get("tags", [])
     tree = ast.parse(first.source)
-    assigned = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets
-                if isinstance(t, ast.Name)}
+    assigned = {
+        t.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
     assert PARAMETERS <= assigned, f"missing parameters {sorted(PARAMETERS - assigned)}"
     assert "MOLKIT_PROFILE" in first.source
     assert not any("parameters" in c.metadata.get("tags", []) for c in code_cells(path)[1:])

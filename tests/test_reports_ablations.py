@@ -1,4 +1,5 @@
 """Ablation differences paired by seed and fold, against a hand computation."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,13 +10,35 @@ from molkit.reports.ablations import differences_sentence, paired_differences
 
 def per_fold_table() -> pd.DataFrame:
     rows = []
-    full = {(0, "a"): 0.5, (0, "b"): 0.4, (1, "a"): 0.6, (1, "b"): 0.3, (2, "a"): 0.5, (2, "b"): 0.5,
-            (3, "a"): 0.7, (3, "b"): 0.4}
+    full = {
+        (0, "a"): 0.5,
+        (0, "b"): 0.4,
+        (1, "a"): 0.6,
+        (1, "b"): 0.3,
+        (2, "a"): 0.5,
+        (2, "b"): 0.5,
+        (3, "a"): 0.7,
+        (3, "b"): 0.4,
+    }
     for (seed, fold), value in full.items():
         rows.append({"variant": "full", "seed": seed, "fold": fold, "uf1": value})
         # "no flow" loses 0.1 to 0.3 in every pair; "no landmarks" is full plus or minus 0.05
-        rows.append({"variant": "no flow", "seed": seed, "fold": fold, "uf1": value - 0.1 - 0.025 * seed - (fold == "b") * 0.1})
-        rows.append({"variant": "no landmarks", "seed": seed, "fold": fold, "uf1": value + (0.05 if seed % 2 else -0.05)})
+        rows.append(
+            {
+                "variant": "no flow",
+                "seed": seed,
+                "fold": fold,
+                "uf1": value - 0.1 - 0.025 * seed - (fold == "b") * 0.1,
+            }
+        )
+        rows.append(
+            {
+                "variant": "no landmarks",
+                "seed": seed,
+                "fold": fold,
+                "uf1": value + (0.05 if seed % 2 else -0.05),
+            }
+        )
     rows.append({"variant": "no landmarks", "seed": 9, "fold": "a", "uf1": 0.9})  # unpaired: left out
     return pd.DataFrame(rows)
 
@@ -47,4 +70,6 @@ def test_sentence_with_too_few_pairs():
     sentence = differences_sentence(differences)
     assert sentence.startswith("No variant differs from full beyond the spread")
     assert "With 2 pair(s) no interval can cover 95%: these cover 50%" in sentence
-    assert differences_sentence(paired_differences(table[table.variant == "full"], "uf1")).startswith("Only the full")
+    assert differences_sentence(paired_differences(table[table.variant == "full"], "uf1")).startswith(
+        "Only the full"
+    )

@@ -1,4 +1,5 @@
 """Flow colour coding against colorsys, and the figures' contents."""
+
 from __future__ import annotations
 
 import colorsys
@@ -49,7 +50,12 @@ def test_figures_hold_their_data() -> None:
     fig = plot_confusion(cm, ["neg", "pos"])
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["0", "1", "3", "5"]
     flows = plot_flows({"tv-l1": np.ones((8, 8, 2)), "true": np.zeros((8, 8, 2))}, frame=np.zeros((8, 8)))
-    assert [ax.get_title().split("\n")[0] for ax in flows.axes] == ["frame", "tv-l1", "true", "colour wheel (px)"]
+    assert [ax.get_title().split("\n")[0] for ax in flows.axes] == [
+        "frame",
+        "tv-l1",
+        "true",
+        "colour wheel (px)",
+    ]
     table = pd.DataFrame({"variant": ["full", "full", "no flow", "no flow"], "uf1": [0.5, 0.7, 0.2, 0.4]})
     fig = plot_ablations(table)
     heights = [bar.get_height() for bar in fig.axes[0].patches]
@@ -59,12 +65,24 @@ def test_figures_hold_their_data() -> None:
 def test_difference_plot_draws_every_variant_with_its_interval():
     from molkit.reports.figures import plot_differences
 
-    differences = pd.DataFrame({"variant": ["no flow", "no landmarks"], "metric": "uf1", "pairs": [8, 8],
-                                "median": [-0.2, 0.01], "low": [-0.3, -0.05], "high": [-0.1, 0.06],
-                                "coverage": [0.99, 0.99], "exceeds": [True, False]})
+    differences = pd.DataFrame(
+        {
+            "variant": ["no flow", "no landmarks"],
+            "metric": "uf1",
+            "pairs": [8, 8],
+            "median": [-0.2, 0.01],
+            "low": [-0.3, -0.05],
+            "high": [-0.1, 0.06],
+            "coverage": [0.99, 0.99],
+            "exceeds": [True, False],
+        }
+    )
     fig = plot_differences(differences)
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["no flow (8 pairs, 99%)", "no landmarks (8 pairs, 99%)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "no flow (8 pairs, 99%)",
+        "no landmarks (8 pairs, 99%)",
+    ]
     bars = [c for c in ax.collections if c.get_segments()]
     spans = sorted((seg[0][0], seg[1][0], seg[0][1]) for c in bars for seg in c.get_segments())
     assert np.allclose(spans, [(-0.3, -0.1, 0), (-0.05, 0.06, 1)])

@@ -1,5 +1,6 @@
 """The front page leads with the results: verdict, results table, figures (each read from the
 run's work folder), and the screenshot check fails when one of them is missing."""
+
 from __future__ import annotations
 
 import shutil
@@ -41,7 +42,8 @@ def fake_run(run_dir: Path, verdict: bool = True) -> Path:
     figure(work / "figures" / "ablations.png")
     (run_dir / "02_joint_training.html").write_text(
         "<html><body><h1 style='font-size:90px'>02 joint training</h1><table><tr><td>1</td></tr></table>"
-        '<img src="data:image/png;base64,AA"></body></html>')
+        '<img src="data:image/png;base64,AA"></body></html>'
+    )
     record = new_record(run_dir.name, {"profile": "smoke"}, repo=REPO)
     write_index(record, run_dir / "index.html")
     return run_dir / "index.html"
@@ -70,8 +72,14 @@ def test_reproduce_shows_the_sensitivity_curve_it_is_given(tmp_path):
     index = tmp_path / "run" / "index.html"
     assert ("sensitivity", "work/figures/sensitivity.png") in page_content(index).figures
     assert (tmp_path / "run" / "work" / "figures" / "sensitivity.png").read_bytes() == curve.read_bytes()
-    reproduce([], tmp_path / "plain", {"profile": "smoke"}, repo=REPO, progress=False,
-              sensitivity=tmp_path / "no-such.png")
+    reproduce(
+        [],
+        tmp_path / "plain",
+        {"profile": "smoke"},
+        repo=REPO,
+        progress=False,
+        sensitivity=tmp_path / "no-such.png",
+    )
     assert page_content(tmp_path / "plain" / "index.html").figures == []
 
 
@@ -93,5 +101,7 @@ def test_screenshot_check_fails_without_verdict_or_figure(tmp_path):
     fake_run(run_dir, verdict=False)
     bare = subprocess.run(script + [str(run_dir)], capture_output=True, text=True)
     assert bare.returncode == 1 and "no verdict" in bare.stderr
-    missing = subprocess.run(script + [str(run_dir), "--figure", "sensitivity"], capture_output=True, text=True)
+    missing = subprocess.run(
+        script + [str(run_dir), "--figure", "sensitivity"], capture_output=True, text=True
+    )
     assert "the 'sensitivity' figure is missing" in missing.stderr

@@ -1,5 +1,6 @@
 """`molkit reproduce` on tiny throwaway notebooks: order, hand-over through the output folder,
 a failing notebook that does not stop the run, HTML pages, index and run record."""
+
 from __future__ import annotations
 
 import argparse
@@ -39,16 +40,37 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("reproduce")
     nbs = root / "notebooks"
     nbs.mkdir()
-    write_notebook(nbs / "01_write.ipynb", "Write", "import os\nos.makedirs(output_dir, exist_ok=True)\n"
-                   "open(os.path.join(output_dir, 'hand_over.txt'), 'w').write(f'{profile}-{seed}')")
+    write_notebook(
+        nbs / "01_write.ipynb",
+        "Write",
+        "import os\nos.makedirs(output_dir, exist_ok=True)\n"
+        "open(os.path.join(output_dir, 'hand_over.txt'), 'w').write(f'{profile}-{seed}')",
+    )
     write_notebook(nbs / "02_fail.ipynb", "Fail", "raise RuntimeError('deliberate failure 7f3a')")
-    write_notebook(nbs / "03_read.ipynb", "Read", "import os\n"
-                   "assert open(os.path.join(output_dir, 'hand_over.txt')).read() == 'smoke-5'\nprint('read ok')")
+    write_notebook(
+        nbs / "03_read.ipynb",
+        "Read",
+        "import os\n"
+        "assert open(os.path.join(output_dir, 'hand_over.txt')).read() == 'smoke-5'\nprint('read ok')",
+    )
     (nbs / "helper.ipynb").write_text((nbs / "02_fail.ipynb").read_text())  # not numbered: not run
     args = argparse.ArgumentParser()
     command.add_arguments(args)
-    parsed = args.parse_args(["--profile", "smoke", "--seed", "5", "--notebooks", str(nbs),
-                              "--reports", str(root / "reports"), "--name", "r1", "--no-progress"])
+    parsed = args.parse_args(
+        [
+            "--profile",
+            "smoke",
+            "--seed",
+            "5",
+            "--notebooks",
+            str(nbs),
+            "--reports",
+            str(root / "reports"),
+            "--name",
+            "r1",
+            "--no-progress",
+        ]
+    )
     status = command.run(parsed)
     return status, root / "reports" / "r1"
 
@@ -69,7 +91,10 @@ def test_failure_is_reported_and_the_run_goes_on(tiny_run) -> None:
     assert status == 1
     record = load_record(run_dir / "run.json")
     assert [(nb.name, nb.status) for nb in record.notebooks] == [
-        ("01_write.ipynb", "ok"), ("02_fail.ipynb", "failed"), ("03_read.ipynb", "ok")]
+        ("01_write.ipynb", "ok"),
+        ("02_fail.ipynb", "failed"),
+        ("03_read.ipynb", "ok"),
+    ]
     failed = record.notebooks[1]
     assert "RuntimeError" in failed.error and "deliberate failure 7f3a" in failed.error
     assert "deliberate failure 7f3a" in (run_dir / failed.html).read_text()
@@ -114,7 +139,9 @@ def test_all_ok_run_exits_zero(tmp_path: Path) -> None:
     write_notebook(nbs / "01_ok.ipynb", "Ok", "x = 1")
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
-    args = parser.parse_args(["--notebooks", str(nbs), "--reports", str(tmp_path), "--name", "ok", "--no-progress"])
+    args = parser.parse_args(
+        ["--notebooks", str(nbs), "--reports", str(tmp_path), "--name", "ok", "--no-progress"]
+    )
     assert command.run(args) == 0
     assert load_record(tmp_path / "ok" / "run.json").ok
 
@@ -129,15 +156,23 @@ def test_bad_record_file_is_named(tmp_path: Path) -> None:
 def test_html_pages_leave_progress_bars_out_but_keep_warnings() -> None:
     cell = nbformat.v4.new_code_cell("x")
     cell.outputs = [
-        nbformat.v4.new_output("stream", name="stderr", text="folds:   0%|          | 0/3 [00:00<?, ?it/s]\r"
-                               "folds:  33%|###       | 1/3 [00:05<00:10,  5.1s/it]\nUserWarning: careful\n"),
-        nbformat.v4.new_output("stream", name="stderr", text="fold_1: 100%|#####| 3/3 [00:09<00:00, loss=1.2]\n"),
+        nbformat.v4.new_output(
+            "stream",
+            name="stderr",
+            text="folds:   0%|          | 0/3 [00:00<?, ?it/s]\r"
+            "folds:  33%|###       | 1/3 [00:05<00:10,  5.1s/it]\nUserWarning: careful\n",
+        ),
+        nbformat.v4.new_output(
+            "stream", name="stderr", text="fold_1: 100%|#####| 3/3 [00:09<00:00, loss=1.2]\n"
+        ),
         nbformat.v4.new_output("stream", name="stderr", text="\x1b[A\n\x1b[A\n"),  # nested bars' cursor moves
         nbformat.v4.new_output("stream", name="stdout", text="50%| 1/2 [ printed on purpose\n"),
     ]
     nb = without_progress_bars(nbformat.v4.new_notebook(cells=[cell]))
     assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
-        ("stderr", "UserWarning: careful"), ("stdout", "50%| 1/2 [ printed on purpose\n")]
+        ("stderr", "UserWarning: careful"),
+        ("stdout", "50%| 1/2 [ printed on purpose\n"),
+    ]
 
 
 def test_rerunning_one_notebook_keeps_the_others(tmp_path: Path) -> None:

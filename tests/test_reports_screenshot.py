@@ -1,5 +1,6 @@
 """Screenshot checks: the blank-page measure, the tag counts, and a real headless Chromium render
 (skipped where Chromium is not installed)."""
+
 from __future__ import annotations
 
 import shutil
@@ -23,9 +24,11 @@ def test_pixel_spread_is_the_grey_level_std(tmp_path: Path) -> None:
 
 def test_page_content_counts_tags(tmp_path: Path) -> None:
     page = tmp_path / "p.html"
-    page.write_text('<html><body><table><tr><td>1</td></tr></table><img src="data:x">'
-                    '<IMG SRC="b.png"><a href="x.html">x</a><a name="anchor">y</a>'
-                    "<p>&lt;table&gt; is not a tag</p></body></html>")
+    page.write_text(
+        '<html><body><table><tr><td>1</td></tr></table><img src="data:x">'
+        '<IMG SRC="b.png"><a href="x.html">x</a><a name="anchor">y</a>'
+        "<p>&lt;table&gt; is not a tag</p></body></html>"
+    )
     content = page_content(page)
     assert (content.images, content.tables, content.links) == (2, 1, 1)
 
@@ -33,8 +36,10 @@ def test_page_content_counts_tags(tmp_path: Path) -> None:
 @pytest.mark.skipif(not any(map(shutil.which, BROWSERS)), reason="Chromium is not installed")
 def test_chromium_renders_a_page_that_is_not_blank(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
-    page.write_text("<html><body style='background:white'><h1 style='font-size:80px'>molkit</h1>"
-                    "<div style='width:400px;height:300px;background:black'></div></body></html>")
+    page.write_text(
+        "<html><body style='background:white'><h1 style='font-size:80px'>molkit</h1>"
+        "<div style='width:400px;height:300px;background:black'></div></body></html>"
+    )
     png = screenshot(page, tmp_path / "page.png", size=(640, 480))
     with Image.open(png) as image:
         assert image.size == (640, 480)

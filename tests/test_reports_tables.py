@@ -1,5 +1,6 @@
 """Results tables: sourced reference numbers, the kit's rows, and the three export formats read
 back with independent parsers."""
+
 from __future__ import annotations
 
 import math
@@ -10,17 +11,32 @@ import pytest
 from bs4 import BeautifulSoup
 
 from molkit.reports.tables import (
-    METRICS, TO_BE_FILLED, export_table, kit_result, load_reference_results, read_results,
-    results_table, save_results, to_html, to_latex, to_markdown,
+    METRICS,
+    TO_BE_FILLED,
+    export_table,
+    kit_result,
+    load_reference_results,
+    read_results,
+    results_table,
+    save_results,
+    to_html,
+    to_latex,
+    to_markdown,
 )
 
 
 @pytest.fixture()
 def table() -> pd.DataFrame:
-    kit = pd.DataFrame([
-        kit_result("synthetic", "5", "fixed", "smoke", 0.125, {"uf1": 0.51234, "Accuracy": 0.6, "UAR": 0.45678}),
-        kit_result("casme2", "3", "inner-val", "demo", 0.25, {"uf1": 1.0, "acc": 0.0}, note="a | b_c & 50%"),
-    ])
+    kit = pd.DataFrame(
+        [
+            kit_result(
+                "synthetic", "5", "fixed", "smoke", 0.125, {"uf1": 0.51234, "Accuracy": 0.6, "UAR": 0.45678}
+            ),
+            kit_result(
+                "casme2", "3", "inner-val", "demo", 0.25, {"uf1": 1.0, "acc": 0.0}, note="a | b_c & 50%"
+            ),
+        ]
+    )
     return results_table(kit, load_reference_results())
 
 
@@ -78,7 +94,9 @@ def test_export_round_trip(table: pd.DataFrame, tmp_path: Path) -> None:
     assert {p.name for p in paths.values()} == {"results.md", "results.tex", "results.html", "results.csv"}
     back = read_results(paths["csv"])
     for column in ("UF1", "UAR", "Acc"):
-        assert all(math.isclose(a, b) or (pd.isna(a) and pd.isna(b)) for a, b in zip(back[column], table[column]))
+        assert all(
+            math.isclose(a, b) or (pd.isna(a) and pd.isna(b)) for a, b in zip(back[column], table[column])
+        )
     assert list(back["method"]) == list(table["method"])
 
 
@@ -89,13 +107,16 @@ def test_kit_rows_save_and_load(tmp_path: Path) -> None:
     assert back.loc[0, "protocol"] == "released" and back.loc[0, "profile"] == "smoke"
 
 
-@pytest.mark.parametrize("content, problem", [
-    ("method,dataset,protocol,UF1,source\nX,casme2,fixed,1.3,paper\n", "row 2: UF1"),
-    ("method,dataset,protocol,UF1,source\nX,casme2,fixed,0.5,\n", "needs a source"),
-    ("method,dataset,protocol,UF1,source,colour\nX,casme2,fixed,0.5,p,red\n", "unknown columns"),
-    ("method,dataset,UF1,source\nX,casme2,0.5,p\n", "missing column 'protocol'"),
-    ("method,dataset,protocol,UF1,source\nX,casme2,fixed,high,p\n", "not a number"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("method,dataset,protocol,UF1,source\nX,casme2,fixed,1.3,paper\n", "row 2: UF1"),
+        ("method,dataset,protocol,UF1,source\nX,casme2,fixed,0.5,\n", "needs a source"),
+        ("method,dataset,protocol,UF1,source,colour\nX,casme2,fixed,0.5,p,red\n", "unknown columns"),
+        ("method,dataset,UF1,source\nX,casme2,0.5,p\n", "missing column 'protocol'"),
+        ("method,dataset,protocol,UF1,source\nX,casme2,fixed,high,p\n", "not a number"),
+    ],
+)
 def test_bad_results_files_are_named(tmp_path: Path, content: str, problem: str) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)

@@ -1,4 +1,5 @@
 """The synthetic set as a CASME II reader sees it: layout, coding sheet, determinism, the command."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,18 +10,37 @@ import pandas as pd
 import pytest
 
 from molkit.cli import main as molkit_main
-from molkit.synthetic import (EMOTIONS, REGIONS, SynthConfig, generate, has_ground_truth, list_samples,
-                              sample_truth, true_flow, true_landmarks)
+from molkit.synthetic import (
+    EMOTIONS,
+    REGIONS,
+    SynthConfig,
+    generate,
+    has_ground_truth,
+    list_samples,
+    sample_truth,
+    true_flow,
+    true_landmarks,
+)
 from molkit.synthetic.action_units import EMOTION_ACTION_UNITS
 
-CASME2_COLUMNS = ["Subject", "Filename", "OnsetFrame", "ApexFrame", "OffsetFrame", "Action Units",
-                  "Estimated Emotion"]
+CASME2_COLUMNS = [
+    "Subject",
+    "Filename",
+    "OnsetFrame",
+    "ApexFrame",
+    "OffsetFrame",
+    "Action Units",
+    "Estimated Emotion",
+]
 TINY = dict(subjects=2, samples_per_subject=2, frames=12, workers=1)
 
 
 def tree_digest(root) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +73,10 @@ def test_sheet_agrees_with_ground_truth(synthetic_root, sheet):
         truth = sample_truth(synthetic_root, f"sub{row.Subject:02d}/{row.Filename}")
         assert truth["emotion"] == row._7
         assert (truth["onset"] + 1, truth["apex"] + 1, truth["offset"] + 1) == (
-            row.OnsetFrame, row.ApexFrame, row.OffsetFrame)
+            row.OnsetFrame,
+            row.ApexFrame,
+            row.OffsetFrame,
+        )
         assert tuple(truth["action_units"]) in EMOTION_ACTION_UNITS[truth["emotion"]]
         assert row._6 == "+".join(au[2:] for au in truth["action_units"])
         assert truth["regions"] and set(truth["regions"]) <= set(REGIONS)
@@ -90,8 +113,21 @@ def test_subjects_of_one_set_differ_in_shape(synthetic_root):
 
 def test_command_writes_a_set_and_regenerates_in_place(tmp_path, capsys):
     out = tmp_path / "cli"
-    args = ["synth", "--out", str(out), "--subjects", "1", "--samples-per-subject", "1",
-            "--frames", "12", "--seed", "3", "--workers", "1"]
+    args = [
+        "synth",
+        "--out",
+        str(out),
+        "--subjects",
+        "1",
+        "--samples-per-subject",
+        "1",
+        "--frames",
+        "12",
+        "--seed",
+        "3",
+        "--workers",
+        "1",
+    ]
     assert molkit_main(args) == 0
     first = tree_digest(out)
     assert molkit_main(args) == 0
@@ -128,6 +164,7 @@ def test_accessors_name_what_is_missing(synthetic_root, tmp_path):
 def test_every_subject_is_a_distinct_identity(synthetic_root):
     """Subjects are morphs with their own shape and appearance: two subjects' neutral frames differ
     far more than two samples of one subject (which differ by nuisances only)."""
+
     def first_frame(subject, sample):
         path = synthetic_root / f"sub{subject:02d}" / f"EP{sample:02d}_01" / "img1.jpg"
         return cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).astype(np.float32)

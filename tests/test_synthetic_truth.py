@@ -1,5 +1,6 @@
 """The ground truth is exact: frames warp onto each other with the true flow, landmarks ride on
 it, the class motion lives inside the mask, and dlib sees the faces."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,12 +10,25 @@ import numpy as np
 import pytest
 
 from molkit.data.face import detect_landmarks
-from molkit.synthetic import (EMOTIONS, generate, list_samples, sample_truth, true_flow, true_landmarks,
-                              true_region_mask)
+from molkit.synthetic import (
+    EMOTIONS,
+    generate,
+    list_samples,
+    sample_truth,
+    true_flow,
+    true_landmarks,
+    true_region_mask,
+)
 from molkit.synthetic.faces import CROP_BOX, CROP_PX, feature_extent
 from molkit.synthetic.generate import _streams
-from molkit.synthetic.motion import (Motion, Nuisances, check_folding, draw_expression,
-                                    expression_curve, plan_motion)
+from molkit.synthetic.motion import (
+    Motion,
+    Nuisances,
+    check_folding,
+    draw_expression,
+    expression_curve,
+    plan_motion,
+)
 from molkit.synthetic.truth import _motion
 
 CLEAN = dict(noise_std=0.0, flicker=0.0, blink_probability=0.0, head_motion_px=0.0, head_rotation_deg=0.0)
@@ -23,8 +37,9 @@ CLEAN = dict(noise_std=0.0, flicker=0.0, blink_probability=0.0, head_motion_px=0
 @pytest.fixture(scope="module")
 def clean_root(tmp_path_factory):
     """One subject, every class, no nuisances: only the action units move."""
-    return generate(tmp_path_factory.mktemp("clean"), subjects=1, samples_per_subject=5, frames=16,
-                    seed=4, **CLEAN)
+    return generate(
+        tmp_path_factory.mktemp("clean"), subjects=1, samples_per_subject=5, frames=16, seed=4, **CLEAN
+    )
 
 
 def gray(root, sample, position):
@@ -37,8 +52,12 @@ def bilinear(field, points):
     for x, y in points:
         x0, y0 = int(np.floor(x)), int(np.floor(y))
         fx, fy = x - x0, y - y0
-        out.append((1 - fx) * (1 - fy) * field[y0, x0] + fx * (1 - fy) * field[y0, x0 + 1]
-                   + (1 - fx) * fy * field[y0 + 1, x0] + fx * fy * field[y0 + 1, x0 + 1])
+        out.append(
+            (1 - fx) * (1 - fy) * field[y0, x0]
+            + fx * (1 - fy) * field[y0, x0 + 1]
+            + (1 - fx) * fy * field[y0 + 1, x0]
+            + fx * fy * field[y0 + 1, x0 + 1]
+        )
     return np.array(out)
 
 
@@ -77,7 +96,7 @@ def test_flows_compose_and_invert(synthetic_root):
     sample = list_samples(synthetic_root)[4]
     forward, backward = true_flow(synthetic_root, sample, 2, 12), true_flow(synthetic_root, sample, 12, 2)
     height, width = forward.shape[:2]
-    ys, xs = np.mgrid[20:height - 20:7, 20:width - 20:7]
+    ys, xs = np.mgrid[20 : height - 20 : 7, 20 : width - 20 : 7]
     points = np.stack([xs.ravel(), ys.ravel()], 1).astype(float)
     there = points + forward[ys.ravel(), xs.ravel()]
     back = there + bilinear(backward, there)
@@ -159,9 +178,15 @@ def test_dlib_finds_the_face_and_its_points(synthetic_root):
 
 def test_movements_that_would_fold_the_skin_are_refused():
     # one small patch of skin asked to move by more than its own size
-    fold = Motion(centres=np.array([[50.0, 50.0]]), radii=np.array([[4.0, 4.0]]),
-                  vectors=np.array([[4.0, 0.0]]), amplitudes=np.ones((2, 1)), is_class=np.array([True]),
-                  head=np.zeros((2, 4)), pivot=np.zeros(2))
+    fold = Motion(
+        centres=np.array([[50.0, 50.0]]),
+        radii=np.array([[4.0, 4.0]]),
+        vectors=np.array([[4.0, 0.0]]),
+        amplitudes=np.ones((2, 1)),
+        is_class=np.array([True]),
+        head=np.zeros((2, 4)),
+        pivot=np.zeros(2),
+    )
     assert fold.strain() > 0.9
     with pytest.raises(ValueError, match="fold the skin"):
         check_folding(fold, "test")
@@ -174,9 +199,11 @@ def strain_by_finite_differences(motion: Motion) -> float:
     xs, ys = np.meshgrid(np.arange(low[0] + 0.25, high[0], 0.5), np.arange(low[1] + 0.25, high[1], 0.5))
     points, h = np.stack([xs.ravel(), ys.ravel()], 1), 1e-4
     full = dataclasses.replace(motion, amplitudes=np.abs(motion.amplitudes).max(0, keepdims=True))
-    columns = [(full.displacement(0, points + d) - full.displacement(0, points - d)) / (2 * h)
-               for d in (np.array([h, 0.0]), np.array([0.0, h]))]
-    return float(np.sqrt(sum((c ** 2).sum(1) for c in columns)).max())
+    columns = [
+        (full.displacement(0, points + d) - full.displacement(0, points - d)) / (2 * h)
+        for d in (np.array([h, 0.0]), np.array([0.0, h]))
+    ]
+    return float(np.sqrt(sum((c**2).sum(1) for c in columns)).max())
 
 
 def test_larger_movements_move_larger_patches_without_folding(synthetic_root):
@@ -189,8 +216,9 @@ def test_larger_movements_move_larger_patches_without_folding(synthetic_root):
         for emotion in EMOTIONS:
             class_rng, nuisance_rng, _, _ = _streams(3, 1, 1)
             expression = draw_expression(class_rng, emotion, 24, peak_px=peak_crop_px * scale)
-            motion = plan_motion(expression, landmarks, Nuisances(blink_probability=1.0), class_rng,
-                                 nuisance_rng)
+            motion = plan_motion(
+                expression, landmarks, Nuisances(blink_probability=1.0), class_rng, nuisance_rng
+            )
             assert strain_by_finite_differences(motion) <= 0.9 + 1e-3, emotion  # never folds
             # the asked-for movement is there: the largest class displacement is the peak (bumps
             # vary by +-15%; overlapping ones add up, or partly cancel where they move apart)

@@ -1,4 +1,5 @@
 """``molkit loso``, ``evaluate`` and ``predict`` from the command line, on a tiny run."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,9 +14,26 @@ from molkit.train.predict import aligned_clips, read_frames
 def loso_dir(small_cache, tmp_path_factory):
     cache, _ = small_cache
     out = tmp_path_factory.mktemp("cli_loso")
-    status = main(["loso", "--cache", str(cache), "--out", str(out), "--profile", "smoke",
-                   "--steps", "1", "--batch-size", "2", "--flow-width", "0.0625", "--folds", "1",
-                   "--quiet"])
+    status = main(
+        [
+            "loso",
+            "--cache",
+            str(cache),
+            "--out",
+            str(out),
+            "--profile",
+            "smoke",
+            "--steps",
+            "1",
+            "--batch-size",
+            "2",
+            "--flow-width",
+            "0.0625",
+            "--folds",
+            "1",
+            "--quiet",
+        ]
+    )
     assert status == 0
     return out
 
@@ -31,8 +49,22 @@ def test_loso_command_writes_labelled_tables(loso_dir, capsys):
 def test_evaluate_command(loso_dir, small_cache, tmp_path, capsys):
     cache, _ = small_cache
     out = tmp_path / "clips.csv"
-    assert main(["evaluate", "--checkpoint", str(loso_dir / "fold_sub01" / "checkpoint.pt"),
-                 "--cache", str(cache), "--subjects", "sub01", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(loso_dir / "fold_sub01" / "checkpoint.pt"),
+                "--cache",
+                str(cache),
+                "--subjects",
+                "sub01",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "per video" in printed and "epe_tvl1" in printed
     clips = pd.read_csv(out)
@@ -42,8 +74,19 @@ def test_evaluate_command(loso_dir, small_cache, tmp_path, capsys):
 
 def test_predict_command(loso_dir, small_dataset, tmp_path, capsys):
     out = tmp_path / "prediction.npz"
-    assert main(["predict", str(small_dataset / "sub01" / "EP01_01"), "--checkpoint",
-                 str(loso_dir / "fold_sub01" / "checkpoint.pt"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(small_dataset / "sub01" / "EP01_01"),
+                "--checkpoint",
+                str(loso_dir / "fold_sub01" / "checkpoint.pt"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     saved = np.load(out, allow_pickle=False)
     assert saved["clip_probabilities"].shape == (2, 5)  # 16 frames: stride 2, two clips
     assert saved["probabilities"].sum() == pytest.approx(1.0, abs=1e-5)
@@ -55,10 +98,21 @@ def test_predict_command(loso_dir, small_dataset, tmp_path, capsys):
 
 def test_predict_names_a_bad_input(loso_dir, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert main(["predict", str(tmp_path / "empty"), "--checkpoint",
-                 str(loso_dir / "fold_sub01" / "checkpoint.pt")]) == 2
-    assert capsys.readouterr().err == f"molkit predict: {tmp_path / 'empty'}: no image files " \
+    assert (
+        main(
+            [
+                "predict",
+                str(tmp_path / "empty"),
+                "--checkpoint",
+                str(loso_dir / "fold_sub01" / "checkpoint.pt"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        capsys.readouterr().err == f"molkit predict: {tmp_path / 'empty'}: no image files "
         "(['.bmp', '.jpeg', '.jpg', '.png']) in this folder\n"
+    )
 
 
 @pytest.mark.parametrize("mode", ["frame", "video"])

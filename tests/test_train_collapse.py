@@ -1,5 +1,6 @@
 """Collapse reporting on a hand-made prediction table: single-class folds and classes never
 recognised, per fold and pooled, with their counts in the warnings."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -10,11 +11,13 @@ NAMES = ["surprise", "happiness", "disgust"]
 
 
 def test_single_class_folds_and_zero_recall_are_counted():
-    videos = pd.DataFrame({
-        "fold": ["a", "a", "a", "b", "b", "c", "c"],
-        "label": [0, 1, 2, 0, 1, 1, 1],
-        "pred": [0, 0, 0, 0, 1, 1, 1],  # a: one class for three; b: right; c: one class, one truth
-    })
+    videos = pd.DataFrame(
+        {
+            "fold": ["a", "a", "a", "b", "b", "c", "c"],
+            "label": [0, 1, 2, 0, 1, 1, 1],
+            "pred": [0, 0, 0, 0, 1, 1, 1],  # a: one class for three; b: right; c: one class, one truth
+        }
+    )
     table = collapse_table(videos, NAMES).set_index("fold")
     assert table.single_class.to_dict() == {"a": True, "b": False, "c": False, "pooled": False}
     assert table.zero_recall.to_dict() == {"a": "happiness, disgust", "b": "", "c": "", "pooled": "disgust"}

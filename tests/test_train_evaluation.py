@@ -1,4 +1,5 @@
 """Flow EPE, landmark NME and video voting against naive loops."""
+
 import math
 
 import numpy as np
@@ -52,9 +53,17 @@ def test_videos_vote_by_mean_logits():
         label = video % 3
         for clip in range(int(rng.integers(1, 5))):
             logits = rng.normal(size=3)
-            rows.append({"fold": f"s{video // 2}", "subject": f"s{video // 2}", "video_id": f"v{video}",
-                         "clip_index": clip, "label": label, "pred": int(logits.argmax()),
-                         **{f"logit_{c}": logits[c] for c in range(3)}})
+            rows.append(
+                {
+                    "fold": f"s{video // 2}",
+                    "subject": f"s{video // 2}",
+                    "video_id": f"v{video}",
+                    "clip_index": clip,
+                    "label": label,
+                    "pred": int(logits.argmax()),
+                    **{f"logit_{c}": logits[c] for c in range(3)},
+                }
+            )
     clips = pd.DataFrame(rows)
     videos = vote_videos(clips).set_index("video_id")
     for video_id in clips.video_id.unique():

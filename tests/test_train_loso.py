@@ -1,4 +1,5 @@
 """LOSO runs: executors agree, finished folds are skipped, tables agree with the predictions."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,9 +10,14 @@ from molkit.train import LosoConfig, TrainConfig, load_loso, run_loso
 from molkit.train.evaluation import labels_of
 from molkit.train.loso import all_subjects, dataset_classes, open_clips
 
-CONFIG = LosoConfig(protocol="fixed", model=MOLConfig(n_classes=5, flow_width=0.0625),
-                    train=TrainConfig(steps=2, batch_size=2, deterministic=True),
-                    train_crops=1, eval_batch_size=4, profile="test")
+CONFIG = LosoConfig(
+    protocol="fixed",
+    model=MOLConfig(n_classes=5, flow_width=0.0625),
+    train=TrainConfig(steps=2, batch_size=2, deterministic=True),
+    train_crops=1,
+    eval_batch_size=4,
+    profile="test",
+)
 
 
 @pytest.fixture(scope="module")

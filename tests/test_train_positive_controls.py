@@ -6,6 +6,7 @@ and normalisation of training and prediction to agree with the data).
 (b) On a small, easy synthetic set, the whole path (generate -> prepare -> ClipDataset -> trainer
     -> predict from the raw frames) recognises held-out subjects' videos far above chance.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,9 @@ def test_mol_fits_a_fixed_batch_of_ten_clips(synthetic_cache):
     torch.manual_seed(0)
     model = MOL(config.model)
     model.landmark_head.start_at(batch["landmarks"][:, 1:].mean(dim=(0, 1)))
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.train.lr,
-                                  weight_decay=config.train.weight_decay)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
+    )
     for _ in range(FIT_STEPS):
         model.train()
         loss = joint_loss(model(batch["clip"]), batch, config.train.loss)["total"]
@@ -48,16 +50,24 @@ def test_mol_fits_a_fixed_batch_of_ten_clips(synthetic_cache):
 
 
 def test_the_whole_path_recognises_held_out_subjects(tmp_path):
-    root = generate(tmp_path / "easy", subjects=7, samples_per_subject=5, frames=12, seed=3,
-                    difficulty=1 / 3, workers=2)
+    root = generate(
+        tmp_path / "easy", subjects=7, samples_per_subject=5, frames=12, seed=3, difficulty=1 / 3, workers=2
+    )
     settings = PrepSettings(**prep_changes("kit"))
     prepare("casme2", root, tmp_path / "cache", settings, workers=2, progress=False)
     config = LosoConfig.from_profile("demo")
-    config = config.replace(model=config.model.replace(flow=False, landmarks=False),  # MER alone: fast
-                            train=config.train.replace(steps=90, batch_size=8))
+    config = config.replace(
+        model=config.model.replace(flow=False, landmarks=False),  # MER alone: fast
+        train=config.train.replace(steps=90, batch_size=8),
+    )
     train, held_out = ("sub01", "sub02", "sub03", "sub04", "sub05"), ("sub06", "sub07")
-    train_fold(config.model, config.train, open_clips(config, tmp_path / "cache", train, True),
-               tmp_path / "fold", progress=False)
+    train_fold(
+        config.model,
+        config.train,
+        open_clips(config, tmp_path / "cache", train, True),
+        tmp_path / "fold",
+        progress=False,
+    )
     model, record = load_checkpoint(tmp_path / "fold" / "checkpoint.pt")
     truth, predicted = [], []
     classes = ClipDataset(tmp_path / "cache", train=False).classes

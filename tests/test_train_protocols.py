@@ -1,4 +1,5 @@
 """Protocols share their test folds; sampling and class weights follow their definitions."""
+
 import numpy as np
 import pytest
 from sklearn.utils.class_weight import compute_class_weight
@@ -56,8 +57,9 @@ def test_plain_batches_visit_every_item_once_per_pass():
     labels = np.arange(23) % 3
     per_pass = steps_per_pass(len(labels), 5)
     for p in range(3):
-        seen = np.concatenate([batch_indices(labels, 5, s, seed=1)
-                               for s in range(p * per_pass, (p + 1) * per_pass)])
+        seen = np.concatenate(
+            [batch_indices(labels, 5, s, seed=1) for s in range(p * per_pass, (p + 1) * per_pass)]
+        )
         assert len(seen) == len(set(seen)) == per_pass * 5
     first = np.concatenate([batch_indices(labels, 5, s, 1) for s in range(per_pass)])
     second = np.concatenate([batch_indices(labels, 5, s, 1) for s in range(per_pass, 2 * per_pass)])
@@ -66,8 +68,7 @@ def test_plain_batches_visit_every_item_once_per_pass():
 
 def test_balanced_batches_draw_classes_equally():
     labels = np.array([0] * 90 + [1] * 9 + [2] * 1)
-    drawn = np.concatenate([labels[batch_indices(labels, 32, s, seed=0, balanced=True)]
-                            for s in range(300)])
+    drawn = np.concatenate([labels[batch_indices(labels, 32, s, seed=0, balanced=True)] for s in range(300)])
     share = np.bincount(drawn, minlength=3) / len(drawn)
     np.testing.assert_allclose(share, [1 / 3] * 3, atol=0.03)
 

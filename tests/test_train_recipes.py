@@ -1,11 +1,11 @@
 """Training recipes: the released one and the kit's, every departure named and switchable back."""
+
 import math
 
 import pytest
 import torch
 
 from molkit.data import PrepSettings
-from molkit.model import MOLConfig
 from molkit.train import TrainConfig
 from molkit.train.loso import LosoConfig
 from molkit.train.recipes import KIT, apply_recipe, prep_changes, recipe_label
@@ -39,8 +39,10 @@ def test_a_mixture_is_labelled_by_what_differs():
     config = config.replace(model=config.model.replace(magnification=21.0))
     assert recipe_label(config) == "released + magnification 21"
     kit = apply_recipe(LosoConfig(), "kit")
-    assert recipe_label(kit.replace(train=kit.train.replace(lr=1e-4)), PrepSettings(alignment="video")) == \
-        "kit + learning rate 0.0001"
+    assert (
+        recipe_label(kit.replace(train=kit.train.replace(lr=1e-4)), PrepSettings(alignment="video"))
+        == "kit + learning rate 0.0001"
+    )
     with pytest.raises(ValueError, match="unknown recipe"):
         apply_recipe(LosoConfig(), "mine")
 

@@ -1,5 +1,6 @@
 """Reference rows against hand computations: chance and majority class against scikit-learn on
 a hand-made LOSO, flow and landmark references against naive loops over the test clips."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,13 +12,20 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from molkit.data import ClipDataset, cache, loso_folds, read_videos
 from molkit.model import MOLConfig
 from molkit.train import LosoConfig
-from molkit.train.references import (CHANCE, MAJORITY, chance_scores, class_references,
-                                     error_references, majority_scores)
+from molkit.train.references import (
+    CHANCE,
+    MAJORITY,
+    chance_scores,
+    class_references,
+    error_references,
+    majority_scores,
+)
 
 
 def test_majority_class_of_each_fold_against_scikit_learn():
-    videos = pd.DataFrame({"subject": ["A", "A", "A", "B", "B", "C", "C", "C"],
-                           "label": [0, 0, 1, 0, 2, 1, 1, 2]})
+    videos = pd.DataFrame(
+        {"subject": ["A", "A", "A", "B", "B", "C", "C", "C"], "label": [0, 0, 1, 0, 2, 1, 1, 2]}
+    )
     # by hand: fold A trains on B, C (labels 0 2 1 1 2: 1 and 2 tie, the first wins) -> 1;
     # fold B trains on A, C (0 0 1 1 1 2) -> 1; fold C trains on A, B (0 0 1 0 2) -> 0
     truth = [0, 0, 1, 0, 2, 1, 1, 2]
@@ -60,8 +68,12 @@ def test_error_references_against_naive_loops(synthetic_cache, config):
     table = error_references(config.replace(folds=1), cache_dir).set_index("predictor")
     videos = read_videos(cache_dir)
     test = ClipDataset(cache_dir, subjects=["sub01"], train=False, with_truth=True)
-    train_marks = np.concatenate([cache.load_tensors(cache_dir / f)["landmarks"].numpy()
-                                  for f in videos[videos.subject != "sub01"].file])
+    train_marks = np.concatenate(
+        [
+            cache.load_tensors(cache_dir / f)["landmarks"].numpy()
+            for f in videos[videos.subject != "sub01"].file
+        ]
+    )
     shape = train_marks.reshape(-1, 68, 2).mean(0) - [8, 8]
     rows = {k: [] for k in ("zero_tvl1", "zero_true", "tvl1_true", "shape_dlib", "shape_true", "dlib_true")}
     for i in range(len(test)):
@@ -70,8 +82,11 @@ def test_error_references_against_naive_loops(synthetic_cache, config):
         rows["zero_tvl1"].append(np.mean([np.hypot(*flow[k]).mean() for k in range(7)]))
         rows["zero_true"].append(np.mean([np.hypot(*true_flow[k]).mean() for k in range(7)]))
         rows["tvl1_true"].append(np.mean([np.hypot(*(flow[k] - true_flow[k])).mean() for k in range(7)]))
-        for name, guess, target in (("shape_dlib", None, "landmarks"), ("shape_true", None, "true_landmarks"),
-                                    ("dlib_true", "landmarks", "true_landmarks")):
+        for name, guess, target in (
+            ("shape_dlib", None, "landmarks"),
+            ("shape_true", None, "true_landmarks"),
+            ("dlib_true", "landmarks", "true_landmarks"),
+        ):
             per_frame = []
             for t in range(1, 8):
                 reference = item[target][t]

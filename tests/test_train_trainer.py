@@ -1,4 +1,5 @@
 """The fold trainer: exact resume, checkpoints that load with weights_only, checkpoint selection."""
+
 import json
 
 import pytest
@@ -42,7 +43,9 @@ def test_resumed_fold_equals_uninterrupted(tmp_path, clips):
     assert _without_time(read_log(tmp_path / "cut")) == _without_time(read_log(tmp_path / "whole"))
     log = read_log(tmp_path / "whole")
     assert [e["step"] for e in log] == [1, 2, 3, 4, 4] and log[-1]["event"] == "training_fit"
-    assert whole["metrics"]["training_fit"] == {k: v for k, v in log[-1].items() if k not in ("step", "event")}
+    assert whole["metrics"]["training_fit"] == {
+        k: v for k, v in log[-1].items() if k not in ("step", "event")
+    }
 
 
 def test_training_fit_names_a_collapsed_model(synthetic_cache):
@@ -103,5 +106,7 @@ def test_log_lines_are_json_with_every_loss(tmp_path, clips):
     entry = json.loads(lines[-2])  # the last step's (the training fit follows it)
     assert {"step", "total", "mer", "flow", "landmarks", "seconds"} <= set(entry)
     weights = TRAIN.loss
-    assert entry["total"] == pytest.approx(weights.mer * entry["mer"] + weights.flow * entry["flow"]
-                                           + weights.landmarks * entry["landmarks"], rel=1e-5)
+    assert entry["total"] == pytest.approx(
+        weights.mer * entry["mer"] + weights.flow * entry["flow"] + weights.landmarks * entry["landmarks"],
+        rel=1e-5,
+    )

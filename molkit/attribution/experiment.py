@@ -8,6 +8,7 @@ took, and a ``random`` row: uniform random attributions, the empirical chance le
 ``loso_pointing(loso_dir, cache_dir)`` does it for every fold model of a LOSO run on its own
 held-out subject, with confidence intervals per method.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,25 +55,38 @@ class PointingResult:
         folder = Path(folder)
         for name in ("scores", "games", "summary"):
             table = getattr(self, name)
-            atomic_write_text(folder / f"pointing_{name}.csv",
-                              table.to_csv(index=name == "summary"))
+            atomic_write_text(folder / f"pointing_{name}.csv", table.to_csv(index=name == "summary"))
         return folder
 
 
-def train_without(cache_dir: str | Path, out_dir: str | Path, held_out: int = 2,
-                  profile: str | Profile | None = None, classes: str = "5", device: str = "auto",
-                  progress: bool = True) -> tuple[MOL, list[str]]:
+def train_without(
+    cache_dir: str | Path,
+    out_dir: str | Path,
+    held_out: int = 2,
+    profile: str | Profile | None = None,
+    classes: str = "5",
+    device: str = "auto",
+    progress: bool = True,
+) -> tuple[MOL, list[str]]:
     """MOL trained at ``profile``'s settings on all subjects but the last ``held_out`` (reused when
     ``out_dir`` already holds it); returns the model (eval mode) and the held-out subjects."""
     config = LosoConfig.from_profile(profile, classes=classes)
     config = config.replace(train=config.train.replace(device=device))
     subjects = all_subjects(config, cache_dir)
     if len(subjects) <= held_out:
-        raise ValueError(f"{cache_dir}: {len(subjects)} subjects, cannot hold out {held_out} "
-                         "and still train on some")
+        raise ValueError(
+            f"{cache_dir}: {len(subjects)} subjects, cannot hold out {held_out} and still train on some"
+        )
     train, held = subjects[:-held_out], subjects[-held_out:]
-    train_fold(config.model, config.train, open_clips(config, cache_dir, tuple(train), True),
-               out_dir, progress=progress, train_subjects=train, held_out_subjects=held)
+    train_fold(
+        config.model,
+        config.train,
+        open_clips(config, cache_dir, tuple(train), True),
+        out_dir,
+        progress=progress,
+        train_subjects=train,
+        held_out_subjects=held,
+    )
     model, _ = load_checkpoint(Path(out_dir) / CHECKPOINT, pick_device(device))
     return model, held
 
@@ -85,10 +99,16 @@ def _timed(run, device: torch.device) -> tuple[torch.Tensor, float]:
     return result, time.perf_counter() - tic
 
 
-def pointing_experiment(model: nn.Module, cache_dir: str | Path, subjects: Sequence[str],
-                        methods: Sequence[str] = METHODS, samples: int | None = None,
-                        config: AttributionConfig | None = None, classes: str = "5",
-                        seed: int = 0) -> PointingResult:
+def pointing_experiment(
+    model: nn.Module,
+    cache_dir: str | Path,
+    subjects: Sequence[str],
+    methods: Sequence[str] = METHODS,
+    samples: int | None = None,
+    config: AttributionConfig | None = None,
+    classes: str = "5",
+    seed: int = 0,
+) -> PointingResult:
     """Attribute the true-class logit of the first clip of every video of ``subjects`` (at most
     ``samples`` clips, spread over the videos) and play the pointing game with each method
     (``config``: default, sized for the ``$MOLKIT_PROFILE`` profile).
@@ -96,14 +116,12 @@ def pointing_experiment(model: nn.Module, cache_dir: str | Path, subjects: Seque
     Regions are drawn from the synthetic ground-truth landmarks; the true regions of a clip are
     those its class's action units move.
     """
-    data = ClipDataset(cache_dir, subjects=list(subjects), train=False, classes=classes,
-                       with_truth=True)
+    data = ClipDataset(cache_dir, subjects=list(subjects), train=False, classes=classes, with_truth=True)
     rows = data.table.index[data.table.clip_index == 0]
     if samples is not None and samples < len(rows):
         rows = rows[torch.linspace(0, len(rows) - 1, samples).round().long().numpy()]
     if len(rows) == 0:
-        raise ValueError(f"{cache_dir}: no clips of subjects {list(subjects)} "
-                         f"in class set {classes!r}")
+        raise ValueError(f"{cache_dir}: no clips of subjects {list(subjects)} in class set {classes!r}")
     items = [data[int(i)] for i in rows]
     clips = torch.stack([item["clip"] for item in items])
     landmarks = torch.stack([item["true_landmarks"] for item in items]).float()
@@ -115,8 +133,9 @@ def pointing_experiment(model: nn.Module, cache_dir: str | Path, subjects: Seque
     config = config or AttributionConfig.from_profile()
     device = next(model.parameters()).device
     generator = torch.Generator().manual_seed(seed)
-    runs = {method: lambda m=method: attribute(model, clips, target, m, landmarks, config)
-            for method in methods}
+    runs = {
+        method: lambda m=method: attribute(model, clips, target, m, landmarks, config) for method in methods
+    }
     runs[RANDOM] = lambda: torch.rand(clips.shape, generator=generator)
     attributions, seconds, tables = {}, {}, []
     for method, run in runs.items():
@@ -129,14 +148,21 @@ def pointing_experiment(model: nn.Module, cache_dir: str | Path, subjects: Seque
     summary = pointing_summary(games, "method")
     summary["seconds"] = pd.Series(seconds)
     summary["seconds_per_clip"] = summary["seconds"] / len(items)
-    return PointingResult(scores, games, summary, clips, landmarks, labels, attributions,
-                          list(data.classes))
+    return PointingResult(scores, games, summary, clips, landmarks, labels, attributions, list(data.classes))
 
 
-def loso_pointing(loso_dir: str | Path, cache_dir: str | Path, *, samples: int,
-                  methods: Sequence[str] = METHODS, config: AttributionConfig | None = None,
-                  classes: str = "5", seed: int = 0, device: str | torch.device = "cpu",
-                  confidence: float = 0.95) -> PointingResult:
+def loso_pointing(
+    loso_dir: str | Path,
+    cache_dir: str | Path,
+    *,
+    samples: int,
+    methods: Sequence[str] = METHODS,
+    config: AttributionConfig | None = None,
+    classes: str = "5",
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    confidence: float = 0.95,
+) -> PointingResult:
     """The pointing game of every finished fold model of a LOSO run on its own held-out subject
     (``samples`` clips spread over the folds, at least one each). ``scores`` and ``games`` gain
     a ``fold`` column; ``summary`` is :func:`pointing_intervals` over all folds with the seconds
@@ -148,8 +174,9 @@ def loso_pointing(loso_dir: str | Path, cache_dir: str | Path, *, samples: int,
     results = []
     for folder in folders:
         model, record = load_checkpoint(folder / CHECKPOINT, device)
-        result = pointing_experiment(model, cache_dir, [record["test_subject"]], methods, per_fold,
-                                     config, classes, seed)
+        result = pointing_experiment(
+            model, cache_dir, [record["test_subject"]], methods, per_fold, config, classes, seed
+        )
         results.append((record["test_subject"], result))
     scores = pd.concat([r.scores.assign(fold=fold) for fold, r in results], ignore_index=True)
     games = pd.concat([r.games.assign(fold=fold) for fold, r in results], ignore_index=True)
@@ -157,5 +184,6 @@ def loso_pointing(loso_dir: str | Path, cache_dir: str | Path, *, samples: int,
     summary["seconds"] = sum(r.summary["seconds"] for _, r in results)
     summary["seconds_per_clip"] = summary["seconds"] / summary["n"]
     first = results[0][1]
-    return PointingResult(scores, games, summary, first.clips, first.landmarks, first.labels,
-                          first.attributions, first.classes)
+    return PointingResult(
+        scores, games, summary, first.clips, first.landmarks, first.labels, first.attributions, first.classes
+    )

@@ -10,6 +10,7 @@ Every method returns a tensor shaped like the clips, ``[B, 1, T, H, W]``, on the
 - ``gradcam``: Grad-CAM on the outputs of MOL's two F5C blocks, upsampled to the crop; block A
   sees frames 1..T-1 and block B frames 2..T, so each frame gets the sum of the maps it entered.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,16 +34,16 @@ METHODS: tuple[str, ...] = ("ig", "ig_noise", "occlusion", "region_occlusion", "
 class AttributionConfig(Config):
     """Cost knobs, small by default so that CPU runs stay short."""
 
-    ig_steps: int = 8            # Riemann steps of Integrated Gradients
-    noise_samples: int = 2       # noisy copies in the noise tunnel
-    noise_std: float = 0.1       # their standard deviation (normalised intensities span about 1)
-    window: int = 16             # occlusion patch side, pixels
-    stride: int = 16             # occlusion patch stride, pixels
-    batch_size: int = 2          # clips per Captum call
-    perturbations: int = 8       # occluded copies per forward pass
+    ig_steps: int = 8  # Riemann steps of Integrated Gradients
+    noise_samples: int = 2  # noisy copies in the noise tunnel
+    noise_std: float = 0.1  # their standard deviation (normalised intensities span about 1)
+    window: int = 16  # occlusion patch side, pixels
+    stride: int = 16  # occlusion patch stride, pixels
+    batch_size: int = 2  # clips per Captum call
+    perturbations: int = 8  # occluded copies per forward pass
 
     @classmethod
-    def from_profile(cls, profile: str | Profile | None = None) -> "AttributionConfig":
+    def from_profile(cls, profile: str | Profile | None = None) -> AttributionConfig:
         """Settings sized for a run profile: coarse and quick for ``smoke``, the defaults for
         ``demo``, fine for ``paper`` (meant for a GPU)."""
         profile = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -51,8 +52,14 @@ class AttributionConfig(Config):
 
 _PROFILE_SETTINGS: dict[str, dict[str, int]] = {
     "smoke": {"ig_steps": 2, "noise_samples": 2, "window": 32, "stride": 32},
-    "paper": {"ig_steps": 32, "noise_samples": 8, "window": 8, "stride": 8, "batch_size": 8,
-              "perturbations": 32},
+    "paper": {
+        "ig_steps": 32,
+        "noise_samples": 8,
+        "window": 8,
+        "stride": 8,
+        "batch_size": 8,
+        "perturbations": 32,
+    },
 }
 
 
@@ -74,8 +81,12 @@ def _gradcam(model: nn.Module, clips: torch.Tensor, target: torch.Tensor) -> tor
     maps = []
     for block in (model.block_a, model.block_b):
         cam = LayerGradCam(wrapped, block).attribute(clips, target=target, relu_attributions=True)
-        cam = F.interpolate(cam.reshape(batch * pairs, 1, *cam.shape[-2:]), size=(height, width),
-                            mode="bilinear", align_corners=False)
+        cam = F.interpolate(
+            cam.reshape(batch * pairs, 1, *cam.shape[-2:]),
+            size=(height, width),
+            mode="bilinear",
+            align_corners=False,
+        )
         maps.append(cam.reshape(batch, 1, pairs, height, width))
     out = clips.new_zeros(clips.shape)
     out[:, :, :pairs] += maps[0]
@@ -83,39 +94,69 @@ def _gradcam(model: nn.Module, clips: torch.Tensor, target: torch.Tensor) -> tor
     return out
 
 
-def _attribute_chunk(model: nn.Module, clips: torch.Tensor, target: torch.Tensor, method: str,
-                     landmarks: torch.Tensor | None, config: AttributionConfig) -> torch.Tensor:
+def _attribute_chunk(
+    model: nn.Module,
+    clips: torch.Tensor,
+    target: torch.Tensor,
+    method: str,
+    landmarks: torch.Tensor | None,
+    config: AttributionConfig,
+) -> torch.Tensor:
     wrapped = MERLogits(model)
     if method == "ig":
         return IntegratedGradients(wrapped).attribute(
-            clips, baselines=0.0, target=target, n_steps=config.ig_steps,
-            internal_batch_size=len(clips) * config.ig_steps)
+            clips,
+            baselines=0.0,
+            target=target,
+            n_steps=config.ig_steps,
+            internal_batch_size=len(clips) * config.ig_steps,
+        )
     if method == "ig_noise":
         return NoiseTunnel(IntegratedGradients(wrapped)).attribute(
-            clips, nt_type="smoothgrad", nt_samples=config.noise_samples,
-            nt_samples_batch_size=1, stdevs=config.noise_std, baselines=0.0, target=target,
-            n_steps=config.ig_steps, internal_batch_size=len(clips) * config.ig_steps)
+            clips,
+            nt_type="smoothgrad",
+            nt_samples=config.noise_samples,
+            nt_samples_batch_size=1,
+            stdevs=config.noise_std,
+            baselines=0.0,
+            target=target,
+            n_steps=config.ig_steps,
+            internal_batch_size=len(clips) * config.ig_steps,
+        )
     if method == "occlusion":
         frames = clips.shape[2]
         return Occlusion(wrapped).attribute(
-            clips, sliding_window_shapes=(1, frames, config.window, config.window),
-            strides=(1, frames, config.stride, config.stride), baselines=0.0, target=target,
-            perturbations_per_eval=config.perturbations)
+            clips,
+            sliding_window_shapes=(1, frames, config.window, config.window),
+            strides=(1, frames, config.stride, config.stride),
+            baselines=0.0,
+            target=target,
+            perturbations_per_eval=config.perturbations,
+        )
     if method == "region_occlusion":
         if landmarks is None:
             raise ValueError("region_occlusion needs the landmarks of every frame, [B, T, 68, 2]")
         regions = region_index(landmarks, clips.shape[-1]).to(clips.device).unsqueeze(1)
         return FeatureAblation(wrapped).attribute(
-            clips, baselines=0.0, target=target, feature_mask=regions,
-            perturbations_per_eval=config.perturbations)
+            clips,
+            baselines=0.0,
+            target=target,
+            feature_mask=regions,
+            perturbations_per_eval=config.perturbations,
+        )
     if method == "gradcam":
         return _gradcam(model, clips, target)
     raise ValueError(f"unknown attribution method {method!r}; choose one of {METHODS}")
 
 
-def attribute(model: nn.Module, clips: torch.Tensor, target: int | torch.Tensor,
-              method: str = "ig", landmarks: torch.Tensor | None = None,
-              config: AttributionConfig | None = None) -> torch.Tensor:
+def attribute(
+    model: nn.Module,
+    clips: torch.Tensor,
+    target: int | torch.Tensor,
+    method: str = "ig",
+    landmarks: torch.Tensor | None = None,
+    config: AttributionConfig | None = None,
+) -> torch.Tensor:
     """Attribution of the logit of class ``target`` (one index, or one per clip) to ``clips``.
 
     ``clips`` is ``[B, 1, T, H, W]``; ``landmarks`` (``[B, T, 68, 2]``, crop pixels) is needed by
@@ -133,13 +174,22 @@ def attribute(model: nn.Module, clips: torch.Tensor, target: int | torch.Tensor,
     if landmarks is not None:
         landmarks = torch.as_tensor(landmarks)
         if landmarks.shape[:2] != (len(clips), clips.shape[2]):
-            raise ValueError(f"landmarks must be [B, T, 68, 2] for clips {tuple(clips.shape)}, "
-                             f"got {tuple(landmarks.shape)}")
+            raise ValueError(
+                f"landmarks must be [B, T, 68, 2] for clips {tuple(clips.shape)}, "
+                f"got {tuple(landmarks.shape)}"
+            )
     parts = []
     with _eval_mode(model):
         for start in range(0, len(clips), config.batch_size):
             part = slice(start, start + config.batch_size)
-            parts.append(_attribute_chunk(
-                model, clips[part], target[part], method,
-                None if landmarks is None else landmarks[part], config).detach())
+            parts.append(
+                _attribute_chunk(
+                    model,
+                    clips[part],
+                    target[part],
+                    method,
+                    None if landmarks is None else landmarks[part],
+                    config,
+                ).detach()
+            )
     return torch.cat(parts)

@@ -6,6 +6,7 @@ chance level: a region drawn uniformly at random hits with probability ``n_true 
 (``chance_hit``); a uniform attribution puts ``area_share`` of the clip inside them
 (``chance_share``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -17,8 +18,7 @@ from molkit.attribution.scores import SCORE_COLUMNS
 from molkit.intervals import mean_interval, wilson_interval
 
 
-def pointing_game(scores: pd.DataFrame,
-                  true_regions: Mapping[object, Sequence[str]]) -> pd.DataFrame:
+def pointing_game(scores: pd.DataFrame, true_regions: Mapping[object, Sequence[str]]) -> pd.DataFrame:
     """One row per sample (and per any other key column of ``scores``, e.g. ``method``).
 
     ``scores`` comes from :func:`~molkit.attribution.scores.region_scores`; ``true_regions``
@@ -35,10 +35,16 @@ def pointing_game(scores: pd.DataFrame,
         inside = group["region"].isin(truth)
         ranked = group.dropna(subset=["density"])
         top = ranked["region"].iloc[ranked["density"].to_numpy().argmax()] if len(ranked) else None
-        rows.append({**key, "top_region": top, "hit": top in truth,
-                     "chance_hit": len(truth) / len(REGIONS),
-                     "mask_share": group.loc[inside, "share"].sum(min_count=1),
-                     "chance_share": group.loc[inside, "area_share"].sum()})
+        rows.append(
+            {
+                **key,
+                "top_region": top,
+                "hit": top in truth,
+                "chance_hit": len(truth) / len(REGIONS),
+                "mask_share": group.loc[inside, "share"].sum(min_count=1),
+                "chance_share": group.loc[inside, "area_share"].sum(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -59,11 +65,20 @@ def pointing_intervals(games: pd.DataFrame, by: str = "method", confidence: floa
     for key, group in games.groupby(by, sort=False):
         rate = wilson_interval(int(group["hit"].sum()), len(group), confidence)
         share = mean_interval(group["mask_share"].astype(float), confidence)
-        rows.append({by: key, "n": len(group), "pointing_rate": rate.estimate, "rate_low": rate.low,
-                     "rate_high": rate.high, "chance_hit": group["chance_hit"].mean(),
-                     "mask_share": share.estimate, "share_low": max(0.0, share.low),
-                     "share_high": min(1.0, share.high),
-                     "chance_share": group["chance_share"].mean()})
+        rows.append(
+            {
+                by: key,
+                "n": len(group),
+                "pointing_rate": rate.estimate,
+                "rate_low": rate.low,
+                "rate_high": rate.high,
+                "chance_hit": group["chance_hit"].mean(),
+                "mask_share": share.estimate,
+                "share_low": max(0.0, share.low),
+                "share_high": min(1.0, share.high),
+                "chance_share": group["chance_share"].mean(),
+            }
+        )
     return pd.DataFrame(rows).set_index(by)
 
 
@@ -76,7 +91,9 @@ def pointing_sentence(intervals: pd.DataFrame, random: str = "random") -> str:
     for method, row in rows.iterrows():
         above = row.rate_low > row.chance_hit
         versus = "" if baseline is None else f", random attribution {baseline:.2f}"
-        parts.append(f"{method}: pointing rate {row.pointing_rate:.2f} [{row.rate_low:.2f}, "
-                     f"{row.rate_high:.2f}] over {int(row.n)} clips, chance {row.chance_hit:.2f}{versus}"
-                     f" -> {'above chance' if above else 'not distinguishable from chance'}")
+        parts.append(
+            f"{method}: pointing rate {row.pointing_rate:.2f} [{row.rate_low:.2f}, "
+            f"{row.rate_high:.2f}] over {int(row.n)} clips, chance {row.chance_hit:.2f}{versus}"
+            f" -> {'above chance' if above else 'not distinguishable from chance'}"
+        )
     return ". ".join(parts) + "."

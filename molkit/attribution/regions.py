@@ -6,6 +6,7 @@ cheeks). "left" is the image's left (dlib points 17..21 and 36..41). Distances s
 inter-ocular distance ``d`` and "up" is perpendicular to the line through the eye centres, so the
 masks follow the face when it moves, turns or scales.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -13,12 +14,30 @@ import numpy as np
 import torch
 
 REGIONS: tuple[str, ...] = (
-    "left_brow", "right_brow", "glabella", "left_eye", "right_eye", "nose",
-    "left_cheek", "right_cheek", "lip_corners", "mouth", "chin",
+    "left_brow",
+    "right_brow",
+    "glabella",
+    "left_eye",
+    "right_eye",
+    "nose",
+    "left_cheek",
+    "right_cheek",
+    "lip_corners",
+    "mouth",
+    "chin",
 )
 PRECEDENCE: tuple[str, ...] = (
-    "lip_corners", "mouth", "left_eye", "right_eye", "left_brow", "right_brow", "glabella",
-    "nose", "left_cheek", "right_cheek", "chin",
+    "lip_corners",
+    "mouth",
+    "left_eye",
+    "right_eye",
+    "left_brow",
+    "right_brow",
+    "glabella",
+    "nose",
+    "left_cheek",
+    "right_cheek",
+    "chin",
 )
 _SHIFT = 4  # fixed-point bits for sub-pixel polygon vertices
 
@@ -48,8 +67,19 @@ def _polygons(p: np.ndarray) -> dict[str, list[np.ndarray]]:
         "glabella": [np.stack([p[21] + 0.25 * d * up, p[22] + 0.25 * d * up, p[22], p[27], p[21]])],
         "left_eye": [grown(p[36:42], 1.6)],
         "right_eye": [grown(p[42:48], 1.6)],
-        "nose": [np.stack([p[27] - nose_side, p[27] + nose_side, p[35] + nose_side, p[34], p[33],
-                           p[32], p[31] - nose_side])],
+        "nose": [
+            np.stack(
+                [
+                    p[27] - nose_side,
+                    p[27] + nose_side,
+                    p[35] + nose_side,
+                    p[34],
+                    p[33],
+                    p[32],
+                    p[31] - nose_side,
+                ]
+            )
+        ],
         "left_cheek": [p[[1, 2, 3, 4, 48, 31, 39, 40, 41, 36]]],
         "right_cheek": [p[[15, 14, 13, 12, 54, 35, 42, 47, 46, 45]]],
         "lip_corners": [disc(p[48], 0.18 * d), disc(p[54], 0.18 * d)],

@@ -1,4 +1,5 @@
 """MOL's multi-output forward seen as one tensor of MER logits, the form Captum wants."""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,8 +18,7 @@ def without_auxiliary_heads(model: nn.Module) -> Iterator[None]:
     The MER logits never depend on those heads; on a CPU the flow head alone costs about twice
     the rest of the network.
     """
-    heads = {name: getattr(model, name) for name in AUXILIARY_HEADS
-             if getattr(model, name, None) is not None}
+    heads = {name: getattr(model, name) for name in AUXILIARY_HEADS if getattr(model, name, None) is not None}
     for name in heads:
         setattr(model, name, None)
     try:

@@ -1,13 +1,23 @@
 """Baselines trained under the same LOSO folds, protocols and tables as MOL, both on one
 onset->apex TV-L1 flow per video (from the preparation cache): STSTNet (a shallow three-stream
 CNN) and a linear model (logistic regression)."""
+
 from molkit.baselines.config import LinearConfig, STSTNetConfig
 from molkit.baselines.features import VideoFeatures, apex_features, optical_strain, video_features
 from molkit.baselines.linear import fit_linear, linear_logits, linear_model
 from molkit.baselines.ststnet import STSTNet, ststnet_logits, train_ststnet
 
 __all__ = [
-    "LinearConfig", "STSTNet", "STSTNetConfig", "VideoFeatures", "apex_features", "fit_linear",
-    "linear_logits", "linear_model", "optical_strain", "ststnet_logits", "train_ststnet",
+    "LinearConfig",
+    "STSTNet",
+    "STSTNetConfig",
+    "VideoFeatures",
+    "apex_features",
+    "fit_linear",
+    "linear_logits",
+    "linear_model",
+    "optical_strain",
+    "ststnet_logits",
+    "train_ststnet",
     "video_features",
 ]

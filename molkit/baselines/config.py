@@ -1,4 +1,5 @@
 """Training settings of the onset->apex baselines (molkit's choices), as configurations."""
+
 from __future__ import annotations
 
 import dataclasses

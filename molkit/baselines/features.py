@@ -1,5 +1,6 @@
 """The onset->apex baselines' input: a video's onset->apex flow (from the preparation cache) as
 three 28x28 images, horizontal flow u, vertical flow v and optical strain, as STSTNet reads it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,7 +23,7 @@ def optical_strain(flow: np.ndarray) -> np.ndarray:
     sqrt(u_x^2 + v_y^2 + (u_y + v_x)^2 / 2), derivatives by central differences (``np.gradient``)."""
     u_y, u_x = np.gradient(np.asarray(flow[0], np.float64))
     v_y, v_x = np.gradient(np.asarray(flow[1], np.float64))
-    return np.sqrt(u_x ** 2 + v_y ** 2 + 0.5 * (u_y + v_x) ** 2)
+    return np.sqrt(u_x**2 + v_y**2 + 0.5 * (u_y + v_x) ** 2)
 
 
 def apex_features(flow: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -53,7 +54,8 @@ class VideoFeatures:
     def predictions(self, logits: np.ndarray) -> pd.DataFrame:
         """A prediction table shaped like MOL's (one "clip" per video: clip 0, crop 0)."""
         table = self.table.assign(clip_index=0, crop=0)[
-            ["subject", "video_id", "clip_index", "crop", "label"]].reset_index(drop=True)
+            ["subject", "video_id", "clip_index", "crop", "label"]
+        ].reset_index(drop=True)
         table["pred"] = logits.argmax(axis=1) if len(logits) else np.zeros(0, np.int64)
         table[logit_columns(logits.shape[1])] = logits
         return table
@@ -70,5 +72,7 @@ def video_features(dataset: Dataset) -> VideoFeatures:
             if "apex_flow" in data:
                 rows.append({"subject": video.subject, "video_id": video.video_id, "label": video.label})
                 features.append(apex_features(data["apex_flow"]))
-    return VideoFeatures(pd.DataFrame(rows, columns=["subject", "video_id", "label"]),
-                         np.stack(features) if features else np.zeros((0, len(CHANNELS), SIZE, SIZE), np.float32))
+    return VideoFeatures(
+        pd.DataFrame(rows, columns=["subject", "video_id", "label"]),
+        np.stack(features) if features else np.zeros((0, len(CHANNELS), SIZE, SIZE), np.float32),
+    )

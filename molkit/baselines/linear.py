@@ -1,6 +1,7 @@
 """The linear baseline: the onset->apex features (u, v, strain at 28x28, flattened and
 standardised) into scikit-learn's logistic regression, so that "is the information there at
 all?" has an answer in seconds."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ convolutions of 3, 5 and 8 filters over the 28x28x3 onset->apex input (u, v, opt
 each followed by ReLU, batch normalisation, 3x3 max pooling of stride 3 (10x10) and dropout; the
 16 maps concatenated, 2x2 average pooling of stride 2 (5x5x16 = 400) and one fully connected layer
 to the classes. The layer sizes agree with MEB's PyTorch re-implementation (Varanka et al.)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,10 +27,15 @@ class STSTNet(nn.Module):
     def __init__(self, n_classes: int = 3, dropout: float = 0.5) -> None:
         super().__init__()
         self.streams = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(len(CHANNELS), filters, 3, padding=1), nn.ReLU(),
-                          nn.BatchNorm2d(filters), nn.MaxPool2d(3, stride=3, padding=1),
-                          nn.Dropout(dropout))
-            for filters in STREAMS)
+            nn.Sequential(
+                nn.Conv2d(len(CHANNELS), filters, 3, padding=1),
+                nn.ReLU(),
+                nn.BatchNorm2d(filters),
+                nn.MaxPool2d(3, stride=3, padding=1),
+                nn.Dropout(dropout),
+            )
+            for filters in STREAMS
+        )
         self.pool = nn.AvgPool2d(2, stride=2)
         self.fc = nn.Linear(sum(STREAMS) * 5 * 5, n_classes)
         self.register_buffer("scale", torch.ones(len(CHANNELS)))
@@ -46,8 +52,14 @@ def _logits(model: STSTNet, features: np.ndarray, device: torch.device) -> np.nd
         return model(torch.as_tensor(features, device=device)).float().cpu().numpy()
 
 
-def train_ststnet(config: STSTNetConfig, train: VideoFeatures, n_classes: int, seed: int,
-                  device: str = "auto", select: VideoFeatures | None = None) -> STSTNet:
+def train_ststnet(
+    config: STSTNetConfig,
+    train: VideoFeatures,
+    n_classes: int,
+    seed: int,
+    device: str = "auto",
+    select: VideoFeatures | None = None,
+) -> STSTNet:
     """STSTNet trained on ``train`` (eval mode). With ``select`` the weights with the best
     accuracy on it (scored every ``eval_every`` steps, first best wins) are kept, else the last.
     Runs on one CPU thread (a 28x28 net only loses time to thread hand-offs; the setting is
@@ -62,8 +74,14 @@ def train_ststnet(config: STSTNetConfig, train: VideoFeatures, n_classes: int, s
         torch.set_num_threads(threads)
 
 
-def _train(config: STSTNetConfig, train: VideoFeatures, n_classes: int, seed: int,
-           device: torch.device, select: VideoFeatures | None) -> STSTNet:
+def _train(
+    config: STSTNetConfig,
+    train: VideoFeatures,
+    n_classes: int,
+    seed: int,
+    device: torch.device,
+    select: VideoFeatures | None,
+) -> STSTNet:
     seed_everything(seed)
     model = STSTNet(n_classes, config.dropout).to(device)
     scale = train.features.std(axis=(0, 2, 3))

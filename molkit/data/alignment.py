@@ -5,6 +5,7 @@ Two ways to apply it to a video (:data:`ALIGNMENTS`): ``"frame"`` (released) ali
 with its own landmarks, so dlib's frame-to-frame jitter moves the whole face between frames;
 ``"video"`` aligns every frame with one map, from the median landmarks of the video, so only the
 face's own motion remains between frames."""
+
 from __future__ import annotations
 
 import cv2
@@ -38,8 +39,14 @@ def alignment_matrix(landmarks: np.ndarray, size: int = ALIGN_SIZE, enlarge: flo
 
 def warp(image: np.ndarray, matrix: np.ndarray, size: int = ALIGN_SIZE) -> np.ndarray:
     """The aligned image (linear interpolation, grey borders)."""
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=BORDER)
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=BORDER,
+    )
 
 
 def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -62,8 +69,9 @@ def check_alignment(mode: str, name: str = "alignment") -> None:
         raise ValueError(f"{name} must be one of {ALIGNMENTS}, not {mode!r}")
 
 
-def align_video(marks: list[np.ndarray | None], mode: str = "frame", size: int = ALIGN_SIZE,
-                enlarge: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
+def align_video(
+    marks: list[np.ndarray | None], mode: str = "frame", size: int = ALIGN_SIZE, enlarge: float = 2.5
+) -> tuple[np.ndarray, np.ndarray]:
     """Landmarks ``[n, 68, 2]`` and alignment maps ``[n, 2, 3]`` of a video's frames from dlib's
     landmarks per frame (None: no face; that frame borrows the nearest frame's landmarks).
     ``mode``: one of :data:`ALIGNMENTS`. Needs a face in at least one frame."""
@@ -85,14 +93,16 @@ def nearest_available(found: list[bool]) -> list[int]:
     return have[nearest].tolist()
 
 
-def carry_flow(flow: np.ndarray, matrix_i: np.ndarray, matrix_j: np.ndarray,
-               size: int = ALIGN_SIZE) -> np.ndarray:
+def carry_flow(
+    flow: np.ndarray, matrix_i: np.ndarray, matrix_j: np.ndarray, size: int = ALIGN_SIZE
+) -> np.ndarray:
     """A raw-frame flow ``[H, W, 2]`` (frame i -> j) seen in aligned coordinates: aligned pixel y of
     frame i sits at raw x = A_i^-1 y, moves to x + f(x), and lands at A_j (x + f(x)).
     Returns ``[size, size, 2]`` float32."""
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
     grid = np.stack([xs, ys], -1)
     raw = transform_points(invert(matrix_i), grid).astype(np.float32)
-    moved = cv2.remap(flow.astype(np.float32), raw[..., 0], raw[..., 1], cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE)
+    moved = cv2.remap(
+        flow.astype(np.float32), raw[..., 0], raw[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     return (transform_points(matrix_j, raw + moved) - grid).astype(np.float32)

@@ -2,6 +2,7 @@
 apex frame, on the aligned 144 px frames the clips are cut from (what STSTNet-style baselines
 read). A video whose onset or apex cannot be used keeps its clips for MOL, gets no such flow, and
 is named in the problems table with the reason."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,13 +33,20 @@ def onset_apex_positions(row: dict[str, Any], prepared: int) -> tuple[int, int] 
     numbers = [frame_number(Path(p)) for p in row["frame_paths"][:prepared]]
     for name, number in (("onset", onset), ("apex", apex)):
         if number not in numbers:
-            return (f"{name} frame {number} is not among the {prepared} frames prepared for clips "
-                    f"(numbers {numbers[0]}..{numbers[-1]})")
+            return (
+                f"{name} frame {number} is not among the {prepared} frames prepared for clips "
+                f"(numbers {numbers[0]}..{numbers[-1]})"
+            )
     return numbers.index(onset), numbers.index(apex)
 
 
 def missing_problem(row: dict[str, Any], reason: str, root: Path) -> Problem:
     """The problems-table row of a video without an onset->apex flow."""
-    return Problem(row["dataset"], row["video_id"], MISSING, str(root / row["folder"]),
-                   f"no onset->apex flow: {reason}; kept for MOL, left out of the onset->apex "
-                   "baselines", KEPT)
+    return Problem(
+        row["dataset"],
+        row["video_id"],
+        MISSING,
+        str(root / row["folder"]),
+        f"no onset->apex flow: {reason}; kept for MOL, left out of the onset->apex baselines",
+        KEPT,
+    )

@@ -1,5 +1,6 @@
 """The clip cache on disk: one ``.pt`` file of plain tensors per video, keyed by its input and
 the preparation settings, written atomically (temporary file + ``os.replace``), never pickled."""
+
 from __future__ import annotations
 
 import hashlib

@@ -2,6 +2,7 @@
 5 random 128 px training crops of the 144 px clip (one offset per crop for all its frames, up to
 8 px either side of the test crop's by default) and a fixed test crop at (8, 8). Intensities:
 minus the mean, divided by the max (per clip)."""
+
 from __future__ import annotations
 
 import zlib
@@ -28,7 +29,9 @@ def train_offset(seed: int, video_id: str, clip: int, crop: int, jitter: int = 1
     """A random (y, x) crop offset within ``jitter // 2`` px of the test crop's, the same for the
     same arguments (the released ``jitter`` 16 spans the whole 144 px clip: 0..16)."""
     if not 0 <= jitter <= 2 * TEST_OFFSET[0] or jitter % 2:
-        raise ValueError(f"crop jitter must be an even number of px from 0 to {2 * TEST_OFFSET[0]}, got {jitter}")
+        raise ValueError(
+            f"crop jitter must be an even number of px from 0 to {2 * TEST_OFFSET[0]}, got {jitter}"
+        )
     rng = np.random.default_rng([seed, zlib.crc32(video_id.encode()), clip, crop])
     y, x = rng.integers(0, jitter + 1, size=2) + TEST_OFFSET[0] - jitter // 2
     return int(y), int(x)
@@ -37,7 +40,7 @@ def train_offset(seed: int, video_id: str, clip: int, crop: int, jitter: int = 1
 def crop(tensor: torch.Tensor, offset: tuple[int, int], size: int = CROP_SIZE) -> torch.Tensor:
     """Crop the last two axes at ``offset`` (y, x)."""
     y, x = offset
-    return tensor[..., y:y + size, x:x + size]
+    return tensor[..., y : y + size, x : x + size]
 
 
 def normalise(clip: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
 """``molkit prepare``: read a dataset and fill a clip cache; exit 0 when something usable came out."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,18 +11,33 @@ from molkit.data.manifest import COMPOSITE, DATASETS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=[*DATASETS, COMPOSITE],
-                        help="composite: the MEGC 2019 composite (the official list of 442 samples)")
-    parser.add_argument("--root", required=True, type=Path,
-                        help="the dataset as its owners ship it; for composite, a folder holding the "
-                             "copies as sub-folders (or links) named casme2*, samm*, smic*")
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        choices=[*DATASETS, COMPOSITE],
+        help="composite: the MEGC 2019 composite (the official list of 442 samples)",
+    )
+    parser.add_argument(
+        "--root",
+        required=True,
+        type=Path,
+        help="the dataset as its owners ship it; for composite, a folder holding the "
+        "copies as sub-folders (or links) named casme2*, samm*, smic*",
+    )
     parser.add_argument("--cache", required=True, type=Path, help="folder of the clip cache")
     parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
-    parser.add_argument("--settings", type=Path, help="PrepSettings as YAML or JSON, or a molkit "
-                        "checkpoint (prepare as its model's training cache was)")
-    parser.add_argument("--alignment", choices=ALIGNMENTS,
-                        help="frame: each frame aligned on its own landmarks, as released (default); "
-                             "video: one alignment per video, free of dlib's frame-to-frame jitter")
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        help="PrepSettings as YAML or JSON, or a molkit "
+        "checkpoint (prepare as its model's training cache was)",
+    )
+    parser.add_argument(
+        "--alignment",
+        choices=ALIGNMENTS,
+        help="frame: each frame aligned on its own landmarks, as released (default); "
+        "video: one alignment per video, free of dlib's frame-to-frame jitter",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -32,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
     settings = read_prep_settings(args.settings) if args.settings else PrepSettings()
     if args.alignment:
         settings = settings.replace(alignment=args.alignment)
-    report = prepare(args.dataset, args.root, args.cache, settings, args.workers,
-                     progress=not args.no_progress)
+    report = prepare(
+        args.dataset, args.root, args.cache, settings, args.workers, progress=not args.no_progress
+    )
     print(report.summary())
     print(f"every problem, by file or sheet row: {args.cache / 'problems.csv'}")
     if report.usable == 0:

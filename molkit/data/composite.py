@@ -4,6 +4,7 @@ the user's copies of CASME II, SAMM and SMIC-HS.
 Membership and labels come from the list, not from an emotion mapping (which would add CASME II
 sub04/EP12_01f and sub05/EP09_05f). The list spells SMIC subjects and samples zero-padded
 (``s01_ne_01``) and SAMM subjects unpadded (``6``); they are mapped to the real folders."""
+
 from __future__ import annotations
 
 import functools
@@ -40,12 +41,21 @@ def composite_list() -> pd.DataFrame:
     spec = _info()["list"]
     text = manifest_file(spec["file"]).read_text(encoding="utf-8")
     listed = pd.read_csv(io.StringIO(text), dtype=str)
-    subject, sample = zip(*(
-        (_FOLDER_NAMES[d][0](s), _FOLDER_NAMES[d][1](f))
-        for d, s, f in zip(listed.dataset, listed.subject, listed.filename)))
-    return pd.DataFrame({"dataset": listed.dataset, "subject": subject, "sample": sample,
-                         "label": listed.label.astype(int).map(spec["labels"]),
-                         "line": listed.index + 2})
+    subject, sample = zip(
+        *(
+            (_FOLDER_NAMES[d][0](s), _FOLDER_NAMES[d][1](f))
+            for d, s, f in zip(listed.dataset, listed.subject, listed.filename)
+        )
+    )
+    return pd.DataFrame(
+        {
+            "dataset": listed.dataset,
+            "subject": subject,
+            "sample": sample,
+            "label": listed.label.astype(int).map(spec["labels"]),
+            "line": listed.index + 2,
+        }
+    )
 
 
 def _copies(roots: Roots) -> dict[str, Path]:
@@ -71,8 +81,9 @@ def _copies(roots: Roots) -> dict[str, Path]:
                         raise ValueError(f"{folder}: two {name} copies, {found[name].name} and {child.name}")
                     found[name] = child
         if not found:
-            raise FileNotFoundError(f"{folder}: no copy of {list(DATASETS)} in it (sub-folders named "
-                                    "casme2*, samm*, smic*)")
+            raise FileNotFoundError(
+                f"{folder}: no copy of {list(DATASETS)} in it (sub-folders named casme2*, samm*, smic*)"
+            )
     for name, root in found.items():
         if not root.is_dir():
             raise FileNotFoundError(f"{root}: {name} root is not a folder")
@@ -83,29 +94,55 @@ def _listed_videos(manifest: Manifest, listed: pd.DataFrame, problems: list[Prob
     """The copy's videos that the list holds, labelled by the list; what the copy would add and
     what it lacks are reported."""
     dataset, table, where = manifest.dataset, manifest.table, _info()["list"]["file"]
-    labels = {(s, f): (label, line) for s, f, label, line in
-              zip(listed.subject, listed["sample"], listed.label, listed.line)}
+    labels = {
+        (s, f): (label, line)
+        for s, f, label, line in zip(listed.subject, listed["sample"], listed.label, listed.line)
+    }
     keys = list(zip(table.subject, table["sample"]))
     on_list = pd.Series([k in labels for k in keys], index=table.index, dtype=bool)
     for row in table[~on_list & table.label_composite.notna()].itertuples():
-        problems.append(Problem(dataset, row.video_id, "not_in_list", str(manifest.root / row.folder),
-                                f"its emotion {row.emotion!r} would make it {row.label_composite}; "
-                                "the MEGC 2019 list leaves it out", SKIPPED))
+        problems.append(
+            Problem(
+                dataset,
+                row.video_id,
+                "not_in_list",
+                str(manifest.root / row.folder),
+                f"its emotion {row.emotion!r} would make it {row.label_composite}; "
+                "the MEGC 2019 list leaves it out",
+                SKIPPED,
+            )
+        )
     kept = table[on_list].copy()
     for row in kept.itertuples():
         label, line = labels[row.subject, row.sample]
         if row.label_composite != label:
-            problems.append(Problem(dataset, row.video_id, "list_label", f"{where} line {line}",
-                                    f"the list says {label}, the emotion {row.emotion!r} gives "
-                                    f"{row.label_composite}; the list's label is used", KEPT))
+            problems.append(
+                Problem(
+                    dataset,
+                    row.video_id,
+                    "list_label",
+                    f"{where} line {line}",
+                    f"the list says {label}, the emotion {row.emotion!r} gives "
+                    f"{row.label_composite}; the list's label is used",
+                    KEPT,
+                )
+            )
     kept["label_composite"] = [labels[k][0] for k in zip(kept.subject, kept["sample"])]
     absent = {p.video_id for p in manifest.problems if p.kind == "missing_subject"}
     present = set(keys)
     for entry in listed.itertuples():
         video_id = f"{dataset}/{entry.subject}/{entry.sample}"
         if (entry.subject, entry.sample) not in present and f"{dataset}/{entry.subject}" not in absent:
-            problems.append(Problem(dataset, video_id, "not_in_copy", f"{where} line {entry.line}",
-                                    "listed, but not among the copy's usable videos", SKIPPED))
+            problems.append(
+                Problem(
+                    dataset,
+                    video_id,
+                    "not_in_copy",
+                    f"{where} line {entry.line}",
+                    "listed, but not among the copy's usable videos",
+                    SKIPPED,
+                )
+            )
     kept["subject"] = dataset + "/" + kept.subject
     return kept
 
@@ -120,8 +157,11 @@ def read_composite(roots: Roots, corrections: str | Path | None = None) -> Manif
     are in the problems, with every problem the readers found. ``folder`` is relative to the
     copies' common folder (``root``)."""
     found = _copies(roots)
-    common = (Path(os.path.commonpath([os.path.abspath(p) for p in found.values()]))
-              if isinstance(roots, Mapping) else Path(roots))
+    common = (
+        Path(os.path.commonpath([os.path.abspath(p) for p in found.values()]))
+        if isinstance(roots, Mapping)
+        else Path(roots)
+    )
     listed = composite_list()
     spec = _info()["list"]
     problems: list[Problem] = []
@@ -130,9 +170,16 @@ def read_composite(roots: Roots, corrections: str | Path | None = None) -> Manif
     for dataset in DATASETS:
         part = listed[listed.dataset == dataset]
         if dataset not in found:
-            problems.append(Problem(dataset, dataset, "missing_dataset", str(common),
-                                    f"no {dataset} copy: its {len(part)} listed samples are left out",
-                                    SKIPPED))
+            problems.append(
+                Problem(
+                    dataset,
+                    dataset,
+                    "missing_dataset",
+                    str(common),
+                    f"no {dataset} copy: its {len(part)} listed samples are left out",
+                    SKIPPED,
+                )
+            )
             continue
         manifest = read_dataset(dataset, found[dataset], corrections)
         problems += manifest.problems

@@ -1,4 +1,5 @@
 """A PyTorch Dataset over the clip cache: one item per (video, clip, crop)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -12,8 +13,20 @@ from torch.utils.data import Dataset
 from molkit.data import cache, clips
 from molkit.data.manifest import class_names, label_column
 
-_TEXT_COLUMNS = ["dataset", "subject", "sample", "video_id", "folder", "action_units", "emotion",
-                 "label_5", "label_3", "label_composite", "file", "regions"]
+_TEXT_COLUMNS = [
+    "dataset",
+    "subject",
+    "sample",
+    "video_id",
+    "folder",
+    "action_units",
+    "emotion",
+    "label_5",
+    "label_3",
+    "label_composite",
+    "file",
+    "regions",
+]
 
 
 def read_videos(cache_dir: str | Path) -> pd.DataFrame:
@@ -34,9 +47,18 @@ class ClipDataset(Dataset):
     ``table`` has one row per item (subject, video_id, label, clip_index, crop, offsets) so that
     voting and sampling need no tensors. ``with_truth`` adds the synthetic ground truth."""
 
-    def __init__(self, cache_dir: str | Path, subjects: list[str] | None = None, train: bool = True,
-                 crops: int = 5, classes: str = "5", seed: int = 0, with_truth: bool = False,
-                 open_files: int = 8, jitter: int = 16):
+    def __init__(
+        self,
+        cache_dir: str | Path,
+        subjects: list[str] | None = None,
+        train: bool = True,
+        crops: int = 5,
+        classes: str = "5",
+        seed: int = 0,
+        with_truth: bool = False,
+        open_files: int = 8,
+        jitter: int = 16,
+    ):
         self.cache_dir = Path(cache_dir)
         videos = read_videos(self.cache_dir)
         datasets = sorted(set(videos.dataset))
@@ -54,14 +76,40 @@ class ClipDataset(Dataset):
             label = self.classes.index(getattr(video, label_column(classes)))
             for clip in range(video.n_clips):
                 for crop in range(crops if train else 1):
-                    offset = (clips.train_offset(seed, video.video_id, clip, crop, jitter) if train
-                              else clips.TEST_OFFSET)
-                    rows.append({"subject": video.subject, "video_id": video.video_id, "label": label,
-                                 "clip_index": clip, "crop": crop, "offset_y": offset[0],
-                                 "offset_x": offset[1], "stride": video.stride, "file": video.file,
-                                 "regions": video.regions or ""})
-        self.table = pd.DataFrame(rows, columns=["subject", "video_id", "label", "clip_index", "crop",
-                                                 "offset_y", "offset_x", "stride", "file", "regions"])
+                    offset = (
+                        clips.train_offset(seed, video.video_id, clip, crop, jitter)
+                        if train
+                        else clips.TEST_OFFSET
+                    )
+                    rows.append(
+                        {
+                            "subject": video.subject,
+                            "video_id": video.video_id,
+                            "label": label,
+                            "clip_index": clip,
+                            "crop": crop,
+                            "offset_y": offset[0],
+                            "offset_x": offset[1],
+                            "stride": video.stride,
+                            "file": video.file,
+                            "regions": video.regions or "",
+                        }
+                    )
+        self.table = pd.DataFrame(
+            rows,
+            columns=[
+                "subject",
+                "video_id",
+                "label",
+                "clip_index",
+                "crop",
+                "offset_y",
+                "offset_x",
+                "stride",
+                "file",
+                "regions",
+            ],
+        )
         self._open: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._open_files = open_files
 
@@ -87,8 +135,10 @@ class ClipDataset(Dataset):
             "flow": clips.crop(data["flows"][frames[:-1]].float(), offset).contiguous(),
             "landmarks": data["landmarks"][frames] - shift,
             "label": torch.tensor(int(row.label)),
-            "subject": row.subject, "video_id": row.video_id,
-            "clip_index": int(row.clip_index), "crop": int(row.crop),
+            "subject": row.subject,
+            "video_id": row.video_id,
+            "clip_index": int(row.clip_index),
+            "crop": int(row.crop),
         }
         if self.with_truth:
             item["true_flow"] = clips.crop(data["true_flow"][frames[:-1]].float(), offset).contiguous()

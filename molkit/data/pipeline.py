@@ -7,6 +7,7 @@ coded onset to the apex frame (:mod:`molkit.data.apex`; a video without one is r
 and for synthetic data the true flow and landmarks carried into the same aligned coordinates. One
 ``.pt`` file per video, keyed by its frames' bytes, the settings and its onset/apex positions: a
 rerun does no work, an interrupted run resumes. Videos spread over processes with a tqdm bar."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -68,9 +69,11 @@ class PrepReport:
     def summary(self) -> str:
         """What was prepared, and the problems grouped by kind (the full table is
         ``problems.csv``)."""
-        lines = [f"{self.cache_dir}: {len(self.prepared)} prepared, {len(self.reused)} reused, "
-                 f"{len(self.skipped)} skipped, {len(self.problems)} problems, "
-                 f"{self.frames_processed} frames in {self.seconds:.1f} s"]
+        lines = [
+            f"{self.cache_dir}: {len(self.prepared)} prepared, {len(self.reused)} reused, "
+            f"{len(self.skipped)} skipped, {len(self.problems)} problems, "
+            f"{self.frames_processed} frames in {self.seconds:.1f} s"
+        ]
         return "\n".join(lines + summary_lines(self.problems))
 
 
@@ -116,10 +119,20 @@ def _landmarks(paths: list[str], upsample: int, dataset: str, video_id: str) -> 
         found.append((image, face.detect_landmarks(image, upsample)))
     missing = [p for p, (_, marks) in zip(paths, found) if marks is None]
     if len(missing) == len(paths):
-        raise _Skip("no_face", str(Path(paths[0]).parent), f"dlib finds no face in any of {len(paths)} frames")
+        raise _Skip(
+            "no_face", str(Path(paths[0]).parent), f"dlib finds no face in any of {len(paths)} frames"
+        )
     for path in missing:
-        problems.append(Problem(dataset, video_id, "face_borrowed", path,
-                                "no face found; uses the nearest frame's alignment and landmarks", KEPT))
+        problems.append(
+            Problem(
+                dataset,
+                video_id,
+                "face_borrowed",
+                path,
+                "no face found; uses the nearest frame's alignment and landmarks",
+                KEPT,
+            )
+        )
     return found, problems
 
 
@@ -132,24 +145,33 @@ def _prepare_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
     except _Skip as skip:
         problem = Problem(row["dataset"], row["video_id"], skip.kind, skip.where, skip.message, SKIPPED)
     except (OSError, ValueError, cv2.error) as err:
-        problem = Problem(row["dataset"], row["video_id"], "error", str(Path(job.root) / row["folder"]),
-                          f"{type(err).__name__}: {err}", SKIPPED)
+        problem = Problem(
+            row["dataset"],
+            row["video_id"],
+            "error",
+            str(Path(job.root) / row["folder"]),
+            f"{type(err).__name__}: {err}",
+            SKIPPED,
+        )
     return SKIPPED, [problem], {}
 
 
 def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem], dict[str, Any]]:
     row = job.row
     step = clips.stride(row["n_frames"])
-    used = row["frame_paths"][:clips.CLIP_LENGTH * step]
+    used = row["frame_paths"][: clips.CLIP_LENGTH * step]
     images, problems = _landmarks(used, settings.detector_upsample, row["dataset"], row["video_id"])
     raw_marks, matrices = settings.align([marks for _, marks in images])
-    frames = np.stack([alignment.warp(image, a, settings.align_size)
-                       for (image, _), a in zip(images, matrices)])
+    frames = np.stack(
+        [alignment.warp(image, a, settings.align_size) for (image, _), a in zip(images, matrices)]
+    )
     pairs = range(len(used) - step)
     flows = np.stack([tvl1(frames[t], frames[t + step]) for t in pairs])
     flow_dtype = getattr(torch, settings.flow_dtype)
     data: dict[str, Any] = {
-        "video_id": row["video_id"], "key": job.key, "stride": step,
+        "video_id": row["video_id"],
+        "key": job.key,
+        "stride": step,
         "frames": torch.from_numpy(frames),
         "flows": torch.from_numpy(flows).permute(0, 3, 1, 2).to(flow_dtype).contiguous(),
         "landmarks": torch.from_numpy(alignment.transform_each(matrices, raw_marks)).float(),
@@ -162,7 +184,9 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
     if not isinstance(positions, str):  # else reported by prepare()
         onset, peak = positions
         data["onset_apex"] = torch.tensor(positions)
-        data["apex_flow"] = torch.from_numpy(tvl1(frames[onset], frames[peak])).permute(2, 0, 1).to(flow_dtype).contiguous()
+        data["apex_flow"] = (
+            torch.from_numpy(tvl1(frames[onset], frames[peak])).permute(2, 0, 1).to(flow_dtype).contiguous()
+        )
     if job.with_truth:
         data.update(_truth(job, step, matrices, settings))
     cache.save_tensors(job.out, data)
@@ -174,10 +198,16 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
 def _truth(job: _Job, step: int, matrices: np.ndarray, settings: PrepSettings) -> dict[str, Any]:
     """The synthetic ground truth in the aligned coordinates of each frame."""
     synthetic, root, sample = _truth_module(), Path(job.root), job.row["folder"]
-    flows = [alignment.carry_flow(synthetic.true_flow(root, sample, t, t + step), matrices[t],
-                                  matrices[t + step], settings.align_size)
-             for t in range(len(matrices) - step)]
-    marks = np.asarray(synthetic.true_landmarks(root, sample))[:len(matrices)]
+    flows = [
+        alignment.carry_flow(
+            synthetic.true_flow(root, sample, t, t + step),
+            matrices[t],
+            matrices[t + step],
+            settings.align_size,
+        )
+        for t in range(len(matrices) - step)
+    ]
+    marks = np.asarray(synthetic.true_landmarks(root, sample))[: len(matrices)]
     regions = synthetic.sample_truth(root, sample).get("regions", [])
     return {
         "true_flow": torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous(),
@@ -187,9 +217,14 @@ def _truth(job: _Job, step: int, matrices: np.ndarray, settings: PrepSettings) -
 
 
 def _meta(data: dict[str, Any]) -> dict[str, Any]:
-    return {"stride": int(data["stride"]), "n_clips": int(data["stride"]), "regions": data["regions"],
-            "borrowed": int((~data["face_found"]).sum()), "has_truth": "true_flow" in data,
-            "apex_flow": "apex_flow" in data}
+    return {
+        "stride": int(data["stride"]),
+        "n_clips": int(data["stride"]),
+        "regions": data["regions"],
+        "borrowed": int((~data["face_found"]).sum()),
+        "has_truth": "true_flow" in data,
+        "apex_flow": "apex_flow" in data,
+    }
 
 
 def _init_worker() -> None:
@@ -216,8 +251,15 @@ def _run(jobs: list[_Job], settings: PrepSettings, workers: int, progress: bool,
         bar.close()
 
 
-def prepare(dataset: str, root: str | Path, cache_dir: str | Path, settings: PrepSettings | None = None,
-            workers: int = 0, progress: bool = True, corrections: str | Path | None = None) -> PrepReport:
+def prepare(
+    dataset: str,
+    root: str | Path,
+    cache_dir: str | Path,
+    settings: PrepSettings | None = None,
+    workers: int = 0,
+    progress: bool = True,
+    corrections: str | Path | None = None,
+) -> PrepReport:
     """Prepare ``dataset`` at ``root`` into ``cache_dir`` (``workers=0``: one process per core).
     ``dataset="composite"``: the MEGC 2019 composite; ``root`` holds the copies (:func:`read_composite`).
 
@@ -235,12 +277,15 @@ def prepare(dataset: str, root: str | Path, cache_dir: str | Path, settings: Pre
         tmp.unlink(missing_ok=True)  # left by an interrupted run
     jobs, reused, meta = [], [], {}
     for row in manifest.table.to_dict("records"):
-        used = row["frame_paths"][:clips.CLIP_LENGTH * clips.stride(row["n_frames"])]
+        used = row["frame_paths"][: clips.CLIP_LENGTH * clips.stride(row["n_frames"])]
         positions = apex.onset_apex_positions(row, len(used))
         if isinstance(positions, str):
             problems.append(apex.missing_problem(row, positions, root))
-        key = cache.cache_key(used, settings.to_dict(), {
-            "truth": with_truth, "onset_apex": None if isinstance(positions, str) else list(positions)})
+        key = cache.cache_key(
+            used,
+            settings.to_dict(),
+            {"truth": with_truth, "onset_apex": None if isinstance(positions, str) else list(positions)},
+        )
         out = cache.video_file(cache_dir, row["video_id"], key)
         if out.is_file():
             reused.append(row["video_id"])
@@ -263,8 +308,11 @@ def prepare(dataset: str, root: str | Path, cache_dir: str | Path, settings: Pre
     usable = manifest.table[manifest.table.video_id.isin(prepared + reused)].drop(columns="frame_paths")
     extra = pd.DataFrame([meta[v] for v in usable.video_id], index=usable.index)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.atomic_write_text(cache_dir / cache.VIDEOS_CSV, pd.concat([usable, extra], axis=1).to_csv(index=False))
+    cache.atomic_write_text(
+        cache_dir / cache.VIDEOS_CSV, pd.concat([usable, extra], axis=1).to_csv(index=False)
+    )
     cache.atomic_write_text(cache_dir / cache.SETTINGS_JSON, settings.to_json())
     write_problems(problems, cache_dir / cache.PROBLEMS_CSV)
-    return PrepReport(cache_dir, sorted(prepared), sorted(reused), skipped, problems, frames,
-                      time.perf_counter() - start)
+    return PrepReport(
+        cache_dir, sorted(prepared), sorted(reused), skipped, problems, frames, time.perf_counter() - start
+    )

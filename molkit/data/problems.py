@@ -1,5 +1,6 @@
 """Problems found in a dataset or while preparing it: one row each, naming the file or sheet row,
 and the summary by kind that people read first (the full table goes to ``problems.csv``)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,14 +51,21 @@ def problems_by_kind(problems: list[Problem]) -> pd.DataFrame:
     table = problems_table(problems)
     groups = table.groupby(["kind", "action"], sort=False)
     first = groups.first()
-    return pd.DataFrame({"problems": groups.size(), "videos": groups.video_id.nunique(),
-                         "example": first["where"] + ": " + first["message"]}).reset_index()
+    return pd.DataFrame(
+        {
+            "problems": groups.size(),
+            "videos": groups.video_id.nunique(),
+            "example": first["where"] + ": " + first["message"],
+        }
+    ).reset_index()
 
 
 def summary_lines(problems: list[Problem], indent: str = "  ") -> list[str]:
     """The problems grouped by kind, one line each (``kind (action): count, e.g. ...``)."""
-    return [f"{indent}{row.kind} ({row.action}): {row.problems}, e.g. {row.example}"
-            for row in problems_by_kind(problems).itertuples()]
+    return [
+        f"{indent}{row.kind} ({row.action}): {row.problems}, e.g. {row.example}"
+        for row in problems_by_kind(problems).itertuples()
+    ]
 
 
 def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:

@@ -1,4 +1,5 @@
 """Leave-one-subject-out folds, and the released code's subject lists compared with the data."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,8 +54,10 @@ class SubjectDifference:
     def __str__(self) -> str:
         if not self:
             return "the list and the data have the same subjects"
-        return (f"only in the list: {list(self.only_in_list) or 'none'}; "
-                f"only in the data: {list(self.only_in_data) or 'none'}")
+        return (
+            f"only in the list: {list(self.only_in_list) or 'none'}; "
+            f"only in the data: {list(self.only_in_data) or 'none'}"
+        )
 
 
 def compare_subjects(listed: Iterable[str], found: Iterable[str]) -> SubjectDifference:

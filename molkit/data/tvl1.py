@@ -1,4 +1,5 @@
 """OpenCV's Dual TV-L1 optical flow with its default parameters, as the release computes it."""
+
 from __future__ import annotations
 
 import cv2

@@ -1,4 +1,5 @@
 """The MOL network: stem, F5C blocks (FCC + CCC), flow, landmark and MER heads."""
+
 from molkit.model.ccc import CCC
 from molkit.model.correlation import correlation
 from molkit.model.f5c import F5C
@@ -11,6 +12,18 @@ from molkit.model.released import from_released_state_dict, load_released_checkp
 from molkit.model.stem import Stem
 
 __all__ = [
-    "CCC", "F5C", "FCC", "MOL", "FlowHead", "LandmarkHead", "MERHead", "MOLConfig", "MOLOutput",
-    "Stem", "circular_conv", "correlation", "from_released_state_dict", "load_released_checkpoint",
+    "CCC",
+    "F5C",
+    "FCC",
+    "MOL",
+    "FlowHead",
+    "LandmarkHead",
+    "MERHead",
+    "MOLConfig",
+    "MOLOutput",
+    "Stem",
+    "circular_conv",
+    "correlation",
+    "from_released_state_dict",
+    "load_released_checkpoint",
 ]

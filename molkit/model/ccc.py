@@ -14,6 +14,7 @@ depends on the reading:
 
 Both readings share the parameters. Everything is batched: no loop over channels or neighbours.
 """
+
 from __future__ import annotations
 
 import torch

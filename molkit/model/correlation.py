@@ -8,6 +8,7 @@ On MOL's 16 x 16 maps the displacement window is larger than the map, so the lay
 one batched all-pairs product ``[HW, HW]`` followed by one gather of the 441 displacements: no loop
 over displacements and no ``[C x 441]`` unfold.
 """
+
 from __future__ import annotations
 
 import torch
@@ -15,8 +16,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def displacement_index(height: int, width: int, max_displacement: int = 20, stride: int = 2,
-                       device: torch.device | str | None = None) -> Tensor:
+def displacement_index(
+    height: int,
+    width: int,
+    max_displacement: int = 20,
+    stride: int = 2,
+    device: torch.device | str | None = None,
+) -> Tensor:
     """``[H*W, D]`` index into a row of the all-pairs product (``H*W`` marks "outside the map")."""
     steps = torch.arange(-max_displacement, max_displacement + 1, stride, device=device)
     i = torch.arange(height, device=device)[:, None, None, None]

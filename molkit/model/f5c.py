@@ -2,6 +2,7 @@
 
 Ablations: ``fcc=False`` skips FCC (``F = R``); ``ccc="none"`` skips CCC (output ``F``).
 """
+
 from __future__ import annotations
 
 from torch import Tensor, nn

@@ -7,6 +7,7 @@ nonlinearity. Kernels and embeddings are stored with length 32 ("meta" size) and
 size (16). Parameter names follow the released checkpoint, so that loading one is a prefix rename.
 The released module's unused feed-forward branch is not built.
 """
+
 from __future__ import annotations
 
 import torch

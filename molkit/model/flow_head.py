@@ -13,6 +13,7 @@ BatchNorm in train mode normalises over all frames (encoder) or all pairs (fusio
 a batch at once, where the released code called the head pair by pair (and the encoder frame by
 frame); in eval mode the outputs are the same.
 """
+
 from __future__ import annotations
 
 import torch

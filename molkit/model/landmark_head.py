@@ -1,4 +1,5 @@
 """The landmark head: 68 (x, y) points of a frame from its F5C features (block B's output)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """The MER head: a small 3D CNN over the sequence of F5C maps, giving class logits."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -9,8 +10,9 @@ class MERHead(nn.Module):
     Dropout -> Linear(256, n_classes) (dropout 0.5 as released), on ``[B, 128, 16, 16, L]`` (time last, as released;
     L = 2(T-1) = 14 maps for 8 frames). Module names follow the released checkpoint."""
 
-    def __init__(self, n_classes: int, maps: int = 14, channels: int = 128, size: int = 16,
-                 dropout: float = 0.5) -> None:
+    def __init__(
+        self, n_classes: int, maps: int = 14, channels: int = 128, size: int = 16, dropout: float = 0.5
+    ) -> None:
         super().__init__()
         if maps < 6:
             raise ValueError(f"the MER head needs at least 6 F5C maps (4 frames), got {maps}")

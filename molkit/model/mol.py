@@ -9,6 +9,7 @@ In train mode every BatchNorm sees all frames or pairs of the batch together, wh
 code ran the network pair by pair (so its BatchNorm statistics came from one pair at a time); in
 eval mode the outputs equal the released per-pair computation.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,7 +24,6 @@ from molkit.model.flow_head import FlowHead
 from molkit.model.landmark_head import LandmarkHead
 from molkit.model.mer_head import MERHead
 from molkit.model.stem import Stem
-
 
 FCC_INITS = {"released": 1.0, "small": 0.02}  # std of FCC's positional embeddings and biases
 
@@ -62,8 +62,10 @@ class MOLConfig(Config):
         if self.fcc_init not in FCC_INITS:
             raise ValueError(f"MOLConfig.fcc_init must be one of {tuple(FCC_INITS)}, got {self.fcc_init!r}")
         if self.magnification < 1 or self.flow_unit <= 0 or not 0 <= self.dropout < 1:
-            raise ValueError("MOLConfig: magnification must be >= 1, flow_unit > 0 and 0 <= dropout < 1 "
-                             f"(got {self.magnification}, {self.flow_unit}, {self.dropout})")
+            raise ValueError(
+                "MOLConfig: magnification must be >= 1, flow_unit > 0 and 0 <= dropout < 1 "
+                f"(got {self.magnification}, {self.flow_unit}, {self.dropout})"
+            )
 
 
 def magnify(x: Tensor, factor: float) -> Tensor:

@@ -4,6 +4,7 @@ The released module names map to molkit's by prefix; the CCC maps, released as
 ``Conv1d(1, 256, kernel_size=256)``, become ``Linear(256, 256)`` (same numbers, reshaped); the
 FCC feed-forward branch, which the released forward never calls, is dropped.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,12 +36,13 @@ def molkit_key(released_key: str) -> str | None:
         return None
     for old, new in RELEASED_PREFIXES.items():
         if key.startswith(old):
-            return new + key[len(old):]
+            return new + key[len(old) :]
     raise KeyError(f"not a key of the released MOL model: {released_key!r}")
 
 
-def from_released_state_dict(state_dict: dict[str, Tensor], n_classes: int = 5,
-                             neighbours: int = 4, frames: int = 8) -> MOL:
+def from_released_state_dict(
+    state_dict: dict[str, Tensor], n_classes: int = 5, neighbours: int = 4, frames: int = 8
+) -> MOL:
     """A faithful MOL (CCC reading "released", full-width flow head) with the released weights
     (released checkpoints are for 8-frame clips; ``frames`` sizes the MER head otherwise)."""
     model = MOL(MOLConfig(n_classes=n_classes, frames=frames, neighbours=neighbours, ccc="released"))
@@ -53,8 +55,10 @@ def from_released_state_dict(state_dict: dict[str, Tensor], n_classes: int = 5,
         if name not in target:
             raise KeyError(f"released key {key!r} has no counterpart {name!r} in molkit's MOL")
         if value.numel() != target[name].numel():
-            raise ValueError(f"released {key!r} has shape {list(value.shape)}, molkit expects "
-                             f"{list(target[name].shape)} (n_classes={n_classes}?)")
+            raise ValueError(
+                f"released {key!r} has shape {list(value.shape)}, molkit expects "
+                f"{list(target[name].shape)} (n_classes={n_classes}?)"
+            )
         converted[name] = value.reshape(target[name].shape)
     missing = sorted(set(target) - set(converted))
     if missing:
@@ -63,8 +67,9 @@ def from_released_state_dict(state_dict: dict[str, Tensor], n_classes: int = 5,
     return model
 
 
-def load_released_checkpoint(path: str | Path, n_classes: int = 5, neighbours: int = 4,
-                             frames: int = 8) -> MOL:
+def load_released_checkpoint(
+    path: str | Path, n_classes: int = 5, neighbours: int = 4, frames: int = 8
+) -> MOL:
     """Read a released checkpoint file (tensors only, ``weights_only=True``) into a MOL."""
     try:
         state_dict = torch.load(path, map_location="cpu", weights_only=True)

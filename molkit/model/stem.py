@@ -1,4 +1,5 @@
 """The stem ("conv stack"): four linear convolutions, 1x128x128 frame -> 128x16x16 features."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn

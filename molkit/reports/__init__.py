@@ -1,5 +1,6 @@
 """Reports: run the notebooks into HTML (``molkit reproduce``), the run record, results tables,
 and browser screenshots of the rendered pages."""
+
 import warnings
 
 # Notebooks without ipywidgets get text progress bars; tqdm's warning about it is noise there.
@@ -10,13 +11,42 @@ from molkit.reports.index import render_index, write_index
 from molkit.reports.record import NotebookResult, RunRecord, load_record, new_record, save_record
 from molkit.reports.reproduce import find_notebooks, notebook_to_html, reproduce, run_notebook
 from molkit.reports.screenshot import page_content, pixel_spread, screenshot
-from molkit.reports.tables import (export_table, kit_result, load_reference_results, read_results,
-                                   results_table, save_results, to_html, to_latex, to_markdown)
+from molkit.reports.tables import (
+    export_table,
+    kit_result,
+    load_reference_results,
+    read_results,
+    results_table,
+    save_results,
+    to_html,
+    to_latex,
+    to_markdown,
+)
 
 __all__ = [
-    "NotebookResult", "NotebookRun", "RunRecord", "export_table", "find_notebooks", "kit_result",
-    "load_record", "load_reference_results", "new_record", "notebook_run", "notebook_to_html",
-    "page_content", "pixel_spread", "read_results", "render_index", "reproduce", "results_table",
-    "run_notebook", "save_record", "save_results", "screenshot", "to_html", "to_latex",
-    "to_markdown", "write_index",
+    "NotebookResult",
+    "NotebookRun",
+    "RunRecord",
+    "export_table",
+    "find_notebooks",
+    "kit_result",
+    "load_record",
+    "load_reference_results",
+    "new_record",
+    "notebook_run",
+    "notebook_to_html",
+    "page_content",
+    "pixel_spread",
+    "read_results",
+    "render_index",
+    "reproduce",
+    "results_table",
+    "run_notebook",
+    "save_record",
+    "save_results",
+    "screenshot",
+    "to_html",
+    "to_latex",
+    "to_markdown",
+    "write_index",
 ]

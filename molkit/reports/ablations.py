@@ -4,6 +4,7 @@ each variant's difference to the full model paired by seed and fold, with an exa
 By default (and at the ``smoke`` and ``demo`` profiles) the four task variants run: full, no
 flow, no landmarks, neither. The model variants (CCC readings, no CCC, k) run at the ``paper``
 profile or when asked for (``which="all"``, or ``papermill -p ablations all``)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,8 +41,11 @@ def ablation_variants(run: NotebookRun, which: str | None = None) -> dict[str, d
     """The variants to run: ``which=None`` the profile's (``ablation_variants``; empty: all),
     ``"tasks"`` the four task variants, ``"all"`` every one of :data:`ABLATIONS`, or names
     separated by ``;``."""
-    names = {None: run.profile.ablation_variants or tuple(ABLATIONS), "tasks": TASK_VARIANTS,
-             "all": tuple(ABLATIONS)}.get(which) or tuple(n.strip() for n in str(which).split(";"))
+    names = {
+        None: run.profile.ablation_variants or tuple(ABLATIONS),
+        "tasks": TASK_VARIANTS,
+        "all": tuple(ABLATIONS),
+    }.get(which) or tuple(n.strip() for n in str(which).split(";"))
     unknown = sorted(set(names) - set(ABLATIONS))
     if unknown:
         raise ValueError(f"profile {run.profile.name}: unknown ablations {unknown}; known: {list(ABLATIONS)}")
@@ -78,20 +82,39 @@ def run_ablations(run: NotebookRun, which: str | None = None, progress: bool = T
     variants = ablation_variants(run, which)
     runs = []
     for name, seed in [(name, seed) for name in variants for seed in p.ablation_seeds]:
-        config = base.replace(model=base.model.replace(**variants[name]),
-                              train=base.train.replace(steps=p.ablation_steps, seed=seed))
-        runs.append((name, seed, config,
-                     loso_folder(run, "ablations", re.sub(r"[^a-z0-9]+", "-", name.lower()), config)))
+        config = base.replace(
+            model=base.model.replace(**variants[name]),
+            train=base.train.replace(steps=p.ablation_steps, seed=seed),
+        )
+        runs.append(
+            (
+                name,
+                seed,
+                config,
+                loso_folder(run, "ablations", re.sub(r"[^a-z0-9]+", "-", name.lower()), config),
+            )
+        )
     # the runs are independent: side by side on a CPU (the profile's fold_workers), else in turn
-    run_tasks(functools.partial(run_loso, progress=False),
-              [(config, run.recall("cache"), folder) for _, _, config, folder in runs],
-              **fold_executor(run), progress=progress)
-    for name, seed, config, folder in runs:
+    run_tasks(
+        functools.partial(run_loso, progress=False),
+        [(config, run.recall("cache"), folder) for _, _, config, folder in runs],
+        **fold_executor(run),
+        progress=progress,
+    )
+    for name, seed, _, folder in runs:
         result = load_loso(folder)
         video = result.summary.set_index("level").loc["video"]
-        pooled.append({"variant": name, "seed": seed, "folds": result.clips["fold"].nunique(),
-                       "steps": p.ablation_steps, **video.to_dict(),
-                       "collapsed_folds": result.collapsed_folds, "warnings": "; ".join(result.warnings)})
+        pooled.append(
+            {
+                "variant": name,
+                "seed": seed,
+                "folds": result.clips["fold"].nunique(),
+                "steps": p.ablation_steps,
+                **video.to_dict(),
+                "collapsed_folds": result.collapsed_folds,
+                "warnings": "; ".join(result.warnings),
+            }
+        )
         folds = result.per_fold[result.per_fold.level == "video"]
         per_fold.append(folds.assign(variant=name, seed=seed, steps=p.ablation_steps))
     label = f"{base.label} | {p.ablation_steps} steps"
@@ -103,18 +126,23 @@ def run_ablations(run: NotebookRun, which: str | None = None, progress: bool = T
 def load_ablations(folder: str | Path, label: str = "") -> Ablations:
     """The tables :func:`run_ablations` wrote into ``folder``."""
     folder = Path(folder)
-    return Ablations(pd.read_csv(folder / POOLED_CSV), pd.read_csv(folder / FOLDS_CSV, dtype={"fold": str}), label)
+    return Ablations(
+        pd.read_csv(folder / POOLED_CSV), pd.read_csv(folder / FOLDS_CSV, dtype={"fold": str}), label
+    )
 
 
-def ablation_spread(table: pd.DataFrame, metrics: tuple[str, ...] = ("uf1", "uar", "accuracy")) -> pd.DataFrame:
+def ablation_spread(
+    table: pd.DataFrame, metrics: tuple[str, ...] = ("uf1", "uar", "accuracy")
+) -> pd.DataFrame:
     """Mean, standard deviation, minimum and maximum over seeds of each metric, per variant."""
     spread = table.groupby("variant", sort=False)[list(metrics)].agg(["mean", "std", "min", "max"])
     spread.insert(0, ("seeds", ""), table.groupby("variant", sort=False)["seed"].nunique())
     return spread
 
 
-def paired_differences(per_fold: pd.DataFrame, metric: str = "uf1", confidence: float = 0.95,
-                       reference: str = "full") -> pd.DataFrame:
+def paired_differences(
+    per_fold: pd.DataFrame, metric: str = "uf1", confidence: float = 0.95, reference: str = "full"
+) -> pd.DataFrame:
     """Each variant's ``metric`` minus the ``reference`` variant's, paired by seed and fold: one
     row per variant with the number of pairs, the mean and median difference, the sign interval
     of the median (:func:`molkit.intervals.sign_interval`, its exact coverage) and the sign
@@ -129,17 +157,38 @@ def paired_differences(per_fold: pd.DataFrame, metric: str = "uf1", confidence: 
         if difference.empty:
             continue
         interval = sign_interval(difference, confidence)
-        rows.append({"variant": variant, "metric": metric, "pairs": len(difference),
-                     "mean": difference.mean(), "median": interval.estimate, "low": interval.low,
-                     "high": interval.high, "coverage": interval.coverage,
-                     "p_sign": sign_test(difference),
-                     "exceeds": interval.excludes(0.0) and interval.coverage >= confidence})
-    return pd.DataFrame(rows, columns=["variant", "metric", "pairs", "mean", "median", "low", "high",
-                                       "coverage", "p_sign", "exceeds"])
+        rows.append(
+            {
+                "variant": variant,
+                "metric": metric,
+                "pairs": len(difference),
+                "mean": difference.mean(),
+                "median": interval.estimate,
+                "low": interval.low,
+                "high": interval.high,
+                "coverage": interval.coverage,
+                "p_sign": sign_test(difference),
+                "exceeds": interval.excludes(0.0) and interval.coverage >= confidence,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "variant",
+            "metric",
+            "pairs",
+            "mean",
+            "median",
+            "low",
+            "high",
+            "coverage",
+            "p_sign",
+            "exceeds",
+        ],
+    )
 
 
-def differences_sentence(differences: pd.DataFrame, confidence: float = 0.95,
-                         reference: str = "full") -> str:
+def differences_sentence(differences: pd.DataFrame, confidence: float = 0.95, reference: str = "full") -> str:
     """A plain sentence: which variants differ from ``reference`` beyond the spread of their
     pairs (the sign interval leaves out zero), and how much the intervals cover."""
     if differences.empty:
@@ -151,15 +200,25 @@ def differences_sentence(differences: pd.DataFrame, confidence: float = 0.95,
 
     exceeding = differences[differences.exceeds]
     if len(exceeding):
-        text = (f"Beyond the spread of their pairs (median difference in per-video {metric} to "
-                f"{reference}, sign interval): " + "; ".join(describe(r) for _, r in exceeding.iterrows())
-                + ". Within it: " + (", ".join(differences.loc[~differences.exceeds, "variant"]) or "none") + ".")
+        text = (
+            f"Beyond the spread of their pairs (median difference in per-video {metric} to "
+            f"{reference}, sign interval): "
+            + "; ".join(describe(r) for _, r in exceeding.iterrows())
+            + ". Within it: "
+            + (", ".join(differences.loc[~differences.exceeds, "variant"]) or "none")
+            + "."
+        )
     else:
-        text = (f"No variant differs from {reference} beyond the spread of its pairs (median difference "
-                f"in per-video {metric}, sign interval): "
-                + "; ".join(describe(r) for _, r in differences.iterrows()) + ".")
+        text = (
+            f"No variant differs from {reference} beyond the spread of its pairs (median difference "
+            f"in per-video {metric}, sign interval): "
+            + "; ".join(describe(r) for _, r in differences.iterrows())
+            + "."
+        )
     short = differences[differences.coverage < confidence]
     if len(short):
-        text += (f" With {int(short.pairs.min())} pair(s) no interval can cover {confidence:.0%}: "
-                 f"these cover {short.coverage.min():.0%}; more seeds or folds would narrow them.")
+        text += (
+            f" With {int(short.pairs.min())} pair(s) no interval can cover {confidence:.0%}: "
+            f"these cover {short.coverage.min():.0%}; more seeds or folds would narrow them."
+        )
     return text

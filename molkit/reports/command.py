@@ -1,4 +1,5 @@
 """``molkit reproduce``: run the numbered notebooks into ``reports/<run name>/`` as HTML."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,11 +12,19 @@ from molkit.reports.reproduce import INDEX_NAME, SENSITIVITY, find_notebooks, re
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", choices=sorted(PROFILES), help="run size (default: $MOLKIT_PROFILE, else demo)")
-    parser.add_argument("--dataset", default="synthetic",
-                        help="synthetic (default), casme2, samm, smic or composite (MEGC 2019)")
-    parser.add_argument("--data-root", help="the dataset's folder (a real copy, or a synthetic one to reuse); "
-                        "for composite, a folder holding the copies named casme2*, samm*, smic*")
+    parser.add_argument(
+        "--profile", choices=sorted(PROFILES), help="run size (default: $MOLKIT_PROFILE, else demo)"
+    )
+    parser.add_argument(
+        "--dataset",
+        default="synthetic",
+        help="synthetic (default), casme2, samm, smic or composite (MEGC 2019)",
+    )
+    parser.add_argument(
+        "--data-root",
+        help="the dataset's folder (a real copy, or a synthetic one to reuse); "
+        "for composite, a folder holding the copies named casme2*, samm*, smic*",
+    )
     parser.add_argument("--classes", default="5", choices=["5", "3", "composite"], help="class set")
     parser.add_argument("--protocol", default="fixed", choices=["fixed", "inner-val", "released"])
     parser.add_argument("--seed", type=int, default=0)
@@ -26,9 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="run folder name (default: <profile>-<UTC time>)")
     parser.add_argument("--kernel", help="Jupyter kernel (default: the notebooks' own)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--sensitivity", type=Path, default=SENSITIVITY,
-                        help="sensitivity-curve PNG for the front page, when it exists "
-                             "(default: reports/benchmarks/sensitivity.png)")
+    parser.add_argument(
+        "--sensitivity",
+        type=Path,
+        default=SENSITIVITY,
+        help="sensitivity-curve PNG for the front page, when it exists "
+        "(default: reports/benchmarks/sensitivity.png)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,16 +55,29 @@ def run(args: argparse.Namespace) -> int:
         return 2
     name = args.name or f"{profile}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
     parameters = {
-        "profile": profile, "dataset": args.dataset,
+        "profile": profile,
+        "dataset": args.dataset,
         "data_root": str(Path(args.data_root).resolve()) if args.data_root else None,
-        "classes": args.classes, "protocol": args.protocol, "seed": args.seed, "device": args.device,
+        "classes": args.classes,
+        "protocol": args.protocol,
+        "seed": args.seed,
+        "device": args.device,
     }
     record = reproduce(
-        notebooks, args.reports / name, parameters, kernel=args.kernel, progress=not args.no_progress,
-        on_result=lambda r: print(f"{r.name}: {r.status} in {r.seconds:.1f} s" + (f" ({r.error})" if r.error else "")),
+        notebooks,
+        args.reports / name,
+        parameters,
+        kernel=args.kernel,
+        progress=not args.no_progress,
+        on_result=lambda r: print(
+            f"{r.name}: {r.status} in {r.seconds:.1f} s" + (f" ({r.error})" if r.error else "")
+        ),
         sensitivity=args.sensitivity,
     )
     failed = [nb.name for nb in record.notebooks if nb.status != "ok"]
     index = (args.reports / name / INDEX_NAME).resolve()
-    print(f"report: {index} ({record.seconds:.0f} s of notebooks" + (f"; failed: {', '.join(failed)})" if failed else ")"))
+    print(
+        f"report: {index} ({record.seconds:.0f} s of notebooks"
+        + (f"; failed: {', '.join(failed)})" if failed else ")")
+    )
     return 1 if failed else 0

@@ -1,5 +1,6 @@
 """What a notebook knows about its run: the resolved parameters, the profile, the device and the
 shared work folder through which the numbered notebooks hand results to each other."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,7 +17,13 @@ from molkit.gpu import pick_device, seed_everything
 from molkit.profiles import Profile, get_profile
 
 REPO = Path(__file__).resolve().parents[2]
-DATASETS = ("synthetic", "casme2", "samm", "smic", "composite")  # composite: MEGC 2019, data_root holds the copies
+DATASETS = (
+    "synthetic",
+    "casme2",
+    "samm",
+    "smic",
+    "composite",
+)  # composite: MEGC 2019, data_root holds the copies
 WORK_ENV = "MOLKIT_WORK_DIR"  # where a notebook run by hand (output_dir None) writes, when set
 HANDOVER = "handover.json"
 
@@ -54,8 +61,10 @@ class NotebookRun(Config):
         """A value an earlier notebook remembered; a clear error when it never ran."""
         known = self._handover()
         if key not in known:
-            raise LookupError(f"{self.work / HANDOVER} has no {key!r}: run the earlier notebooks of "
-                              "this run first (molkit reproduce runs them in order)")
+            raise LookupError(
+                f"{self.work / HANDOVER} has no {key!r}: run the earlier notebooks of "
+                "this run first (molkit reproduce runs them in order)"
+            )
         return known[key]
 
     def _handover(self) -> dict[str, Any]:
@@ -64,18 +73,26 @@ class NotebookRun(Config):
 
     def describe(self) -> str:
         """One line per setting that decides the numbers (no machine-specific paths)."""
-        return "\n".join([
-            f"profile: {self.profile.name} (flow head width {self.profile.flow_width})",
-            f"dataset: {self.dataset}" + ("" if self.data_root is None else " (from data_root)"),
-            f"classes: {self.classes}",
-            f"protocol: {self.protocol}",
-            f"seed: {self.seed}",
-        ])
+        return "\n".join(
+            [
+                f"profile: {self.profile.name} (flow head width {self.profile.flow_width})",
+                f"dataset: {self.dataset}" + ("" if self.data_root is None else " (from data_root)"),
+                f"classes: {self.classes}",
+                f"protocol: {self.protocol}",
+                f"seed: {self.seed}",
+            ]
+        )
 
 
 def notebook_run(
-    profile: str | None, dataset: str, data_root: str | None, classes: str, protocol: str,
-    seed: int, device: str, output_dir: str | None,
+    profile: str | None,
+    dataset: str,
+    data_root: str | None,
+    classes: str,
+    protocol: str,
+    seed: int,
+    device: str,
+    output_dir: str | None,
 ) -> NotebookRun:
     """Resolve a notebook's ``parameters`` cell, seed everything, and create the work folder.
 
@@ -91,7 +108,9 @@ def notebook_run(
     root = Path(data_root).expanduser().resolve() if data_root else None
     if root is not None and not root.is_dir():
         raise FileNotFoundError(f"data_root {root}: no such folder")
-    work = Path(output_dir or os.environ.get(WORK_ENV) or REPO / "reports" / f"interactive-{prof.name}" / "work")
+    work = Path(
+        output_dir or os.environ.get(WORK_ENV) or REPO / "reports" / f"interactive-{prof.name}" / "work"
+    )
     work.mkdir(parents=True, exist_ok=True)
     seed_everything(seed)
     return NotebookRun(prof, dataset, root, str(classes), protocol, int(seed), device, work.resolve())

@@ -1,6 +1,7 @@
 """Figures the notebooks show: optical flow as colour (with its colour wheel), landmarks on a
 frame, confusion matrices, training curves, ablation spreads and paired differences. Pure
 presentation; the numbers come from the rest of molkit."""
+
 from __future__ import annotations
 
 import io
@@ -47,8 +48,9 @@ def colour_wheel(size: int = 64) -> np.ndarray:
     return wheel
 
 
-def plot_flows(flows: Mapping[str, np.ndarray], frame: np.ndarray | None = None,
-               shared_scale: bool = True) -> Figure:
+def plot_flows(
+    flows: Mapping[str, np.ndarray], frame: np.ndarray | None = None, shared_scale: bool = True
+) -> Figure:
     """Flow fields side by side (e.g. TV-L1 beside the true flow), on one colour scale so they
     compare, with the colour wheel and the frame they start from."""
     largest = max(float(np.hypot(f[..., 0], f[..., 1]).max()) for f in flows.values())
@@ -70,8 +72,9 @@ def plot_flows(flows: Mapping[str, np.ndarray], frame: np.ndarray | None = None,
     return fig
 
 
-def plot_landmarks(frame: np.ndarray, points: Mapping[str, np.ndarray], ax: plt.Axes | None = None,
-                   title: str = "") -> plt.Axes:
+def plot_landmarks(
+    frame: np.ndarray, points: Mapping[str, np.ndarray], ax: plt.Axes | None = None, title: str = ""
+) -> plt.Axes:
     """A grey frame with sets of 68 landmarks ``{name: [68, 2]}`` (x, y in its pixels)."""
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     ax.imshow(frame, cmap="gray")
@@ -83,8 +86,9 @@ def plot_landmarks(frame: np.ndarray, points: Mapping[str, np.ndarray], ax: plt.
     return ax
 
 
-def plot_clip_landmarks(frames: np.ndarray, points: Mapping[str, np.ndarray],
-                        indices: Sequence[int] = (0, 3, 7), title: str = "") -> Figure:
+def plot_clip_landmarks(
+    frames: np.ndarray, points: Mapping[str, np.ndarray], indices: Sequence[int] = (0, 3, 7), title: str = ""
+) -> Figure:
     """Chosen frames of a clip ``[T, H, W]`` with their landmark sets ``{name: [T, 68, 2]}``."""
     fig, axes = plt.subplots(1, len(indices), figsize=(3.2 * len(indices), 3.4), squeeze=False)
     for ax, k in zip(axes[0], indices):
@@ -112,8 +116,13 @@ def plot_confusion(cm: np.ndarray, class_names: Sequence[str], title: str = "") 
     return fig
 
 
-def plot_curves(log: pd.DataFrame, x: str = "step", columns: Sequence[str] | None = None,
-                hue: str | None = None, title: str = "") -> Figure:
+def plot_curves(
+    log: pd.DataFrame,
+    x: str = "step",
+    columns: Sequence[str] | None = None,
+    hue: str | None = None,
+    title: str = "",
+) -> Figure:
     """Training curves: one panel per column of ``log`` (default: every loss column), one line
     per value of ``hue`` (e.g. the fold)."""
     columns = list(columns or [c for c in log.columns if "loss" in c])
@@ -153,11 +162,22 @@ def plot_differences(differences: pd.DataFrame, title: str = "") -> Figure:
     fig, ax = plt.subplots(figsize=(6, 0.6 * len(differences) + 1.6))
     y = np.arange(len(differences))
     for k, row in enumerate(differences.itertuples()):  # red: beyond the spread of its pairs
-        ax.errorbar(row.median, k, xerr=[[row.median - row.low], [row.high - row.median]], fmt="o",
-                    color="#c92a2a" if row.exceeds else "#495057", capsize=4)
+        ax.errorbar(
+            row.median,
+            k,
+            xerr=[[row.median - row.low], [row.high - row.median]],
+            fmt="o",
+            color="#c92a2a" if row.exceeds else "#495057",
+            capsize=4,
+        )
     ax.axvline(0, color="grey", linestyle="--", linewidth=1)
-    ax.set_yticks(y, [f"{v} ({n} pairs, {c:.0%})" for v, n, c in
-                      zip(differences["variant"], differences["pairs"], differences["coverage"])])
+    ax.set_yticks(
+        y,
+        [
+            f"{v} ({n} pairs, {c:.0%})"
+            for v, n, c in zip(differences["variant"], differences["pairs"], differences["coverage"])
+        ],
+    )
     metric = differences["metric"].iloc[0] if len(differences) else ""
     ax.set_xlabel(f"difference in per-video {metric} to full (median, sign interval)")
     ax.set_title(title, fontsize=9)

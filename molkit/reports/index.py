@@ -4,6 +4,7 @@ results.html``, notebook 05), the error table with its references (``work/tables
 and the figures of ``work/figures/`` (the ablation plot of notebook 03, the sensitivity curve when
 one is there); then each executed notebook with its status, time and pages, the exported tables,
 and the run record."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,9 +17,11 @@ from molkit.reports.record import RunRecord
 TABLES_FOLDER = Path("work") / "tables"  # where notebook 05 exports the results tables
 VERDICT_FILE = Path("work") / "front" / "verdict.txt"
 FIGURES_FOLDER = Path("work") / "figures"
-FIGURES = {"ablations": "Ablations: each variant's difference to the full model, paired by seed and fold",
-           "sensitivity": "Sensitivity: per-video UF1 against the synthetic movement size",
-           "pointing": "Attribution: pointing game of the LOSO fold models on their held-out subjects"}
+FIGURES = {
+    "ablations": "Ablations: each variant's difference to the full model, paired by seed and fold",
+    "sensitivity": "Sensitivity: per-video UF1 against the synthetic movement size",
+    "pointing": "Attribution: pointing game of the LOSO fold models on their held-out subjects",
+}
 FRONT_TABLES = {"results": "Results", "errors": "Flow and landmark errors, with reference predictors"}
 
 STYLE = """
@@ -51,25 +54,34 @@ def front_page(run_dir: str | Path) -> str:
     run_dir = Path(run_dir)
     verdict_path = run_dir / VERDICT_FILE
     verdict = verdict_path.read_text(encoding="utf-8").strip() if verdict_path.is_file() else ""
-    parts = [f'<p class="verdict">{escape(verdict)}</p>' if verdict else
-             '<p class="missing">No verdict yet: notebook 02 has not finished.</p>']
+    parts = [
+        f'<p class="verdict">{escape(verdict)}</p>'
+        if verdict
+        else '<p class="missing">No verdict yet: notebook 02 has not finished.</p>'
+    ]
     for stem, title in FRONT_TABLES.items():
         table = run_dir / TABLES_FOLDER / f"{stem}.html"
         if table.is_file():
-            parts.append(f'<h2>{escape(title)}</h2>\n<div class="front-table">'
-                         f"{table.read_text(encoding='utf-8')}</div>")
+            parts.append(
+                f'<h2>{escape(title)}</h2>\n<div class="front-table">'
+                f"{table.read_text(encoding='utf-8')}</div>"
+            )
         elif stem == "results":
             parts.append('<p class="missing">No results table yet: notebook 05 has not finished.</p>')
     for stem, caption in FIGURES.items():
         figure = FIGURES_FOLDER / f"{stem}.png"
         if (run_dir / figure).is_file():
-            parts.append(f'<figure><img src="{escape(figure.as_posix())}" alt="{stem}">'
-                         f"<figcaption>{escape(caption)}</figcaption></figure>")
+            parts.append(
+                f'<figure><img src="{escape(figure.as_posix())}" alt="{stem}">'
+                f"<figcaption>{escape(caption)}</figcaption></figure>"
+            )
     return "\n".join(parts)
 
 
 def render_index(
-    record: RunRecord, titles: dict[str, str] | None = None, tables: Sequence[str] = (),
+    record: RunRecord,
+    titles: dict[str, str] | None = None,
+    tables: Sequence[str] = (),
     front: str = "",
 ) -> str:
     """The index page as HTML text. ``titles`` maps notebook file names to their headings;
@@ -83,7 +95,10 @@ def render_index(
         ("status", status),
         ("started / finished (UTC)", f"{record.started} / {record.finished or '-'}"),
         ("notebook time", f"{record.seconds:.1f} s"),
-        ("git commit", f"{record.git_commit or 'unknown'}" + (" (with local changes)" if record.git_dirty else "")),
+        (
+            "git commit",
+            f"{record.git_commit or 'unknown'}" + (" (with local changes)" if record.git_dirty else ""),
+        ),
         ("device", record.device),
         ("python", f"{record.python} on {record.platform}"),
         *[(f"parameter {k}", str(v)) for k, v in sorted(record.parameters.items())],
@@ -125,7 +140,6 @@ def write_index(record: RunRecord, path: str | Path, titles: dict[str, str] | No
     """Write ``index.html`` for ``record`` into ``path`` (its folder is the run folder)."""
     path = Path(path)
     tables = sorted(
-        p.relative_to(path.parent).as_posix()
-        for p in (path.parent / TABLES_FOLDER).glob("*") if p.is_file()
+        p.relative_to(path.parent).as_posix() for p in (path.parent / TABLES_FOLDER).glob("*") if p.is_file()
     )
     return atomic_write_text(path, render_index(record, titles, tables, front_page(path.parent)))

@@ -3,6 +3,7 @@
 Written as JSON beside the executed notebooks so that any number in the report can be traced
 back to the code and environment that produced it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,9 +19,21 @@ from molkit.config import Config
 from molkit.data.cache import atomic_write_text
 
 PACKAGES = (
-    "molkit", "torch", "numpy", "pandas", "scipy", "scikit-learn", "scikit-image",
-    "opencv-contrib-python-headless", "dlib-bin", "captum", "matplotlib", "papermill",
-    "nbconvert", "nbformat", "ipykernel",
+    "molkit",
+    "torch",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "scikit-image",
+    "opencv-contrib-python-headless",
+    "dlib-bin",
+    "captum",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
 )
 
 
@@ -107,9 +120,15 @@ def new_record(run_name: str, parameters: dict[str, Any], repo: str | Path = "."
     """A record for a run starting now."""
     commit, dirty = git_state(repo)
     return RunRecord(
-        run_name=run_name, parameters=dict(parameters), git_commit=commit, git_dirty=dirty,
-        packages=package_versions(), device=device_description(),
-        python=platform.python_version(), platform=platform.platform(), started=now(),
+        run_name=run_name,
+        parameters=dict(parameters),
+        git_commit=commit,
+        git_dirty=dirty,
+        packages=package_versions(),
+        device=device_description(),
+        python=platform.python_version(),
+        platform=platform.platform(),
+        started=now(),
     )
 
 

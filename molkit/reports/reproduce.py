@@ -3,6 +3,7 @@
 A failing notebook does not stop the run: its executed copy (with papermill's error banner) and
 its HTML page are still written, the failure is recorded, and the next notebook runs.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,9 @@ def without_progress_bars(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         for output in cell.outputs:
             if output.output_type == "stream" and output.name == "stderr":
                 lines = re.split(r"[\r\n]+", TERMINAL_CODE.sub("", output.text))
-                output.text = "\n".join(line for line in lines if line.strip() and not PROGRESS_LINE.search(line))
+                output.text = "\n".join(
+                    line for line in lines if line.strip() and not PROGRESS_LINE.search(line)
+                )
                 if not output.text:
                     continue
             kept.append(output)
@@ -84,7 +87,10 @@ def notebook_title(notebook: str | Path) -> str:
 
 
 def run_notebook(
-    source: Path, run_dir: Path, parameters: dict[str, Any], kernel: str | None = None,
+    source: Path,
+    run_dir: Path,
+    parameters: dict[str, Any],
+    kernel: str | None = None,
     progress: bool = True,
 ) -> NotebookResult:
     """Execute one notebook into ``run_dir`` and convert it to HTML; never raises on a cell error."""
@@ -94,8 +100,12 @@ def run_notebook(
     error = None
     try:
         papermill.execute_notebook(
-            str(source), str(executed), parameters=parameters, kernel_name=kernel,
-            cwd=str(source.parent), progress_bar=progress,
+            str(source),
+            str(executed),
+            parameters=parameters,
+            kernel_name=kernel,
+            cwd=str(source.parent),
+            progress_bar=progress,
         )
     except papermill.PapermillExecutionError as err:
         error = f"cell {err.exec_count}: {err.ename}: {err.evalue}"
@@ -112,8 +122,12 @@ def run_notebook(
     else:
         html_name = None
     return NotebookResult(
-        name=source.name, status="failed" if error else "ok", seconds=round(seconds, 2),
-        executed=executed.name, html=html_name, error=error,
+        name=source.name,
+        status="failed" if error else "ok",
+        seconds=round(seconds, 2),
+        executed=executed.name,
+        html=html_name,
+        error=error,
     )
 
 
@@ -130,8 +144,12 @@ def _kept_results(run_dir: Path, parameters: dict[str, Any], rerun: set[str]) ->
 
 
 def reproduce(
-    notebooks: list[Path], run_dir: str | Path, parameters: dict[str, Any],
-    kernel: str | None = None, repo: str | Path = ".", progress: bool = True,
+    notebooks: list[Path],
+    run_dir: str | Path,
+    parameters: dict[str, Any],
+    kernel: str | None = None,
+    repo: str | Path = ".",
+    progress: bool = True,
     on_result: Callable[[NotebookResult], None] | None = None,
     sensitivity: str | Path | None = SENSITIVITY,
 ) -> RunRecord:

@@ -1,6 +1,7 @@
 """Headless Chromium screenshots of the rendered report, and checks that a page really shows
 something: a PNG that is not blank, and HTML with figures and tables (on the front page: the
 verdict, the results table and the figures it links)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,8 +16,14 @@ from PIL import Image
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--hide-scrollbars",
 )
 
@@ -30,7 +37,9 @@ def find_chromium() -> str:
     raise FileNotFoundError("no Chromium found; on Debian/Ubuntu: apt-get install -y chromium")
 
 
-def screenshot(page: str | Path, png: str | Path, size: tuple[int, int] = (1280, 1600), timeout: float = 120) -> Path:
+def screenshot(
+    page: str | Path, png: str | Path, size: tuple[int, int] = (1280, 1600), timeout: float = 120
+) -> Path:
     """Render a local HTML page with headless Chromium (fresh, empty profile) into ``png``."""
     page, png = Path(page).resolve(), Path(png).resolve()
     if not page.is_file():
@@ -38,8 +47,12 @@ def screenshot(page: str | Path, png: str | Path, size: tuple[int, int] = (1280,
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="molkit-chromium-") as profile:
         command = [
-            find_chromium(), *FLAGS, f"--user-data-dir={profile}", f"--screenshot={png}",
-            f"--window-size={size[0]},{size[1]}", page.as_uri(),
+            find_chromium(),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size={size[0]},{size[1]}",
+            page.as_uri(),
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0 or not png.is_file():

@@ -1,5 +1,6 @@
 """The pipeline steps the numbered notebooks share, each a short composition of molkit calls, so
 that a notebook cell is one line and the same step means the same thing in every notebook."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,13 @@ def data_source(run: NotebookRun) -> tuple[str, Path]:
     if run.data_root is not None:
         return ("casme2" if run.dataset == "synthetic" else run.dataset), run.data_root
     p = run.profile
-    config = SynthConfig(subjects=p.synthetic_subjects, samples_per_subject=p.synthetic_samples_per_subject,
-                         frames=p.synthetic_frames, seed=run.seed, difficulty=p.synthetic_difficulty)
+    config = SynthConfig(
+        subjects=p.synthetic_subjects,
+        samples_per_subject=p.synthetic_samples_per_subject,
+        frames=p.synthetic_frames,
+        seed=run.seed,
+        difficulty=p.synthetic_difficulty,
+    )
     return "casme2", generate(run.path("synthetic"), config, workers=p.workers)
 
 
@@ -38,8 +44,9 @@ def prepare_data(run: NotebookRun, progress: bool = True) -> PrepReport:
     the reader, data root and cache on to the later notebooks."""
     reader, root = data_source(run)
     settings = PrepSettings(**prep_changes(run.profile.recipe))
-    report = prepare(reader, root, run.path("cache"), settings, workers=run.profile.workers,
-                     progress=progress)
+    report = prepare(
+        reader, root, run.path("cache"), settings, workers=run.profile.workers, progress=progress
+    )
     run.remember(reader=reader, data_root=root, cache=report.cache_dir)
     return report
 
@@ -48,10 +55,12 @@ def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> 
     """The LOSO run the profile describes, trained with ``recipe`` (default: the profile's), with
     the run's class set, protocol, seed and device, scored against the ground truth when the data
     has one. ``changes`` replace fields."""
-    base = LosoConfig.from_profile(run.profile, classes=run.classes, protocol=run.protocol,
-                                   recipe=recipe or run.profile.recipe)
+    base = LosoConfig.from_profile(
+        run.profile, classes=run.classes, protocol=run.protocol, recipe=recipe or run.profile.recipe
+    )
     return base.replace(
-        train=base.train.replace(seed=run.seed, device=run.device), data_seed=run.seed,
+        train=base.train.replace(seed=run.seed, device=run.device),
+        data_seed=run.seed,
         truth=has_ground_truth(run.recall("data_root")),
     ).replace(**changes)
 
@@ -106,8 +115,11 @@ def figure_path(run: NotebookRun, name: str) -> Path:
 def training_logs(loso_dir: str | Path) -> pd.DataFrame:
     """The training steps of every fold of a LOSO folder, one row per logged step, with ``fold``
     (selection evaluations left out)."""
-    frames = [pd.DataFrame(read_log(folder)).assign(fold=folder.name.removeprefix("fold_"))
-              for folder in sorted(Path(loso_dir).glob("fold_*")) if (folder / LOG).is_file()]
+    frames = [
+        pd.DataFrame(read_log(folder)).assign(fold=folder.name.removeprefix("fold_"))
+        for folder in sorted(Path(loso_dir).glob("fold_*"))
+        if (folder / LOG).is_file()
+    ]
     logs = pd.concat(frames, ignore_index=True)
     return logs[logs["event"].isna()] if "event" in logs else logs
 
@@ -117,17 +129,25 @@ def held_out_example(run: NotebookRun, loso_dir: str | Path, fold: int = 0) -> d
     what that fold's model (which never saw the subject) predicts for it."""
     model, record = load_checkpoint(finished_folds(loso_dir)[fold] / CHECKPOINT, run.torch_device)
     truth = has_ground_truth(run.recall("data_root"))
-    clips = ClipDataset(run.recall("cache"), subjects=[record["test_subject"]], train=False,
-                        classes=run.classes, with_truth=truth)
+    clips = ClipDataset(
+        run.recall("cache"),
+        subjects=[record["test_subject"]],
+        train=False,
+        classes=run.classes,
+        with_truth=truth,
+    )
     item = max((clips[i] for i in range(len(clips))), key=lambda it: float(it["flow"].abs().mean()))
     with torch.no_grad():
         output = model(item["clip"][None].to(run.torch_device))
-    example = {"subject": record["test_subject"], "video_id": item["video_id"],
-               "label": clips.classes[int(item["label"])],
-               "predicted": clips.classes[int(output.logits.argmax())],
-               "frames": item["clip"][0].numpy(),
-               "tvl1_flow": item["flow"].permute(0, 2, 3, 1).numpy(),
-               "dlib_landmarks": item["landmarks"].numpy()}
+    example = {
+        "subject": record["test_subject"],
+        "video_id": item["video_id"],
+        "label": clips.classes[int(item["label"])],
+        "predicted": clips.classes[int(output.logits.argmax())],
+        "frames": item["clip"][0].numpy(),
+        "tvl1_flow": item["flow"].permute(0, 2, 3, 1).numpy(),
+        "dlib_landmarks": item["landmarks"].numpy(),
+    }
     if output.flow is not None:
         example["predicted_flow"] = output.flow[0].float().cpu().permute(0, 2, 3, 1).numpy()
     if output.landmarks is not None:
@@ -148,12 +168,20 @@ def held_out_attribution(run: NotebookRun, loso_dir: str | Path, method: str = "
     profile's ``attribution_samples``) of the first fold, attributed by that fold's model, with
     the regions drawn from dlib's landmarks: the region analysis for data without ground truth."""
     model, record = load_checkpoint(finished_folds(loso_dir)[0] / CHECKPOINT, run.torch_device)
-    clips = ClipDataset(run.recall("cache"), subjects=[record["test_subject"]], train=False, classes=run.classes)
-    rows = clips.table.index[clips.table.clip_index == 0][:run.profile.attribution_samples]
+    clips = ClipDataset(
+        run.recall("cache"), subjects=[record["test_subject"]], train=False, classes=run.classes
+    )
+    rows = clips.table.index[clips.table.clip_index == 0][: run.profile.attribution_samples]
     items = [clips[int(i)] for i in rows]
     batch = torch.stack([item["clip"] for item in items])
     landmarks = torch.stack([item["landmarks"] for item in items]).float()
     target = torch.stack([item["label"] for item in items])
-    attributions = attribute(model, batch, target, method, landmarks, AttributionConfig.from_profile(run.profile))
-    return region_scores(attributions, landmarks, samples=[item["video_id"] for item in items],
-                         labels=[clips.classes[int(t)] for t in target])
+    attributions = attribute(
+        model, batch, target, method, landmarks, AttributionConfig.from_profile(run.profile)
+    )
+    return region_scores(
+        attributions,
+        landmarks,
+        samples=[item["video_id"] for item in items],
+        labels=[clips.classes[int(t)] for t in target],
+    )

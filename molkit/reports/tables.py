@@ -5,6 +5,7 @@ Reference numbers live in ``data_manifests/reference_results.csv``, every row wi
 MOL's own numbers were not available to us: those rows carry no values and the note
 "to be filled from the paper"; nothing is ever made up here.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,13 @@ KEYS = ("method", "dataset", "classes", "protocol", "profile", "flow_width")
 COLUMNS = (*KEYS, *METRICS, "source", "note")
 TO_BE_FILLED = "to be filled from the paper"
 METRIC_ALIASES = {
-    "uf1": "UF1", "uar": "UAR", "acc": "Acc", "accuracy": "Acc", "wf1": "WF1", "war": "WAR", "f1": "F1",
+    "uf1": "UF1",
+    "uar": "UAR",
+    "acc": "Acc",
+    "accuracy": "Acc",
+    "wf1": "WF1",
+    "war": "WAR",
+    "f1": "F1",
 }
 
 
@@ -48,7 +55,9 @@ def _check_results(table: pd.DataFrame, path: Path) -> pd.DataFrame:
         bad |= (values < 0) | (values > 1)
         if bad.any():
             row = int(bad.idxmax())
-            raise _problem(path, f"row {row + 2}: {column} = {table.at[row, column]!r} is not a number in [0, 1]")
+            raise _problem(
+                path, f"row {row + 2}: {column} = {table.at[row, column]!r} is not a number in [0, 1]"
+            )
         table[column] = values
     no_source = table["source"].isna() | (table["source"].astype(str).str.strip() == "")
     if no_source.any():
@@ -74,13 +83,26 @@ def load_reference_results(path: str | Path = REFERENCE_RESULTS) -> pd.DataFrame
 
 
 def kit_result(
-    dataset: str, classes: str, protocol: str, profile: str, flow_width: float | None,
-    metrics: Mapping[str, float], method: str = "molkit MOL", source: str = "this run", note: str = "",
+    dataset: str,
+    classes: str,
+    protocol: str,
+    profile: str,
+    flow_width: float | None,
+    metrics: Mapping[str, float],
+    method: str = "molkit MOL",
+    source: str = "this run",
+    note: str = "",
 ) -> dict[str, object]:
     """One row of the kit's own numbers. ``metrics`` may use any case (``uf1``, ``accuracy``...)."""
     row: dict[str, object] = dict(
-        method=method, dataset=dataset, classes=str(classes), protocol=protocol, profile=profile,
-        flow_width=flow_width, source=source, note=note,
+        method=method,
+        dataset=dataset,
+        classes=str(classes),
+        protocol=protocol,
+        profile=profile,
+        flow_width=flow_width,
+        source=source,
+        note=note,
     )
     for name, value in metrics.items():
         column = METRIC_ALIASES.get(name.lower())
@@ -96,19 +118,36 @@ def loso_row(result: LosoResult, dataset: str) -> dict[str, object]:
     note = f"per video, {int(video['n'])} videos"
     if result.collapsed_folds:
         note += f"; one class predicted in {result.collapsed_folds} of {len(result.collapse) - 1} folds"
-    return kit_result(dataset, result.config.classes, result.config.protocol, result.config.profile,
-                      result.config.flow_width, video.to_dict(), method=f"molkit {result.config.method_name}",
-                      note=note)
+    return kit_result(
+        dataset,
+        result.config.classes,
+        result.config.protocol,
+        result.config.profile,
+        result.config.flow_width,
+        video.to_dict(),
+        method=f"molkit {result.config.method_name}",
+        note=note,
+    )
 
 
 def reference_rows(references: pd.DataFrame, result: LosoResult, dataset: str) -> list[dict[str, object]]:
     """Rows of ``molkit.train.references.class_references`` (chance, majority class), labelled like
     ``result``'s rows; their source is this run's labels."""
     config = result.config
-    return [kit_result(dataset, config.classes, config.protocol, config.profile, None, row._asdict(),
-                       method=row.reference, source="computed from this run's labels",
-                       note=f"per video, {row.n} videos")
-            for row in references.itertuples(index=False)]
+    return [
+        kit_result(
+            dataset,
+            config.classes,
+            config.protocol,
+            config.profile,
+            None,
+            row._asdict(),
+            method=row.reference,
+            source="computed from this run's labels",
+            note=f"per video, {row.n} videos",
+        )
+        for row in references.itertuples(index=False)
+    ]
 
 
 def error_table(results: Sequence[LosoResult], references: pd.DataFrame) -> pd.DataFrame:
@@ -117,8 +156,12 @@ def error_table(results: Sequence[LosoResult], references: pd.DataFrame) -> pd.D
     rows = []
     for result in results:
         clip = result.summary.set_index("level").loc["clip"]
-        rows.append({"predictor": f"{result.config.method_name} predicted ({result.label})",
-                     **{c: clip.get(c, math.nan) for c in ERROR_COLUMNS}})
+        rows.append(
+            {
+                "predictor": f"{result.config.method_name} predicted ({result.label})",
+                **{c: clip.get(c, math.nan) for c in ERROR_COLUMNS},
+            }
+        )
     return pd.concat([pd.DataFrame(rows), references], ignore_index=True)
 
 
@@ -138,6 +181,7 @@ def results_table(*tables: pd.DataFrame) -> pd.DataFrame:
 
 def _formatted(table: pd.DataFrame, digits: int, missing: str) -> pd.DataFrame:
     """Every cell as text: metrics to ``digits`` places (``missing`` when absent), others as-is."""
+
     def cell(column: str, value: object) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return missing if column in METRICS else ""
@@ -151,6 +195,7 @@ def _formatted(table: pd.DataFrame, digits: int, missing: str) -> pd.DataFrame:
 def to_markdown(table: pd.DataFrame, digits: int = 4) -> str:
     """A GitHub-flavoured Markdown pipe table."""
     text = _formatted(table, digits, "–")
+
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
@@ -162,20 +207,27 @@ def to_markdown(table: pd.DataFrame, digits: int = 4) -> str:
 def to_latex(table: pd.DataFrame, digits: int = 4) -> str:
     """A booktabs LaTeX tabular, special characters escaped."""
     text = _formatted(table, digits, "--")
-    return text.to_latex(index=False, escape=True, column_format="".join(
-        "r" if c in METRICS else "l" for c in text.columns))
+    return text.to_latex(
+        index=False, escape=True, column_format="".join("r" if c in METRICS else "l" for c in text.columns)
+    )
 
 
 def to_html(table: pd.DataFrame, digits: int = 4) -> str:
     """An HTML ``<table>`` (no page around it), text escaped."""
-    return _formatted(table, digits, "–").to_html(index=False, escape=True, classes="molkit-results", border=0)
+    return _formatted(table, digits, "–").to_html(
+        index=False, escape=True, classes="molkit-results", border=0
+    )
 
 
 def export_table(table: pd.DataFrame, stem: str | Path, digits: int = 4) -> dict[str, Path]:
     """Write ``stem.md``, ``stem.tex``, ``stem.html`` and ``stem.csv``; returns the paths by format."""
     stem = Path(stem)
     writers = {
-        "md": lambda: to_markdown(table, digits), "tex": lambda: to_latex(table, digits),
-        "html": lambda: to_html(table, digits), "csv": lambda: table.to_csv(index=False),
+        "md": lambda: to_markdown(table, digits),
+        "tex": lambda: to_latex(table, digits),
+        "html": lambda: to_html(table, digits),
+        "csv": lambda: table.to_csv(index=False),
     }
-    return {fmt: atomic_write_text(stem.with_name(f"{stem.name}.{fmt}"), make()) for fmt, make in writers.items()}
+    return {
+        fmt: atomic_write_text(stem.with_name(f"{stem.name}.{fmt}"), make()) for fmt, make in writers.items()
+    }

@@ -1,5 +1,6 @@
 """The report's first line: a verdict computed from the LOSO results, e.g. "MOL learned:
 per-video UF1 0.63, chance 0.20" or "MOL predicted one class in 3 of 8 folds"."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

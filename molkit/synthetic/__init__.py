@@ -23,10 +23,28 @@
   flow between any two frames and the landmarks of every frame are exact; the class mask is the
   support of the class's patches, and nothing else label-dependent moves outside it.
 """
+
 from molkit.synthetic.action_units import EMOTIONS, REGIONS, THREE_CLASS
 from molkit.synthetic.generate import SynthConfig, generate
-from molkit.synthetic.truth import (has_ground_truth, list_samples, sample_truth, true_flow,
-                                    true_landmarks, true_region_mask)
+from molkit.synthetic.truth import (
+    has_ground_truth,
+    list_samples,
+    sample_truth,
+    true_flow,
+    true_landmarks,
+    true_region_mask,
+)
 
-__all__ = ["EMOTIONS", "REGIONS", "THREE_CLASS", "SynthConfig", "generate", "has_ground_truth",
-           "list_samples", "sample_truth", "true_flow", "true_landmarks", "true_region_mask"]
+__all__ = [
+    "EMOTIONS",
+    "REGIONS",
+    "THREE_CLASS",
+    "SynthConfig",
+    "generate",
+    "has_ground_truth",
+    "list_samples",
+    "sample_truth",
+    "true_flow",
+    "true_landmarks",
+    "true_region_mask",
+]

@@ -5,6 +5,7 @@ at the apex. A bump's weight is ``(1 - s^2)^2`` inside the ellipse (``s`` its no
 and exactly zero outside it, so the motion of a class lives exactly where its bumps are.
 Bumps are placed from the neutral face's 68 dlib landmarks and sized by the inter-ocular distance.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,8 +13,19 @@ from collections.abc import Callable
 
 import numpy as np
 
-REGIONS = ("left_brow", "right_brow", "glabella", "left_eye", "right_eye", "nose",
-           "left_cheek", "right_cheek", "lip_corners", "mouth", "chin")
+REGIONS = (
+    "left_brow",
+    "right_brow",
+    "glabella",
+    "left_eye",
+    "right_eye",
+    "nose",
+    "left_cheek",
+    "right_cheek",
+    "lip_corners",
+    "mouth",
+    "chin",
+)
 
 # CASME II's five classes in the design's order, the action units that make each one (one tuple is
 # drawn per sample), and MOL's three-class mapping ("others" has none).
@@ -25,8 +37,12 @@ EMOTION_ACTION_UNITS: dict[str, tuple[tuple[str, ...], ...]] = {
     "repression": (("AU14", "AU17"), ("AU15", "AU17")),
     "others": (("AU25",),),  # not AU7: the eyes already carry the blinks, a nuisance of every class
 }
-THREE_CLASS = {"surprise": "surprise", "happiness": "positive", "disgust": "negative",
-               "repression": "negative"}
+THREE_CLASS = {
+    "surprise": "surprise",
+    "happiness": "positive",
+    "disgust": "negative",
+    "repression": "negative",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,12 +85,10 @@ class FaceGeometry:
         """Mean of the given landmarks."""
         return self.landmarks[list(indices)].mean(0)
 
-    def bump(self, centre: np.ndarray, radii: tuple[float, float], along_x: float,
-             along_y: float) -> Bump:
+    def bump(self, centre: np.ndarray, radii: tuple[float, float], along_x: float, along_y: float) -> Bump:
         """A bump with radii in inter-ocular distances and a unit-length vector in face axes."""
         vector = along_x * self.ex + along_y * self.ey
-        return Bump(np.asarray(centre, float), np.array(radii) * self.iod,
-                    vector / np.linalg.norm(vector))
+        return Bump(np.asarray(centre, float), np.array(radii) * self.iod, vector / np.linalg.norm(vector))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,37 +99,100 @@ class ActionUnit:
     place: Callable[[FaceGeometry], list[Bump]]
 
 
-def _pair(g: FaceGeometry, left: np.ndarray, right: np.ndarray, radii: tuple[float, float],
-          outward: float, up: float) -> list[Bump]:
+def _pair(
+    g: FaceGeometry,
+    left: np.ndarray,
+    right: np.ndarray,
+    radii: tuple[float, float],
+    outward: float,
+    up: float,
+) -> list[Bump]:
     """Mirror-symmetric bumps: ``outward`` moves away from the face's midline, ``up`` to the brow."""
     return [g.bump(left, radii, -outward, -up), g.bump(right, radii, outward, -up)]
 
 
-ACTION_UNITS: dict[str, ActionUnit] = {au.code: au for au in (
-    ActionUnit("AU1", "inner brow raiser", ("left_brow", "right_brow"),
-               lambda g: _pair(g, g.point(21), g.point(22), (0.2, 0.16), 0.0, 1.0)),
-    ActionUnit("AU2", "outer brow raiser", ("left_brow", "right_brow"),
-               lambda g: _pair(g, g.point(17, 18), g.point(25, 26), (0.22, 0.16), 0.2, 1.0)),
-    ActionUnit("AU4", "brow lowerer", ("glabella",),
-               lambda g: _pair(g, 0.75 * g.point(21) + 0.25 * g.point(22),
-                               0.25 * g.point(21) + 0.75 * g.point(22), (0.14, 0.16), -0.35, -0.94)),
-    ActionUnit("AU9", "nose wrinkler", ("nose",),
-               lambda g: _pair(g, g.point(31), g.point(35), (0.14, 0.14), -0.2, 1.0)),
-    ActionUnit("AU6", "cheek raiser", ("left_cheek", "right_cheek"),
-               lambda g: _pair(g, g.left_eye + g.iod * (0.45 * g.ey - 0.08 * g.ex),
-                               g.right_eye + g.iod * (0.45 * g.ey + 0.08 * g.ex), (0.25, 0.2), 0.2, 1.0)),
-    ActionUnit("AU12", "lip corner puller", ("lip_corners",),
-               lambda g: _pair(g, g.point(48), g.point(54), (0.2, 0.17), 0.7, 0.7)),
-    ActionUnit("AU14", "dimpler", ("lip_corners",),
-               lambda g: _pair(g, g.point(48), g.point(54), (0.2, 0.17), -0.95, 0.3)),
-    ActionUnit("AU15", "lip corner depressor", ("lip_corners",),
-               lambda g: _pair(g, g.point(48), g.point(54), (0.2, 0.17), 0.3, -0.95)),
-    ActionUnit("AU17", "chin raiser", ("chin",),
-               lambda g: [g.bump(0.5 * (g.point(57) + g.point(8)), (0.3, 0.18), 0.0, -1.0)]),
-    ActionUnit("AU25", "lips part", ("mouth",),
-               lambda g: [g.bump(g.point(50, 51, 52), (0.3, 0.12), 0.0, -1.0),
-                          g.bump(g.point(56, 57, 58), (0.3, 0.12), 0.0, 1.0)]),
-)}
+ACTION_UNITS: dict[str, ActionUnit] = {
+    au.code: au
+    for au in (
+        ActionUnit(
+            "AU1",
+            "inner brow raiser",
+            ("left_brow", "right_brow"),
+            lambda g: _pair(g, g.point(21), g.point(22), (0.2, 0.16), 0.0, 1.0),
+        ),
+        ActionUnit(
+            "AU2",
+            "outer brow raiser",
+            ("left_brow", "right_brow"),
+            lambda g: _pair(g, g.point(17, 18), g.point(25, 26), (0.22, 0.16), 0.2, 1.0),
+        ),
+        ActionUnit(
+            "AU4",
+            "brow lowerer",
+            ("glabella",),
+            lambda g: _pair(
+                g,
+                0.75 * g.point(21) + 0.25 * g.point(22),
+                0.25 * g.point(21) + 0.75 * g.point(22),
+                (0.14, 0.16),
+                -0.35,
+                -0.94,
+            ),
+        ),
+        ActionUnit(
+            "AU9",
+            "nose wrinkler",
+            ("nose",),
+            lambda g: _pair(g, g.point(31), g.point(35), (0.14, 0.14), -0.2, 1.0),
+        ),
+        ActionUnit(
+            "AU6",
+            "cheek raiser",
+            ("left_cheek", "right_cheek"),
+            lambda g: _pair(
+                g,
+                g.left_eye + g.iod * (0.45 * g.ey - 0.08 * g.ex),
+                g.right_eye + g.iod * (0.45 * g.ey + 0.08 * g.ex),
+                (0.25, 0.2),
+                0.2,
+                1.0,
+            ),
+        ),
+        ActionUnit(
+            "AU12",
+            "lip corner puller",
+            ("lip_corners",),
+            lambda g: _pair(g, g.point(48), g.point(54), (0.2, 0.17), 0.7, 0.7),
+        ),
+        ActionUnit(
+            "AU14",
+            "dimpler",
+            ("lip_corners",),
+            lambda g: _pair(g, g.point(48), g.point(54), (0.2, 0.17), -0.95, 0.3),
+        ),
+        ActionUnit(
+            "AU15",
+            "lip corner depressor",
+            ("lip_corners",),
+            lambda g: _pair(g, g.point(48), g.point(54), (0.2, 0.17), 0.3, -0.95),
+        ),
+        ActionUnit(
+            "AU17",
+            "chin raiser",
+            ("chin",),
+            lambda g: [g.bump(0.5 * (g.point(57) + g.point(8)), (0.3, 0.18), 0.0, -1.0)],
+        ),
+        ActionUnit(
+            "AU25",
+            "lips part",
+            ("mouth",),
+            lambda g: [
+                g.bump(g.point(50, 51, 52), (0.3, 0.12), 0.0, -1.0),
+                g.bump(g.point(56, 57, 58), (0.3, 0.12), 0.0, 1.0),
+            ],
+        ),
+    )
+}
 
 
 def blink_bumps(g: FaceGeometry) -> list[Bump]:
@@ -127,8 +204,9 @@ def blink_bumps(g: FaceGeometry) -> list[Bump]:
 
 def eye_opening(g: FaceGeometry) -> float:
     """Mean distance between the upper and lower eyelids, in pixels."""
-    return 0.5 * float(np.linalg.norm(g.point(37, 38) - g.point(40, 41))
-                       + np.linalg.norm(g.point(43, 44) - g.point(46, 47)))
+    return 0.5 * float(
+        np.linalg.norm(g.point(37, 38) - g.point(40, 41)) + np.linalg.norm(g.point(43, 44) - g.point(46, 47))
+    )
 
 
 def regions_of(action_units: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
 """``molkit synth``: write a synthetic micro-expression set laid out like CASME II."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,14 +13,21 @@ from molkit.synthetic.generate import SynthConfig, generate
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output folder (empty, or an earlier synthetic set)")
     parser.add_argument("--subjects", type=int, help="number of subjects (default: the profile's)")
-    parser.add_argument("--samples-per-subject", type=int, help="samples per subject (default: the profile's)")
+    parser.add_argument(
+        "--samples-per-subject", type=int, help="samples per subject (default: the profile's)"
+    )
     parser.add_argument("--frames", type=int, help="frames per sample (default: the profile's)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--difficulty", type=lambda text: float(Fraction(text)),
-                        help="divides the action units' displacement: 1 as subtle as CASME II, "
-                             "1/3 obvious (default: the profile's)")
+    parser.add_argument(
+        "--difficulty",
+        type=lambda text: float(Fraction(text)),
+        help="divides the action units' displacement: 1 as subtle as CASME II, "
+        "1/3 obvious (default: the profile's)",
+    )
     parser.add_argument("--workers", type=int, default=0, help="processes (default 0: all cores)")
-    parser.add_argument("--profile", help="run profile giving the default size (default: $MOLKIT_PROFILE or demo)")
+    parser.add_argument(
+        "--profile", help="run profile giving the default size (default: $MOLKIT_PROFILE or demo)"
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> SynthConfig:
@@ -29,13 +37,17 @@ def config_from_args(args: argparse.Namespace) -> SynthConfig:
         subjects=args.subjects or profile.synthetic_subjects,
         samples_per_subject=args.samples_per_subject or profile.synthetic_samples_per_subject,
         frames=args.frames or profile.synthetic_frames,
-        seed=args.seed, difficulty=args.difficulty or profile.synthetic_difficulty)
+        seed=args.seed,
+        difficulty=args.difficulty or profile.synthetic_difficulty,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     start = time.perf_counter()
     out = generate(args.out, config, workers=args.workers)
-    print(f"wrote {config.subjects} subjects x {config.samples_per_subject} samples x {config.frames} "
-          f"frames to {out} in {time.perf_counter() - start:.1f} s")
+    print(
+        f"wrote {config.subjects} subjects x {config.samples_per_subject} samples x {config.frames} "
+        f"frames to {out} in {time.perf_counter() - start:.1f} s"
+    )
     return 0

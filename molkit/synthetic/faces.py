@@ -8,6 +8,7 @@ photographs keep dlib's HOG detector and 68-point predictor working on every fra
 procedural faces would not guarantee. A subject's landmarks are the source's dlib landmarks carried
 exactly through the warp, so they are the ground truth of the neutral face.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -131,20 +132,28 @@ def _placement(rng: np.random.Generator, height: int, width: int):
     return place, unplace
 
 
-def _warp_to(source: Face, centre: np.ndarray, target: np.ndarray, unplace, height: int,
-             width: int) -> np.ndarray:
+def _warp_to(
+    source: Face, centre: np.ndarray, target: np.ndarray, unplace, height: int, width: int
+) -> np.ndarray:
     """``source`` warped so that its landmarks land on ``target`` (thin-plate spline); far from the
     face the frame follows the similarity alone, so only the face changes shape."""
-    border = np.array([[x, y] for x in np.linspace(-20, width + 20, 5)
-                       for y in np.linspace(-20, height + 20, 5)
-                       if min(x, width - x) < 0 or min(y, height - y) < 0], float)
-    backward = RBFInterpolator(np.vstack([target, border]),
-                               np.vstack([source.landmarks, unplace(border, centre)]),
-                               kernel="thin_plate_spline")
+    border = np.array(
+        [
+            [x, y]
+            for x in np.linspace(-20, width + 20, 5)
+            for y in np.linspace(-20, height + 20, 5)
+            if min(x, width - x) < 0 or min(y, height - y) < 0
+        ],
+        float,
+    )
+    backward = RBFInterpolator(
+        np.vstack([target, border]),
+        np.vstack([source.landmarks, unplace(border, centre)]),
+        kernel="thin_plate_spline",
+    )
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
     maps = backward(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(height, width, 2).astype(np.float32)
-    return cv2.remap(source.image, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC,
-                     borderMode=cv2.BORDER_REFLECT)
+    return cv2.remap(source.image, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
 
 
 def make_subject(rng: np.random.Generator, height: int, width: int) -> Face:
@@ -154,10 +163,13 @@ def make_subject(rng: np.random.Generator, height: int, width: int) -> Face:
     first, second = rng.choice(len(sources), size=2, replace=False)
     weight = rng.uniform(0.2, 0.8)
     place, unplace = _placement(rng, height, width)
-    centres = [FaceGeometry(sources[i].landmarks.astype(np.float64)).point(*range(17, 68))
-               for i in (first, second)]
+    centres = [
+        FaceGeometry(sources[i].landmarks.astype(np.float64)).point(*range(17, 68)) for i in (first, second)
+    ]
     placed = [place(sources[i].landmarks.astype(np.float64), c) for i, c in zip((first, second), centres)]
     target = _identity_shape(rng, weight * placed[0] + (1 - weight) * placed[1])
-    image = sum(w * _warp_to(sources[i], c, target, unplace, height, width)
-                for w, i, c in zip((weight, 1 - weight), (first, second), centres))
+    image = sum(
+        w * _warp_to(sources[i], c, target, unplace, height, width)
+        for w, i, c in zip((weight, 1 - weight), (first, second), centres)
+    )
     return Face(_appearance(rng, image), target.astype(np.float32))

@@ -1,4 +1,5 @@
 """Write a synthetic micro-expression set laid out like CASME II, with its ground truth."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -17,7 +18,6 @@ from molkit.synthetic.motion import Nuisances, draw_expression, plan_motion
 from molkit.synthetic.render import encode_jpeg, flicker_gains, render_frame
 from molkit.synthetic.sheet import SHEET_NAME, action_unit_field, write_coding_sheet
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR, has_ground_truth, save_sample_truth, write_atomic
-
 
 MAX_APEX_PX = 6.0  # largest apex displacement (crop px) a set may ask for
 
@@ -50,27 +50,36 @@ class SynthConfig(Config):
     jpeg_quality: int = 98
 
     def validate(self) -> None:
-        problems = [f"{name} must be at least {low} (got {getattr(self, name)})"
-                    for name, low in (("subjects", 1), ("samples_per_subject", 1), ("frames", 12),
-                                      ("height", 64), ("width", 64))
-                    if getattr(self, name) < low]
+        problems = [
+            f"{name} must be at least {low} (got {getattr(self, name)})"
+            for name, low in (
+                ("subjects", 1),
+                ("samples_per_subject", 1),
+                ("frames", 12),
+                ("height", 64),
+                ("width", 64),
+            )
+            if getattr(self, name) < low
+        ]
         if self.difficulty <= 0:
             problems.append(f"difficulty must be positive (got {self.difficulty})")
         elif not 0 < self.apex_displacement[0] <= self.apex_displacement[1]:
             problems.append(f"apex_displacement must be 0 < low <= high (got {self.apex_displacement})")
         elif self.apex_displacement[1] / self.difficulty > MAX_APEX_PX + 1e-9:
-            problems.append(f"apex_displacement {self.apex_displacement[1]} px / difficulty "
-                            f"{self.difficulty:g} exceeds {MAX_APEX_PX:g} px, where the action units "
-                            f"would cover most of the face (lowest difficulty: "
-                            f"{self.apex_displacement[1] / MAX_APEX_PX:.3g})")
+            problems.append(
+                f"apex_displacement {self.apex_displacement[1]} px / difficulty "
+                f"{self.difficulty:g} exceeds {MAX_APEX_PX:g} px, where the action units "
+                f"would cover most of the face (lowest difficulty: "
+                f"{self.apex_displacement[1] / MAX_APEX_PX:.3g})"
+            )
         if problems:
             raise ValueError("SynthConfig: " + "; ".join(problems))
 
 
 @dataclasses.dataclass(frozen=True)
 class _Task:
-    subject: int   # 1-based
-    sample: int    # 1-based
+    subject: int  # 1-based
+    sample: int  # 1-based
     emotion: str
     face: Face
 
@@ -97,15 +106,30 @@ def _render_sample(root: Path, config: SynthConfig, task: _Task) -> tuple:
     for t in range(config.frames):
         frame = render_frame(task.face.image, motion, t, gains[t], config.noise_std, noise_rng)
         write_atomic(root / name / f"img{t + 1}.jpg", encode_jpeg(frame, config.jpeg_quality))
-    landmarks = np.stack([motion.forward(t, task.face.landmarks.astype(np.float64))
-                          for t in range(config.frames)])
-    description = {"emotion": task.emotion, "three_class": THREE_CLASS.get(task.emotion),
-                   "action_units": expression.action_units, "regions": expression.regions,
-                   "onset": expression.onset, "apex": expression.apex, "offset": expression.offset}
-    save_sample_truth(root, name, motion, landmarks, motion.class_support(config.height, config.width),
-                      description)
-    return (task.subject, name.split("/")[1], expression.onset + 1, expression.apex + 1,
-            expression.offset + 1, action_unit_field(expression.action_units), task.emotion)
+    landmarks = np.stack(
+        [motion.forward(t, task.face.landmarks.astype(np.float64)) for t in range(config.frames)]
+    )
+    description = {
+        "emotion": task.emotion,
+        "three_class": THREE_CLASS.get(task.emotion),
+        "action_units": expression.action_units,
+        "regions": expression.regions,
+        "onset": expression.onset,
+        "apex": expression.apex,
+        "offset": expression.offset,
+    }
+    save_sample_truth(
+        root, name, motion, landmarks, motion.class_support(config.height, config.width), description
+    )
+    return (
+        task.subject,
+        name.split("/")[1],
+        expression.onset + 1,
+        expression.apex + 1,
+        expression.offset + 1,
+        action_unit_field(expression.action_units),
+        task.emotion,
+    )
 
 
 def _tasks(config: SynthConfig) -> list[_Task]:
@@ -115,8 +139,10 @@ def _tasks(config: SynthConfig) -> list[_Task]:
         face_rng, label_rng, _, _ = _streams(config.seed, subject)
         face = make_subject(face_rng, config.height, config.width)
         order = label_rng.permutation(len(EMOTIONS))
-        tasks += [_Task(subject, k + 1, EMOTIONS[order[k % len(EMOTIONS)]], face)
-                  for k in range(config.samples_per_subject)]
+        tasks += [
+            _Task(subject, k + 1, EMOTIONS[order[k % len(EMOTIONS)]], face)
+            for k in range(config.samples_per_subject)
+        ]
     return tasks
 
 
@@ -133,8 +159,9 @@ def _clear_previous(out: Path) -> None:
             path.unlink()
 
 
-def generate(out_dir: str | Path, config: SynthConfig | None = None, *, workers: int = 0,
-             **overrides) -> Path:
+def generate(
+    out_dir: str | Path, config: SynthConfig | None = None, *, workers: int = 0, **overrides
+) -> Path:
     """Write the set into ``out_dir`` (replacing an earlier synthetic set there) and return it.
 
     ``out_dir/sub01/EP01_01/img1.jpg ...``, the coding sheet ``out_dir/CASME2-coding-synthetic.xlsx``

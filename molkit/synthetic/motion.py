@@ -12,14 +12,21 @@ is enforced). Larger movements get larger patches of skin: an expression's bumps
 own strain is at most 0.6, as a wider muscle action would, so that every movement size exists
 without folding the skin.
 """
+
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
 
-from molkit.synthetic.action_units import (ACTION_UNITS, EMOTION_ACTION_UNITS, FaceGeometry,
-                                           blink_bumps, eye_opening, regions_of)
+from molkit.synthetic.action_units import (
+    ACTION_UNITS,
+    EMOTION_ACTION_UNITS,
+    FaceGeometry,
+    blink_bumps,
+    eye_opening,
+    regions_of,
+)
 
 FPS = 200.0
 _TOLERANCE = 1e-6
@@ -27,20 +34,20 @@ _MAX_ITERATIONS = 200
 _MAX_STRAIN = 0.9  # keeps every frame's motion invertible, fixed point contracting
 _CLASS_STRAIN = 0.6  # each class bump grows until its own strain is at most this
 _TOTAL_STRAIN = 0.8  # then all class bumps together until the whole motion's is at most this
-_STEEPEST = 8 / 3 ** 1.5  # largest slope of a bump's weight (1 - s^2)^2 along s, at s = 1/sqrt(3)
+_STEEPEST = 8 / 3**1.5  # largest slope of a bump's weight (1 - s^2)^2 along s, at s = 1/sqrt(3)
 
 
 @dataclasses.dataclass(frozen=True)
 class Motion:
     """Geometry of one sample; every field is a plain array (saved as is in the ground truth)."""
 
-    centres: np.ndarray     # [K, 2] bump centres, pixels of the neutral face
-    radii: np.ndarray       # [K, 2] half-axes along x and y
-    vectors: np.ndarray     # [K, 2] displacement at full amplitude
+    centres: np.ndarray  # [K, 2] bump centres, pixels of the neutral face
+    radii: np.ndarray  # [K, 2] half-axes along x and y
+    vectors: np.ndarray  # [K, 2] displacement at full amplitude
     amplitudes: np.ndarray  # [T, K] in [0, 1]
-    is_class: np.ndarray    # [K] bool: the bump belongs to the class's action units
-    head: np.ndarray        # [T, 4] shift x, shift y, angle (rad), log scale
-    pivot: np.ndarray       # [2] centre of the head's rotation
+    is_class: np.ndarray  # [K] bool: the bump belongs to the class's action units
+    head: np.ndarray  # [T, 4] shift x, shift y, angle (rad), log scale
+    pivot: np.ndarray  # [2] centre of the head's rotation
 
     @property
     def n_frames(self) -> int:
@@ -74,8 +81,13 @@ class Motion:
         moving = self.amplitudes[t] > 0
         if not moving.any():
             return points
-        sub = dataclasses.replace(self, centres=self.centres[moving], radii=self.radii[moving],
-                                  vectors=self.vectors[moving], amplitudes=self.amplitudes[:, moving])
+        sub = dataclasses.replace(
+            self,
+            centres=self.centres[moving],
+            radii=self.radii[moving],
+            vectors=self.vectors[moving],
+            amplitudes=self.amplitudes[:, moving],
+        )
         reach = sub.radii + np.abs(sub.vectors) * sub.amplitudes[t][:, None] + 1.0
         near = np.abs(target[:, None] - sub.centres[None]) < reach[None]
         active = np.flatnonzero((near[..., 0] & near[..., 1]).any(-1))
@@ -109,10 +121,10 @@ class Motion:
         points = np.stack([xs.ravel(), ys.ravel()], 1)
         offsets = (points[:, None, :] - self.centres[None]) / self.radii[None] ** 2  # [N, K, 2]
         inside = np.clip(1.0 - (offsets * (points[:, None, :] - self.centres[None])).sum(-1), 0.0, None)
-        gradients = -4.0 * inside[..., None] * offsets                                # d w_k / d p
+        gradients = -4.0 * inside[..., None] * offsets  # d w_k / d p
         vectors = self.vectors * np.abs(self.amplitudes).max(0)[:, None]
         jacobian = np.einsum("ka,nkb->nab", vectors, gradients)
-        return float(np.sqrt((jacobian ** 2).sum((1, 2))).max())
+        return float(np.sqrt((jacobian**2).sum((1, 2))).max())
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -139,7 +151,7 @@ class Expression:
     emotion: str
     action_units: tuple[str, ...]
     n_frames: int
-    onset: int   # 0-based frame positions
+    onset: int  # 0-based frame positions
     apex: int
     offset: int
     peak_px: float  # largest skin displacement at the apex, pixels of the frame
@@ -172,12 +184,17 @@ class Nuisances:
 def _strain(centres: np.ndarray, radii: np.ndarray, vectors: np.ndarray) -> float:
     """Strain of bumps all at full amplitude."""
     k = len(radii)
-    return Motion(centres, radii, vectors, np.ones((1, k)), np.ones(k, bool), np.zeros((1, 4)),
-                  np.zeros(2)).strain()
+    return Motion(
+        centres, radii, vectors, np.ones((1, k)), np.ones(k, bool), np.zeros((1, 4)), np.zeros(2)
+    ).strain()
 
 
-def grown_radii(centres: np.ndarray, radii: np.ndarray, vectors: np.ndarray,
-                others: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def grown_radii(
+    centres: np.ndarray,
+    radii: np.ndarray,
+    vectors: np.ndarray,
+    others: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """``radii`` grown (never shrunk) so that bumps moving by ``vectors`` do not strain the skin.
 
     First each half-axis alone: a bump's weight changes by at most 1.54 per radius, so a bump
@@ -188,8 +205,9 @@ def grown_radii(centres: np.ndarray, radii: np.ndarray, vectors: np.ndarray,
     radii = np.maximum(np.asarray(radii, np.float64), need)
     fixed = others or (np.zeros((0, 2)),) * 3
     for _ in range(20):
-        strain = _strain(np.vstack([centres, fixed[0]]), np.vstack([radii, fixed[1]]),
-                         np.vstack([vectors, fixed[2]]))
+        strain = _strain(
+            np.vstack([centres, fixed[0]]), np.vstack([radii, fixed[1]]), np.vstack([vectors, fixed[2]])
+        )
         if strain <= _TOTAL_STRAIN:
             return radii
         radii = radii * 1.15
@@ -200,21 +218,29 @@ def check_folding(motion: Motion, what: str) -> Motion:
     """``motion`` itself; a ValueError when its skin would fold (strain above 0.9)."""
     strain = motion.strain()
     if strain > _MAX_STRAIN:
-        raise ValueError(f"{what}: the movement would fold the skin (strain {strain:.2f} > "
-                         f"{_MAX_STRAIN}); lower apex_displacement or raise difficulty")
+        raise ValueError(
+            f"{what}: the movement would fold the skin (strain {strain:.2f} > "
+            f"{_MAX_STRAIN}); lower apex_displacement or raise difficulty"
+        )
     return motion
 
 
-def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisances,
-                class_rng: np.random.Generator, nuisance_rng: np.random.Generator) -> Motion:
+def plan_motion(
+    expression: Expression,
+    landmarks: np.ndarray,
+    nuisances: Nuisances,
+    class_rng: np.random.Generator,
+    nuisance_rng: np.random.Generator,
+) -> Motion:
     """The sample's motion. The nuisances come from ``nuisance_rng`` alone, so for one nuisance
     stream they are the same whatever the label. Class bumps grow with the movement's size
     (:func:`grown_radii`)."""
     geometry = FaceGeometry(np.asarray(landmarks, np.float64))
     n = expression.n_frames
     bumps = [b for au in expression.action_units for b in ACTION_UNITS[au].place(geometry)]
-    vectors = np.array([b.vector * expression.peak_px * k
-                        for b, k in zip(bumps, class_rng.uniform(0.85, 1.15, len(bumps)))])
+    vectors = np.array(
+        [b.vector * expression.peak_px * k for b, k in zip(bumps, class_rng.uniform(0.85, 1.15, len(bumps)))]
+    )
     curve = expression_curve(n, expression.onset, expression.apex, expression.offset)
 
     blinks = blink_bumps(geometry)
@@ -223,8 +249,11 @@ def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisan
     start = int(nuisance_rng.integers(-duration // 2, n - duration // 2))
     blinking = nuisance_rng.random() < nuisances.blink_probability
     blink = expression_curve(n, start, start + duration // 2, start + duration) * blinking
-    blink_arrays = (np.array([b.centre for b in blinks]), np.array([b.radii for b in blinks]),
-                    np.array([b.vector * travel * blinking for b in blinks]))
+    blink_arrays = (
+        np.array([b.centre for b in blinks]),
+        np.array([b.radii for b in blinks]),
+        np.array([b.vector * travel * blinking for b in blinks]),
+    )
     centres = np.array([b.centre for b in bumps])
     radii = grown_radii(centres, np.array([b.radii for b in bumps]), vectors, blink_arrays)
 
@@ -232,15 +261,27 @@ def plan_motion(expression: Expression, landmarks: np.ndarray, nuisances: Nuisan
     frequencies = nuisance_rng.uniform(0.5, 4.0, (1, 4))  # Hz: slow drift of the head
     phases = nuisance_rng.uniform(0, 2 * np.pi, (1, 4))
     sizes = nuisance_rng.normal(0.0, 1.0, (1, 4)) * np.array(
-        [[nuisances.head_motion_px, nuisances.head_motion_px,
-          np.deg2rad(nuisances.head_rotation_deg), nuisances.head_motion_px / 150]])
+        [
+            [
+                nuisances.head_motion_px,
+                nuisances.head_motion_px,
+                np.deg2rad(nuisances.head_rotation_deg),
+                nuisances.head_motion_px / 150,
+            ]
+        ]
+    )
     head = sizes * (np.sin(2 * np.pi * frequencies * t + phases) - np.sin(phases))
 
-    motion = Motion(centres=np.vstack([centres, blink_arrays[0]]),
-                    radii=np.vstack([radii, blink_arrays[1]]),
-                    vectors=np.vstack([vectors, [b.vector * travel for b in blinks]]),
-                    amplitudes=np.concatenate([np.repeat(curve[:, None], len(bumps), axis=1),
-                                               np.repeat(blink[:, None], len(blinks), axis=1)], axis=1),
-                    is_class=np.array([True] * len(bumps) + [False] * len(blinks)),
-                    head=head, pivot=geometry.point(*range(27, 36)))
+    motion = Motion(
+        centres=np.vstack([centres, blink_arrays[0]]),
+        radii=np.vstack([radii, blink_arrays[1]]),
+        vectors=np.vstack([vectors, [b.vector * travel for b in blinks]]),
+        amplitudes=np.concatenate(
+            [np.repeat(curve[:, None], len(bumps), axis=1), np.repeat(blink[:, None], len(blinks), axis=1)],
+            axis=1,
+        ),
+        is_class=np.array([True] * len(bumps) + [False] * len(blinks)),
+        head=head,
+        pivot=geometry.point(*range(27, 36)),
+    )
     return check_folding(motion, f"{expression.emotion} ({expression.peak_px:.2f} px)")

@@ -1,5 +1,6 @@
 """Frames of a sample: the neutral face seen through the inverse motion, with illumination
 flicker and sensor noise, encoded as colour JPEG."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,8 +26,9 @@ def flicker_gains(rng: np.random.Generator, n_frames: int, flicker: float) -> np
     return 1.0 + flicker * (0.7 * wave + 0.3 * rng.normal(0, 1, n_frames))
 
 
-def render_frame(base: np.ndarray, motion: Motion, t: int, gain: float, noise_std: float,
-                 rng: np.random.Generator) -> np.ndarray:
+def render_frame(
+    base: np.ndarray, motion: Motion, t: int, gain: float, noise_std: float, rng: np.random.Generator
+) -> np.ndarray:
     """Frame ``t`` as uint8 RGB ``[H, W, 3]``: ``gain * base(phi_t^-1(x)) + noise``."""
     height, width = base.shape[:2]
     source = motion.inverse(t, pixel_grid(height, width)).reshape(height, width, 2).astype(np.float32)
@@ -37,7 +39,9 @@ def render_frame(base: np.ndarray, motion: Motion, t: int, gain: float, noise_st
 
 def encode_jpeg(image: np.ndarray, quality: int) -> bytes:
     """Colour JPEG bytes of a uint8 RGB image."""
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    ok, data = cv2.imencode(
+        ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
     if not ok:
         raise RuntimeError("OpenCV could not encode a JPEG frame")
     return data.tobytes()

@@ -1,4 +1,5 @@
 """The coding sheet of a synthetic set, with CASME II's column names and conventions."""
+
 from __future__ import annotations
 
 import datetime
@@ -12,8 +13,15 @@ import openpyxl
 from molkit.synthetic.truth import reproducible_zip, write_atomic
 
 SHEET_NAME = "CASME2-coding-synthetic.xlsx"
-COLUMNS = ("Subject", "Filename", "OnsetFrame", "ApexFrame", "OffsetFrame", "Action Units",
-           "Estimated Emotion")
+COLUMNS = (
+    "Subject",
+    "Filename",
+    "OnsetFrame",
+    "ApexFrame",
+    "OffsetFrame",
+    "Action Units",
+    "Estimated Emotion",
+)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*")
 
 

@@ -6,6 +6,7 @@ Layout, beside the CASME II-like frames (a real CASME II reader never looks here
 landmarks of every frame, the class mask and the sample's description. Files are written
 atomically and byte-for-byte reproducibly (fixed zip timestamps), and read without pickle.
 """
+
 from __future__ import annotations
 
 import functools
@@ -61,8 +62,9 @@ def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     write_atomic(path, reproducible_zip(entries))
 
 
-def save_sample_truth(root: Path, sample: str, motion: Motion, landmarks: np.ndarray, mask: np.ndarray,
-                      description: dict) -> None:
+def save_sample_truth(
+    root: Path, sample: str, motion: Motion, landmarks: np.ndarray, mask: np.ndarray, description: dict
+) -> None:
     """Write one sample's ground truth (``description``: the fields of :func:`sample_truth`)."""
     arrays = {**motion.arrays(), "landmarks": landmarks.astype(np.float32), "mask": mask}
     for name in _TEXT_FIELDS:
@@ -138,9 +140,11 @@ def sample_truth(root: str | Path, sample: str) -> dict:
     ``action_units`` (like ``["AU6", "AU12"]``), ``regions`` carrying the class, and ``onset``,
     ``apex``, ``offset`` as 0-based frame positions (file ``img{k + 1}.jpg``)."""
     arrays = _arrays(root, sample)
-    return {"sample": sample,
-            "emotion": str(arrays["emotion"][0]),
-            "three_class": str(arrays["three_class"][0]) or None,
-            "action_units": [str(a) for a in arrays["action_units"]],
-            "regions": [str(r) for r in arrays["regions"]],
-            **{name: int(arrays[name]) for name in _INT_FIELDS}}
+    return {
+        "sample": sample,
+        "emotion": str(arrays["emotion"][0]),
+        "three_class": str(arrays["three_class"][0]) or None,
+        "action_units": [str(a) for a in arrays["action_units"]],
+        "regions": [str(r) for r in arrays["regions"]],
+        **{name: int(arrays[name]) for name in _INT_FIELDS},
+    }

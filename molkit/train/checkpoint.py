@@ -6,6 +6,7 @@ Files hold plain tensors, numbers, strings, lists and dicts only, so they load w
 A checkpoint written before molkit recorded the preparation settings still loads; it just has
 none (:func:`prep_settings_for` then falls back to the released defaults and says so).
 """
+
 from __future__ import annotations
 
 import platform
@@ -33,14 +34,20 @@ def load_plain(path: str | Path, device: str | torch.device = "cpu") -> dict[str
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # torch's own message is about unpickling options, not the file
-        raise ValueError(f"{path}: not a molkit checkpoint (PyTorch cannot load it as a "
-                         f"weights-only file: {type(err).__name__})") from err
+        raise ValueError(
+            f"{path}: not a molkit checkpoint (PyTorch cannot load it as a "
+            f"weights-only file: {type(err).__name__})"
+        ) from err
 
 
 def versions() -> dict[str, str]:
     """Versions of what produced a result."""
-    return {"molkit": molkit.__version__, "torch": str(torch.__version__), "numpy": np.__version__,
-            "python": platform.python_version()}
+    return {
+        "molkit": molkit.__version__,
+        "torch": str(torch.__version__),
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def state_dict_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -48,18 +55,29 @@ def state_dict_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
-def save_checkpoint(path: str | Path, weights: dict[str, torch.Tensor], model_config: MOLConfig,
-                    train_config: Any, metrics: dict[str, Any], **extra: Any) -> Path:
+def save_checkpoint(
+    path: str | Path,
+    weights: dict[str, torch.Tensor],
+    model_config: MOLConfig,
+    train_config: Any,
+    metrics: dict[str, Any],
+    **extra: Any,
+) -> Path:
     """Write a checkpoint; ``extra`` holds further plain values (e.g. the training subjects, and
     ``prep_settings``: :func:`dataset_prep_settings` of the training set)."""
-    record = {"format": FORMAT, "weights": weights, "model_config": model_config.to_dict(),
-              "train_config": train_config.to_dict(), "metrics": metrics,
-              "versions": versions(), **extra}
+    record = {
+        "format": FORMAT,
+        "weights": weights,
+        "model_config": model_config.to_dict(),
+        "train_config": train_config.to_dict(),
+        "metrics": metrics,
+        "versions": versions(),
+        **extra,
+    }
     return save_tensors(path, record)
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"
-                    ) -> tuple[MOL, dict[str, Any]]:
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[MOL, dict[str, Any]]:
     """The model of a checkpoint (in eval mode, on ``device``) and the rest of its record."""
     record = load_plain(path, device)
     if not isinstance(record, dict) or record.get("format") != FORMAT:
@@ -109,8 +127,7 @@ def differences(a: PrepSettings, b: PrepSettings) -> str:
     return ", ".join(f"{k} {first[k]!r} -> {second[k]!r}" for k in first if first[k] != second[k])
 
 
-def prep_settings_for(record: dict[str, Any], override: str | Path | None = None
-                      ) -> tuple[PrepSettings, str]:
+def prep_settings_for(record: dict[str, Any], override: str | Path | None = None) -> tuple[PrepSettings, str]:
     """How to prepare new frames for a checkpoint's model, and a line saying where that came
     from: ``override`` (a settings file or checkpoint) when given, else the checkpoint's own
     settings, else the released defaults (a checkpoint from before they were recorded)."""
@@ -126,5 +143,7 @@ def prep_settings_for(record: dict[str, Any], override: str | Path | None = None
         return settings, f"preparation from {override}, overriding the checkpoint's ({against})"
     if recorded is not None:
         return recorded, "preparation as the model was trained (from the checkpoint)"
-    return PrepSettings(), ("the checkpoint records no preparation settings (saved by an older "
-                            "molkit): the released defaults are used")
+    return PrepSettings(), (
+        "the checkpoint records no preparation settings (saved by an older "
+        "molkit): the released defaults are used"
+    )

@@ -1,4 +1,5 @@
 """How one fold is trained: the released optimiser and defaults, as a configuration."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,8 +52,11 @@ class TrainConfig(Config):
     landmark_init: str = "released"
 
     def __post_init__(self) -> None:
-        for name, allowed in (("balance", BALANCE), ("schedule", SCHEDULES),
-                              ("landmark_init", LANDMARK_INITS)):
+        for name, allowed in (
+            ("balance", BALANCE),
+            ("schedule", SCHEDULES),
+            ("landmark_init", LANDMARK_INITS),
+        ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TrainConfig.{name} must be one of {allowed}, not {getattr(self, name)!r}")
         if self.steps < 1 or self.batch_size < 1 or self.warmup_steps < 0:

@@ -6,6 +6,7 @@
   dlib points 36 and 45) of the reference, against dlib's landmarks and, on synthetic data, the
   true ones. Predictions cover frames 2..T, so references are compared on ``[:, 1:]``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,9 +42,14 @@ def logit_columns(n_classes: int) -> list[str]:
 
 
 @torch.no_grad()
-def predict_dataset(model: torch.nn.Module, dataset: Dataset, batch_size: int = 8,
-                    device: str | torch.device = "cpu", errors: bool = False,
-                    workers: int = 0) -> pd.DataFrame:
+def predict_dataset(
+    model: torch.nn.Module,
+    dataset: Dataset,
+    batch_size: int = 8,
+    device: str | torch.device = "cpu",
+    errors: bool = False,
+    workers: int = 0,
+) -> pd.DataFrame:
     """One row per dataset item: its ids, label, predicted class and logits, and with ``errors``
     the flow EPE and landmark NME against every reference the items carry."""
     model.eval()
@@ -63,8 +69,7 @@ def predict_dataset(model: torch.nn.Module, dataset: Dataset, batch_size: int = 
                     frame[column] = end_point_error(output.flow.cpu(), batch[key]).numpy()
             for key, column in LANDMARK_REFERENCES.items():
                 if output.landmarks is not None and key in batch:
-                    frame[column] = inter_ocular_nme(output.landmarks.cpu(),
-                                                     batch[key][:, 1:]).numpy()
+                    frame[column] = inter_ocular_nme(output.landmarks.cpu(), batch[key][:, 1:]).numpy()
         rows.append(frame)
     return pd.concat(rows, ignore_index=True)
 
@@ -77,8 +82,9 @@ def vote_videos(clips: pd.DataFrame) -> pd.DataFrame:
     """One row per video: the mean of its clips' logits decides the class."""
     columns = [c for c in clips.columns if c.startswith("logit_")]
     keys = [k for k in ("protocol", "fold", "subject", "video_id") if k in clips.columns]
-    videos = clips.groupby(keys, sort=True).agg(
-        {"label": "first", **{c: "mean" for c in columns}}).reset_index()
+    videos = (
+        clips.groupby(keys, sort=True).agg({"label": "first", **{c: "mean" for c in columns}}).reset_index()
+    )
     videos["pred"] = videos[columns].to_numpy().argmax(axis=1)
     return videos
 

@@ -3,14 +3,16 @@
 A fold task writes its own results to disk and seeds itself from its configuration, so the
 executor changes where the work happens and nothing in the results.
 """
+
 from __future__ import annotations
 
 import multiprocessing
 import os
 import queue
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import torch
 from tqdm.auto import tqdm
@@ -20,9 +22,15 @@ DEFAULT_TIMEOUT_MIN = 24 * 60  # submitit's own default stops local jobs after a
 R = TypeVar("R")
 
 
-def run_tasks(function: Callable[..., R], tasks: Sequence[tuple], executor: str = "inprocess",
-              workers: int | None = None, slurm: dict[str, Any] | None = None,
-              folder: str | Path = "jobs", progress: bool = True) -> list[R]:
+def run_tasks(
+    function: Callable[..., R],
+    tasks: Sequence[tuple],
+    executor: str = "inprocess",
+    workers: int | None = None,
+    slurm: dict[str, Any] | None = None,
+    folder: str | Path = "jobs",
+    progress: bool = True,
+) -> list[R]:
     """``[function(*task) for task in tasks]``, computed where ``executor`` says, in task order.
 
     - ``inprocess``: one after another here.
@@ -47,8 +55,9 @@ def run_tasks(function: Callable[..., R], tasks: Sequence[tuple], executor: str 
         for gpu in range(gpus):
             free_gpus.put(gpu)
         threads = max(1, torch.get_num_threads() // workers)
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(free_gpus, threads)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(free_gpus, threads)
+        ) as pool:
             futures = [pool.submit(function, *task) for task in tasks]
             return [f.result() for f in tqdm(futures, desc="folds", disable=not progress)]
     import submitit
@@ -60,7 +69,7 @@ def run_tasks(function: Callable[..., R], tasks: Sequence[tuple], executor: str 
     return [job.result() for job in tqdm(jobs, desc="folds", disable=not progress)]
 
 
-def _start_worker(free_gpus: "multiprocessing.Queue[int]", threads: int) -> None:
+def _start_worker(free_gpus: multiprocessing.Queue[int], threads: int) -> None:
     """Give a spawned worker its own GPU (if one is left) before CUDA starts, and its threads."""
     try:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(free_gpus.get_nowait())

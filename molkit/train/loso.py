@@ -13,13 +13,15 @@ recognised) reported per fold and pooled (:mod:`molkit.train.collapse`).
 ``caches`` is one prepared cache folder (single dataset) or a mapping ``{dataset: folder}``
 (MEGC composite: use ``classes="composite"``); subjects are then named ``dataset/subject``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,8 +38,8 @@ from molkit.profiles import Profile, get_profile
 from molkit.train.checkpoint import cache_prep_settings, load_checkpoint
 from molkit.train.collapse import POOLED, collapse_table, collapse_warnings
 from molkit.train.config import TrainConfig
-from molkit.train.executors import run_tasks
 from molkit.train.evaluation import error_summary, item_table, predict_dataset, vote_videos
+from molkit.train.executors import run_tasks
 from molkit.train.protocols import PROTOCOLS, check_protocol, plan_folds, selection_subjects
 from molkit.train.recipes import apply_recipe, recipe_label
 from molkit.train.trainer import CHECKPOINT, train_fold
@@ -92,23 +94,31 @@ class LosoConfig(Config):
         if self.method not in METHODS:
             raise ValueError(f"LosoConfig: unknown method {self.method!r}; choose one of {sorted(METHODS)}")
         if self.model.n_classes != class_count(self.classes):
-            raise ValueError(f"LosoConfig: class set {self.classes!r} has "
-                             f"{class_count(self.classes)} classes, the model {self.model.n_classes}")
+            raise ValueError(
+                f"LosoConfig: class set {self.classes!r} has "
+                f"{class_count(self.classes)} classes, the model {self.model.n_classes}"
+            )
 
     @classmethod
-    def from_profile(cls, profile: str | Profile | None = None, classes: str = "5",
-                     recipe: str = "kit", **changes: Any) -> "LosoConfig":
+    def from_profile(
+        cls, profile: str | Profile | None = None, classes: str = "5", recipe: str = "kit", **changes: Any
+    ) -> LosoConfig:
         """The run a profile describes (flow width, steps, batch size, training crops, STSTNet's
         steps), trained with ``recipe`` ("kit", or "released": :mod:`molkit.train.recipes`).
         Selection protocols score the selection subject 5 times per fold (about once per pass
         over CASME II's training clips at the paper profile, as the released code does)."""
         profile = profile if isinstance(profile, Profile) else get_profile(profile)
-        train = TrainConfig(steps=profile.steps, batch_size=profile.batch_size,
-                            eval_every=max(1, profile.steps // 5))
+        train = TrainConfig(
+            steps=profile.steps, batch_size=profile.batch_size, eval_every=max(1, profile.steps // 5)
+        )
         config = cls(
-            classes=classes, profile=profile.name, train_crops=profile.train_crops, folds=profile.folds,
+            classes=classes,
+            profile=profile.name,
+            train_crops=profile.train_crops,
+            folds=profile.folds,
             model=MOLConfig(n_classes=class_count(classes), flow_width=profile.flow_width),
-            train=train, ststnet=STSTNetConfig(steps=profile.baseline_steps),
+            train=train,
+            ststnet=STSTNetConfig(steps=profile.baseline_steps),
         )
         return apply_recipe(config, recipe).replace(**changes)
 
@@ -153,8 +163,7 @@ def _split(subject: str, caches: dict[str, Path]) -> tuple[str, str]:
     return name, plain
 
 
-def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | None,
-               train: bool) -> Dataset:
+def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | None, train: bool) -> Dataset:
     """The clips of ``subjects`` (None: all) with training crops when ``train``, else the test
     crop (and the synthetic truth, where the cache holds it and ``config.truth``)."""
     caches = _caches(caches)
@@ -167,27 +176,37 @@ def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | N
     parts = []
     for name, plain in sorted(wanted.items()):
         truth = config.truth and not train and bool(read_videos(caches[name]).has_truth.all())
-        parts.append(ClipDataset(caches[name], subjects=plain, train=train,
-                                 crops=config.train_crops, classes=config.classes,
-                                 seed=config.data_seed, with_truth=truth, jitter=config.crop_jitter))
+        parts.append(
+            ClipDataset(
+                caches[name],
+                subjects=plain,
+                train=train,
+                crops=config.train_crops,
+                classes=config.classes,
+                seed=config.data_seed,
+                with_truth=truth,
+                jitter=config.crop_jitter,
+            )
+        )
     return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
 
 def all_subjects(config: LosoConfig, caches: Caches) -> list[str]:
     """Every subject with a video in the class set (``dataset/subject`` with several caches)."""
-    names = {name: item_table(open_clips(config, {name: folder} if name else folder, None,
-                                         False)).subject.unique()
-             for name, folder in _caches(caches).items()}
-    return sorted(f"{name}/{s}" if name else str(s) for name, found in names.items()
-                  for s in found)
+    names = {
+        name: item_table(open_clips(config, {name: folder} if name else folder, None, False)).subject.unique()
+        for name, folder in _caches(caches).items()
+    }
+    return sorted(f"{name}/{s}" if name else str(s) for name, found in names.items() for s in found)
 
 
 def fold_dir(out_dir: str | Path, fold: Fold) -> Path:
     return Path(out_dir) / f"fold_{fold.test_subject.replace('/', '_')}"
 
 
-def run_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path,
-             progress: bool = True) -> Path:
+def run_fold(
+    config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path, progress: bool = True
+) -> Path:
     """Train and test one fold of ``config.method`` in ``folder``; returns its
     ``predictions.csv`` (already there: nothing to do)."""
     folder = Path(folder)
@@ -203,48 +222,77 @@ def run_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path,
     return done
 
 
-def _mol_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: Path,
-              select: tuple[str, ...], progress: bool) -> pd.DataFrame:
+def _mol_fold(
+    config: LosoConfig, caches: Caches, fold: Fold, folder: Path, select: tuple[str, ...], progress: bool
+) -> pd.DataFrame:
     """MOL trained into ``folder/checkpoint.pt``; its predictions for the test subject's clips."""
     train_set = open_clips(config, caches, fold.train_subjects, True)
-    train_fold(config.model, config.train, train_set, folder,
-               select_set=open_clips(config, caches, select, False) if select else None,
-               progress=progress, protocol=config.protocol, test_subject=fold.test_subject,
-               train_subjects=list(fold.train_subjects), select_subjects=list(select),
-               classes=config.classes, class_names=dataset_classes(train_set))
+    train_fold(
+        config.model,
+        config.train,
+        train_set,
+        folder,
+        select_set=open_clips(config, caches, select, False) if select else None,
+        progress=progress,
+        protocol=config.protocol,
+        test_subject=fold.test_subject,
+        train_subjects=list(fold.train_subjects),
+        select_subjects=list(select),
+        classes=config.classes,
+        class_names=dataset_classes(train_set),
+    )
     device = pick_device(config.train.device)
     model, _ = load_checkpoint(folder / CHECKPOINT, device)
-    return predict_dataset(model, open_clips(config, caches, (fold.test_subject,), False),
-                           config.eval_batch_size, device, errors=True)
+    return predict_dataset(
+        model,
+        open_clips(config, caches, (fold.test_subject,), False),
+        config.eval_batch_size,
+        device,
+        errors=True,
+    )
 
 
-def _baseline_fold(config: LosoConfig, caches: Caches, fold: Fold, folder: Path,
-                   select: tuple[str, ...], progress: bool) -> pd.DataFrame:
+def _baseline_fold(
+    config: LosoConfig, caches: Caches, fold: Fold, folder: Path, select: tuple[str, ...], progress: bool
+) -> pd.DataFrame:
     """A baseline trained on the training subjects' onset->apex features (videos without one are
     left out); its predictions for the test subject's videos, one row each."""
     # imported here: molkit.baselines itself uses molkit.train
-    from molkit.baselines import (fit_linear, linear_logits, ststnet_logits, train_ststnet,
-                                  video_features)
+    from molkit.baselines import fit_linear, linear_logits, ststnet_logits, train_ststnet, video_features
 
     def features(subjects: tuple[str, ...]):
         return video_features(open_clips(config, caches, subjects, False))
 
     train, test = features(fold.train_subjects), features((fold.test_subject,))
     if not len(train):
-        raise ValueError(f"{caches}: no video of fold {fold.test_subject}'s training subjects has an "
-                         f"onset->apex flow (the {config.method_name} baseline needs a coded onset and "
-                         "apex; see problems.csv)")
+        raise ValueError(
+            f"{caches}: no video of fold {fold.test_subject}'s training subjects has an "
+            f"onset->apex flow (the {config.method_name} baseline needs a coded onset and "
+            "apex; see problems.csv)"
+        )
     n_classes = config.model.n_classes
     if config.method == "linear":  # nothing to select: inner-val only holds its subject out
         return test.predictions(linear_logits(fit_linear(config.linear, train), test.features, n_classes))
-    model = train_ststnet(config.ststnet, train, n_classes, config.train.seed, config.train.device,
-                          select=features(select) if select else None)
+    model = train_ststnet(
+        config.ststnet,
+        train,
+        n_classes,
+        config.train.seed,
+        config.train.device,
+        select=features(select) if select else None,
+    )
     return test.predictions(ststnet_logits(model, test.features))
 
 
-def run_loso(config: LosoConfig, caches: Caches, out_dir: str | Path,
-             executor: str = "inprocess", workers: int | None = None,
-             slurm: dict[str, Any] | None = None, progress: bool = True) -> "LosoResult":
+def run_loso(
+    config: LosoConfig,
+    caches: Caches,
+    out_dir: str | Path,
+    executor: str = "inprocess",
+    workers: int | None = None,
+    slurm: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> LosoResult:
     """Run every unfinished fold of ``config`` with ``executor`` and pool the results.
 
     ``executor``: ``"inprocess"``, ``"processes"`` (``workers`` local processes, one per GPU when
@@ -255,32 +303,45 @@ def run_loso(config: LosoConfig, caches: Caches, out_dir: str | Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     saved = out_dir / CONFIG
     if saved.exists() and LosoConfig.load(saved) != config:
-        raise ValueError(f"{saved}: this folder holds a LOSO run with another configuration; "
-                         "choose another output folder")
+        raise ValueError(
+            f"{saved}: this folder holds a LOSO run with another configuration; choose another output folder"
+        )
     atomic_write_text(saved, config.to_yaml())
     prep = loso_prep_settings(caches)
     if prep is not None:
         atomic_write_text(out_dir / PREP, prep.to_json())
     classes = dataset_classes(open_clips(config, caches, None, False))
     atomic_write_text(out_dir / CLASSES, json.dumps(classes))
-    folds = plan_folds(config.protocol, all_subjects(config, caches))[:config.folds]
-    tasks = [(config, caches, fold, fold_dir(out_dir, fold)) for fold in folds
-             if not (fold_dir(out_dir, fold) / PREDICTIONS).exists()]
+    folds = plan_folds(config.protocol, all_subjects(config, caches))[: config.folds]
+    tasks = [
+        (config, caches, fold, fold_dir(out_dir, fold))
+        for fold in folds
+        if not (fold_dir(out_dir, fold) / PREDICTIONS).exists()
+    ]
     fold_progress = progress and executor == "inprocess"
-    run_tasks(functools.partial(run_fold, progress=fold_progress), tasks, executor,
-              workers=workers, slurm=slurm, folder=out_dir / "jobs", progress=progress)
+    run_tasks(
+        functools.partial(run_fold, progress=fold_progress),
+        tasks,
+        executor,
+        workers=workers,
+        slurm=slurm,
+        folder=out_dir / "jobs",
+        progress=progress,
+    )
     return load_loso(out_dir)
 
 
-def load_loso(out_dir: str | Path) -> "LosoResult":
+def load_loso(out_dir: str | Path) -> LosoResult:
     """The pooled result of the finished folds in ``out_dir``."""
     out_dir = Path(out_dir)
     config = LosoConfig.load(out_dir / CONFIG)
     files = sorted(out_dir.glob(f"fold_*/{PREDICTIONS}"))
     if not files:
         raise FileNotFoundError(f"{out_dir}: no finished fold ({PREDICTIONS}) yet")
-    clips = pd.concat([pd.read_csv(f, dtype={"subject": str, "fold": str, "video_id": str})
-                       for f in files], ignore_index=True)
+    clips = pd.concat(
+        [pd.read_csv(f, dtype={"subject": str, "fold": str, "video_id": str}) for f in files],
+        ignore_index=True,
+    )
     prep = PrepSettings.load(out_dir / PREP) if (out_dir / PREP).is_file() else None
     return LosoResult(config, clips, json.loads((out_dir / CLASSES).read_text()), prep)
 
@@ -324,18 +385,30 @@ class LosoResult:
         return confusion_matrix(table["label"], table["pred"], self.n_classes)
 
     def _labels(self) -> dict[str, Any]:
-        return {"method": self.config.method_name, "recipe": self.config.recipe(self.prep),
-                "protocol": self.config.protocol, "profile": self.config.profile,
-                "flow_width": self.config.flow_width}
+        return {
+            "method": self.config.method_name,
+            "recipe": self.config.recipe(self.prep),
+            "protocol": self.config.protocol,
+            "profile": self.config.profile,
+            "flow_width": self.config.flow_width,
+        }
 
     @functools.cached_property
     def summary(self) -> pd.DataFrame:
         """Pooled metrics per level (clip, video); the clip row adds the mean flow EPE and
         landmark NME against each reference."""
-        return pd.DataFrame([{**self._labels(), "level": level, "n": len(self.table(level)),
-                              **summarize_confusion(self.confusion(level)),
-                              **(error_summary(self.clips) if level == "clip" else {})}
-                             for level in ("clip", "video")])
+        return pd.DataFrame(
+            [
+                {
+                    **self._labels(),
+                    "level": level,
+                    "n": len(self.table(level)),
+                    **summarize_confusion(self.confusion(level)),
+                    **(error_summary(self.clips) if level == "clip" else {}),
+                }
+                for level in ("clip", "video")
+            ]
+        )
 
     @functools.cached_property
     def per_fold(self) -> pd.DataFrame:
@@ -344,9 +417,16 @@ class LosoResult:
         for level in ("clip", "video"):
             for fold, table in self.table(level).groupby("fold", sort=True):
                 cm = confusion_matrix(table["label"], table["pred"], self.n_classes)
-                rows.append({**self._labels(), "level": level, "fold": fold, "n": len(table),
-                             **summarize_confusion(cm),
-                             **(error_summary(table) if level == "clip" else {})})
+                rows.append(
+                    {
+                        **self._labels(),
+                        "level": level,
+                        "fold": fold,
+                        "n": len(table),
+                        **summarize_confusion(cm),
+                        **(error_summary(table) if level == "clip" else {}),
+                    }
+                )
         return pd.DataFrame(rows)
 
     @functools.cached_property
@@ -356,8 +436,14 @@ class LosoResult:
         for level in ("clip", "video"):
             scores = per_class(self.confusion(level))
             for c, name in enumerate(self.class_names):
-                rows.append({**self._labels(), "level": level, "class": name,
-                             **{k: v[c].item() for k, v in scores.items()}})
+                rows.append(
+                    {
+                        **self._labels(),
+                        "level": level,
+                        "class": name,
+                        **{k: v[c].item() for k, v in scores.items()},
+                    }
+                )
         return pd.DataFrame(rows)
 
     @functools.cached_property
@@ -385,5 +471,9 @@ class LosoResult:
 
     def __str__(self) -> str:
         video = self.summary.set_index("level").loc["video"]
-        return (f"{self.label}: per video " + ", ".join(f"{m} {video[m]:.3f}" for m in METRICS)
-                + f" ({int(video['n'])} videos)" + "".join(f"\nWARNING: {w}" for w in self.warnings))
+        return (
+            f"{self.label}: per video "
+            + ", ".join(f"{m} {video[m]:.3f}" for m in METRICS)
+            + f" ({int(video['n'])} videos)"
+            + "".join(f"\nWARNING: {w}" for w in self.warnings)
+        )

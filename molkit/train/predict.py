@@ -7,6 +7,7 @@ reusing ``molkit.data``; clips vote by mean logits as in evaluation. Flow and la
 pixels of each clip's 128 px crop. Frames where dlib finds no face borrow the nearest frame's
 alignment and are named by range; a clip made mostly of them is left out (and counted).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,8 +48,9 @@ class PreparedVideo:
 
     def faces_per_clip(self) -> np.ndarray:
         """How many of each clip's 8 frames show a face, ``[stride]``."""
-        return np.array([int(self.face_found[clips.clip_frames(j, self.stride)].sum())
-                         for j in range(self.stride)])
+        return np.array(
+            [int(self.face_found[clips.clip_frames(j, self.stride)].sum()) for j in range(self.stride)]
+        )
 
     def usable_clips(self) -> np.ndarray:
         """Indices of the clips with a face on most (more than half) of their frames."""
@@ -130,15 +132,21 @@ def prepare_video(frames: list[np.ndarray], settings: PrepSettings | None = None
     step = clips.stride(len(frames))
     if step == 0:
         raise ValueError(f"{len(frames)} frames: a clip needs at least {clips.CLIP_LENGTH}")
-    used = frames[:clips.CLIP_LENGTH * step]
+    used = frames[: clips.CLIP_LENGTH * step]
     marks = [face.detect_landmarks(f, settings.detector_upsample) for f in used]
     if all(m is None for m in marks):
         raise NoFaceError(f"dlib finds no face in any of its {len(used)} frames")
     raw, matrices = settings.align(marks)
-    aligned = np.stack([alignment.warp(frame, matrix, settings.align_size)
-                        for frame, matrix in zip(used, matrices)])
-    return PreparedVideo(aligned, alignment.transform_each(matrices, raw).astype(np.float32),
-                         np.array([m is not None for m in marks]), step, len(frames))
+    aligned = np.stack(
+        [alignment.warp(frame, matrix, settings.align_size) for frame, matrix in zip(used, matrices)]
+    )
+    return PreparedVideo(
+        aligned,
+        alignment.transform_each(matrices, raw).astype(np.float32),
+        np.array([m is not None for m in marks]),
+        step,
+        len(frames),
+    )
 
 
 def aligned_clips(frames: list[np.ndarray], settings: PrepSettings | None = None) -> torch.Tensor:
@@ -148,13 +156,20 @@ def aligned_clips(frames: list[np.ndarray], settings: PrepSettings | None = None
 
 
 @torch.no_grad()
-def predict_video(model: MOL, video: PreparedVideo, classes: list[str],
-                  device: str | torch.device = "cpu", batch_size: int = 8) -> Prediction:
+def predict_video(
+    model: MOL,
+    video: PreparedVideo,
+    classes: list[str],
+    device: str | torch.device = "cpu",
+    batch_size: int = 8,
+) -> Prediction:
     """Run ``model`` (eval mode) over the clips of ``video`` that show a face on most frames."""
     kept = video.usable_clips()
     if not len(kept):
-        raise NoFaceError(f"every clip is mostly frames without a face (frames without one: "
-                          f"{len(np.flatnonzero(~video.face_found))} of {len(video.face_found)})")
+        raise NoFaceError(
+            f"every clip is mostly frames without a face (frames without one: "
+            f"{len(np.flatnonzero(~video.face_found))} of {len(video.face_found)})"
+        )
     model.eval()
     device = torch.device(device)
     outputs = []
@@ -167,14 +182,27 @@ def predict_video(model: MOL, video: PreparedVideo, classes: list[str],
         parts = [getattr(o, name) for o in outputs]
         return None if parts[0] is None else torch.cat([p.float().cpu() for p in parts]).numpy()
 
-    return Prediction(classes, logits.softmax(-1).numpy(), logits.mean(0).softmax(-1).numpy(),
-                      gather("flow"), gather("landmarks"), kept,
-                      np.setdiff1d(np.arange(video.stride), kept), video.no_face_ranges(), video.n_frames)
+    return Prediction(
+        classes,
+        logits.softmax(-1).numpy(),
+        logits.mean(0).softmax(-1).numpy(),
+        gather("flow"),
+        gather("landmarks"),
+        kept,
+        np.setdiff1d(np.arange(video.stride), kept),
+        video.no_face_ranges(),
+        video.n_frames,
+    )
 
 
-def predict_frames(model: MOL, frames: list[np.ndarray], classes: list[str],
-                   device: str | torch.device = "cpu", batch_size: int = 8,
-                   settings: PrepSettings | None = None) -> Prediction:
+def predict_frames(
+    model: MOL,
+    frames: list[np.ndarray],
+    classes: list[str],
+    device: str | torch.device = "cpu",
+    batch_size: int = 8,
+    settings: PrepSettings | None = None,
+) -> Prediction:
     """Prepare ``frames`` as ``settings`` say (use the settings of the cache the model was
     trained on) and predict (:func:`predict_video`)."""
     return predict_video(model, prepare_video(frames, settings), classes, device, batch_size)

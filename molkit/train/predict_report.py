@@ -3,6 +3,7 @@ the model saw, for a person to look at. One standalone HTML file (figures embedd
 the prediction and the frames without a face, the class probabilities of every clip along the
 video, the aligned frames of the most confident clip with dlib's and the predicted landmarks, and
 the predicted flow beside TV-L1 on the same frames (colour wheel)."""
+
 from __future__ import annotations
 
 import base64
@@ -39,7 +40,11 @@ def _png(fig: Figure) -> str:
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    return "<table>" + "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows) + "</table>"
+    return (
+        "<table>"
+        + "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+        + "</table>"
+    )
 
 
 def plot_along_video(video: PreparedVideo, prediction: Prediction) -> Figure:
@@ -72,11 +77,12 @@ def clip_figures(video: PreparedVideo, prediction: Prediction) -> tuple[int, Fig
     j = int(prediction.clip_index[best])
     positions = clips.clip_frames(j, video.stride)
     y, x = clips.TEST_OFFSET
-    frames = video.frames[positions][:, y:y + clips.CROP_SIZE, x:x + clips.CROP_SIZE]
+    frames = video.frames[positions][:, y : y + clips.CROP_SIZE, x : x + clips.CROP_SIZE]
     points = {"dlib": video.landmarks[positions] - np.array([x, y], np.float32)}
     if prediction.landmarks is not None:  # the model predicts frames 2..8
-        points["predicted"] = np.concatenate([np.full((1, 68, 2), np.nan, np.float32),
-                                              prediction.landmarks[best]])
+        points["predicted"] = np.concatenate(
+            [np.full((1, 68, 2), np.nan, np.float32), prediction.landmarks[best]]
+        )
     title = f"clip {j + 1}: frames {', '.join(str(p + 1) for p in positions)}"
     marks = plot_clip_landmarks(frames, points, indices=(1, 4, 7), title=title)
     for ax in marks.axes:  # points off the crop would stretch the panels
@@ -84,38 +90,73 @@ def clip_figures(video: PreparedVideo, prediction: Prediction) -> tuple[int, Fig
         ax.set_ylim(clips.CROP_SIZE - 0.5, -0.5)
     if prediction.flow is None:
         return j, marks, None
-    flows = [tvl1(video.frames[a], video.frames[b])[y:y + clips.CROP_SIZE, x:x + clips.CROP_SIZE]
-             for a, b in zip(positions[:-1], positions[1:])]
+    flows = [
+        tvl1(video.frames[a], video.frames[b])[y : y + clips.CROP_SIZE, x : x + clips.CROP_SIZE]
+        for a, b in zip(positions[:-1], positions[1:])
+    ]
     pair = int(np.argmax([np.hypot(f[..., 0], f[..., 1]).mean() for f in flows]))
     predicted = prediction.flow[best, pair].transpose(1, 2, 0)
-    flow = plot_flows({f"predicted, frame {positions[pair] + 1} -> {positions[pair + 1] + 1}": predicted,
-                       "TV-L1": flows[pair]}, frame=frames[pair])
+    flow = plot_flows(
+        {
+            f"predicted, frame {positions[pair] + 1} -> {positions[pair + 1] + 1}": predicted,
+            "TV-L1": flows[pair],
+        },
+        frame=frames[pair],
+    )
     return j, marks, flow
 
 
-def render_report(*, source: str | Path, checkpoint: str | Path, preparation: str,
-                  video: PreparedVideo, prediction: Prediction, seconds: float) -> str:
+def render_report(
+    *,
+    source: str | Path,
+    checkpoint: str | Path,
+    preparation: str,
+    video: PreparedVideo,
+    prediction: Prediction,
+    seconds: float,
+) -> str:
     """The page as HTML text."""
     missing = np.flatnonzero(~video.face_found) + 1
     left_out = prediction.clips_left_out
-    summary = _table([
-        ("input", str(source)),
-        ("checkpoint", str(checkpoint)),
-        ("predicted class", f"{prediction.label} ({prediction.probabilities.max():.3f}, mean-logit vote "
-                            f"of {len(prediction.clip_index)} clips)"),
-        ("frames", f"{prediction.n_frames} in the input; clips use frames 1-{len(video.face_found)} "
-                   f"(8 frames each, stride {video.stride})"),
-        ("frames without a face", f"{len(missing)}: frames {format_runs(missing)}" if len(missing) else "none"),
-        ("clips left out", f"{len(left_out)} of {video.stride} (mostly frames without a face): clips "
-                           f"{format_runs(left_out + 1)}" if len(left_out) else "none"),
-        ("preparation", preparation),
-        ("time", f"{seconds:.1f} s"),
-    ])
-    probabilities = "<table><tr><th>class</th><th>probability</th></tr>" + "".join(
-        f'<tr><td>{escape(name)}</td><td class="num">{p:.3f}</td></tr>'
-        for name, p in zip(prediction.classes, prediction.probabilities)) + "</table>"
+    summary = _table(
+        [
+            ("input", str(source)),
+            ("checkpoint", str(checkpoint)),
+            (
+                "predicted class",
+                f"{prediction.label} ({prediction.probabilities.max():.3f}, mean-logit vote "
+                f"of {len(prediction.clip_index)} clips)",
+            ),
+            (
+                "frames",
+                f"{prediction.n_frames} in the input; clips use frames 1-{len(video.face_found)} "
+                f"(8 frames each, stride {video.stride})",
+            ),
+            (
+                "frames without a face",
+                f"{len(missing)}: frames {format_runs(missing)}" if len(missing) else "none",
+            ),
+            (
+                "clips left out",
+                f"{len(left_out)} of {video.stride} (mostly frames without a face): clips "
+                f"{format_runs(left_out + 1)}"
+                if len(left_out)
+                else "none",
+            ),
+            ("preparation", preparation),
+            ("time", f"{seconds:.1f} s"),
+        ]
+    )
+    probabilities = (
+        "<table><tr><th>class</th><th>probability</th></tr>"
+        + "".join(
+            f'<tr><td>{escape(name)}</td><td class="num">{p:.3f}</td></tr>'
+            for name, p in zip(prediction.classes, prediction.probabilities)
+        )
+        + "</table>"
+    )
     j, marks, flow = clip_figures(video, prediction)
-    flow_part = (_png(flow) if flow is not None else '<p class="note">this model has no flow head</p>')
+    flow_part = _png(flow) if flow is not None else '<p class="note">this model has no flow head</p>'
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>molkit predict: {escape(Path(source).name)}</title>
 <style>{CSS}</style></head><body>
@@ -135,4 +176,3 @@ frames 2 to 8 of a clip).</p>
 {flow_part}
 </body></html>
 """
-

@@ -7,9 +7,10 @@ pick the checkpoint.
 - ``inner-val``: one training subject (the next one after the test subject, in sorted order) is
   held out of training and picks the checkpoint. Leak-free.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from molkit.data import Fold, loso_folds
 

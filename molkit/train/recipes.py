@@ -7,6 +7,7 @@ row of ``benchmarks/bench_learning.py``. ``apply_recipe(config, "released")`` se
 them back. :func:`recipe_label` reads a configuration back as "kit", "released" or a mixture
 ("released + magnification x21"), so that every number says which recipe made it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,22 +35,56 @@ class Departure:
 
 
 KIT: tuple[Departure, ...] = (
-    Departure("alignment", "prep.alignment", "frame", "video",
-              "per-frame alignment moves the whole face by dlib's jitter, 8x the expression's motion"),
-    Departure("magnification", "model.magnification", 1.0, 21.0,
-              "the movement is ~1% of the frame; amplified x21 it is no longer buried under appearance"),
-    Departure("FCC init", "model.fcc_init", "released", "small",
-              "positional embeddings of std 1 swamp the stem's output in FCC's BatchNorm"),
+    Departure(
+        "alignment",
+        "prep.alignment",
+        "frame",
+        "video",
+        "per-frame alignment moves the whole face by dlib's jitter, 8x the expression's motion",
+    ),
+    Departure(
+        "magnification",
+        "model.magnification",
+        1.0,
+        21.0,
+        "the movement is ~1% of the frame; amplified x21 it is no longer buried under appearance",
+    ),
+    Departure(
+        "FCC init",
+        "model.fcc_init",
+        "released",
+        "small",
+        "positional embeddings of std 1 swamp the stem's output in FCC's BatchNorm",
+    ),
     Departure("learning rate", "train.lr", 1e-4, 3e-4, "1e-4 learns too slowly for the demo's steps"),
-    Departure("balanced batches", "train.balance", "none", "sampler",
-              "every class equally often, whatever the dataset's counts"),
-    Departure("landmark init", "train.landmark_init", "released", "mean_shape",
-              "the landmark head starts 64 px from the face and drags the shared features for "
-              "thousands of steps"),
-    Departure("crop jitter", "crop_jitter", 16, 4,
-              "+-8 px training crops cost the landmark head its precision at the test crop"),
-    Departure("flow unit", "model.flow_unit", 1.0, 0.05,
-              "the flow head starts at ~1 px where the targets are ~0.1 px"),
+    Departure(
+        "balanced batches",
+        "train.balance",
+        "none",
+        "sampler",
+        "every class equally often, whatever the dataset's counts",
+    ),
+    Departure(
+        "landmark init",
+        "train.landmark_init",
+        "released",
+        "mean_shape",
+        "the landmark head starts 64 px from the face and drags the shared features for thousands of steps",
+    ),
+    Departure(
+        "crop jitter",
+        "crop_jitter",
+        16,
+        4,
+        "+-8 px training crops cost the landmark head its precision at the test crop",
+    ),
+    Departure(
+        "flow unit",
+        "model.flow_unit",
+        1.0,
+        0.05,
+        "the flow head starts at ~1 px where the targets are ~0.1 px",
+    ),
 )
 
 

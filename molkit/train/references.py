@@ -9,6 +9,7 @@
   training videos (dlib's landmarks, MOL's target), scored against dlib and the true landmarks,
   and dlib against the true landmarks.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,7 +48,7 @@ def majority_scores(videos: pd.DataFrame, folds: Sequence[Fold], n_classes: int)
 
 
 def _folds(config: LosoConfig, caches: Caches) -> list[Fold]:
-    return plan_folds(config.protocol, all_subjects(config, caches))[:config.folds]
+    return plan_folds(config.protocol, all_subjects(config, caches))[: config.folds]
 
 
 def _videos(config: LosoConfig, caches: Caches) -> pd.DataFrame:
@@ -60,8 +61,10 @@ def class_references(config: LosoConfig, caches: Caches) -> pd.DataFrame:
     folds, videos = _folds(config, caches), _videos(config, caches)
     tested = videos[videos.subject.isin([f.test_subject for f in folds])]
     n = config.model.n_classes
-    rows = [{"reference": CHANCE, "n": len(tested), **chance_scores(tested.label, n)},
-            {"reference": MAJORITY, "n": len(tested), **majority_scores(videos, folds, n)}]
+    rows = [
+        {"reference": CHANCE, "n": len(tested), **chance_scores(tested.label, n)},
+        {"reference": MAJORITY, "n": len(tested), **majority_scores(videos, folds, n)},
+    ]
     return pd.DataFrame(rows, columns=["reference", "n", *METRICS])
 
 
@@ -70,8 +73,11 @@ def mean_shape(config: LosoConfig, caches: Caches, subjects: Sequence[str]) -> t
     crop's pixels, ``[68, 2]``."""
     data = open_clips(config, caches, tuple(subjects), False)
     parts = data.datasets if isinstance(data, ConcatDataset) else [data]
-    marks = [cache.load_tensors(part.cache_dir / file)["landmarks"].double()
-             for part in parts for file in part.table.file.unique()]
+    marks = [
+        cache.load_tensors(part.cache_dir / file)["landmarks"].double()
+        for part in parts
+        for file in part.table.file.unique()
+    ]
     shift = torch.tensor(clips.TEST_OFFSET[::-1], dtype=torch.float64)  # (x, y)
     return torch.cat(marks).mean(dim=0) - shift
 
@@ -100,8 +106,9 @@ def error_references(config: LosoConfig, caches: Caches) -> pd.DataFrame:
                 add("TV-L1", "epe_true", end_point_error(flow, true_flow))
                 add("training mean shape", "nme_true", inter_ocular_nme(guess, true_marks))
                 add("dlib", "nme_true", inter_ocular_nme(marks, true_marks))
-    table = pd.DataFrame(index=["zero flow", "TV-L1", "training mean shape", "dlib"],
-                         columns=list(ERROR_COLUMNS), dtype=float)
+    table = pd.DataFrame(
+        index=["zero flow", "TV-L1", "training mean shape", "dlib"], columns=list(ERROR_COLUMNS), dtype=float
+    )
     for (row, column), values in errors.items():
         table.loc[row, column] = float(torch.cat(values).mean())
     return table.rename_axis("predictor").reset_index()

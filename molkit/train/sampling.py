@@ -5,9 +5,10 @@ the batches it would have seen: plain shuffling draws one permutation per pass o
 (seeded by the pass number), balanced sampling draws each batch with equal class probability
 (seeded by the step).
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -26,8 +27,9 @@ def steps_per_pass(n_items: int, batch_size: int) -> int:
     return max(1, n_items // batch_size)
 
 
-def batch_indices(labels: np.ndarray, batch_size: int, step: int, seed: int,
-                  balanced: bool = False) -> np.ndarray:
+def batch_indices(
+    labels: np.ndarray, batch_size: int, step: int, seed: int, balanced: bool = False
+) -> np.ndarray:
     """Dataset indices of the batch of ``step``."""
     labels = np.asarray(labels, dtype=np.int64)
     n = len(labels)
@@ -39,14 +41,15 @@ def batch_indices(labels: np.ndarray, batch_size: int, step: int, seed: int,
     per_pass = steps_per_pass(n, batch_size)
     order = np.random.default_rng([seed, step // per_pass]).permutation(n)
     start = (step % per_pass) * batch_size
-    return order[start:start + batch_size]
+    return order[start : start + batch_size]
 
 
 class StepBatches(torch.utils.data.Sampler):
     """Batch sampler for a DataLoader yielding the batches of steps ``start .. stop - 1``."""
 
-    def __init__(self, labels: np.ndarray, batch_size: int, seed: int, balanced: bool,
-                 start: int, stop: int) -> None:
+    def __init__(
+        self, labels: np.ndarray, batch_size: int, seed: int, balanced: bool, start: int, stop: int
+    ) -> None:
         self.labels = np.asarray(labels, dtype=np.int64)
         self.batch_size, self.seed, self.balanced = batch_size, seed, balanced
         self.start, self.stop = start, stop
@@ -56,5 +59,4 @@ class StepBatches(torch.utils.data.Sampler):
 
     def __iter__(self) -> Iterator[list[int]]:
         for step in range(self.start, self.stop):
-            yield batch_indices(self.labels, self.batch_size, step, self.seed,
-                                self.balanced).tolist()
+            yield batch_indices(self.labels, self.batch_size, step, self.seed, self.balanced).tolist()

@@ -1,4 +1,5 @@
 """Dataset readers: ``read_dataset(name, root)`` -> :class:`molkit.data.manifest.Manifest`."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """CASME II as released: ``root/sub01/EP02_01f/img46.jpg`` and a coding sheet (xlsx) at the root.
 Anything else under the root (e.g. the synthetic benchmark's ``ground_truth/``) is ignored."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """What the three readers share: frame listing, coding sheets, corrections and row checks."""
+
 from __future__ import annotations
 
 import functools
@@ -34,8 +35,9 @@ def list_frames(folder: Path) -> list[Path]:
 def subfolders(folder: Path, pattern: str = r".+") -> list[Path]:
     """Sub-folders whose name matches ``pattern`` (hidden ones left out), sorted by name."""
     regex = re.compile(pattern)
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
-                  and regex.fullmatch(p.name))
+    return sorted(
+        p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and regex.fullmatch(p.name)
+    )
 
 
 def _norm(text: Any) -> str:
@@ -47,19 +49,23 @@ def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or _norm(value) in missing
 
 
-def find_sheet(root: Path, dataset: str, required: bool = True, folders: tuple[Path, ...] = ()) -> Path | None:
+def find_sheet(
+    root: Path, dataset: str, required: bool = True, folders: tuple[Path, ...] = ()
+) -> Path | None:
     """The coding sheet (``*.xlsx``) at the dataset root (or in ``folders``); when there are
     several, the one whose name holds the dataset's keyword (``sheet_rules.yaml``). A clear error
     when there is none (None when not ``required``) or several could be meant."""
-    sheets = sorted({p for folder in (root, *folders) for p in folder.glob("*.xlsx")
-                     if not p.name.startswith("~$")})
+    sheets = sorted(
+        {p for folder in (root, *folders) for p in folder.glob("*.xlsx") if not p.name.startswith("~$")}
+    )
     keyword = load_manifest_data("sheet_rules")["sheet_keywords"][dataset]
     named = [p for p in sheets if keyword in p.name.lower()]
     if len(named) == 1 or len(sheets) == 1:
         return (named or sheets)[0]
     if sheets:
-        raise ValueError(f"{root}: several coding sheets, cannot tell which one to use: "
-                         f"{[p.name for p in sheets]}")
+        raise ValueError(
+            f"{root}: several coding sheets, cannot tell which one to use: {[p.name for p in sheets]}"
+        )
     if required:
         raise FileNotFoundError(f"{root}: no coding sheet (*.xlsx) found at the dataset root")
     return None
@@ -81,7 +87,7 @@ def read_sheet(path: Path, dataset: str) -> pd.DataFrame:
     for index, values in raw.iterrows():
         names = [_norm(v) for v in values]
         if set(needed) <= set(names):
-            body = raw.iloc[index + 1:]
+            body = raw.iloc[index + 1 :]
             table = pd.DataFrame({key: body[names.index(n)].to_numpy() for n, key in needed.items()})
             table["row"] = [int(i) + 1 for i in body.index]  # 1-based, as a spreadsheet shows it
             return table[table.drop(columns="row").notna().any(axis=1)].reset_index(drop=True)
@@ -94,17 +100,31 @@ def _corrections(path: Path | None) -> pd.DataFrame:
     return pd.read_csv(source, dtype=str, keep_default_na=False)
 
 
-def apply_corrections(row: dict[str, Any], dataset: str, where: str, video_id: str,
-                      problems: list[Problem], path: Path | None = None) -> dict[str, Any]:
+def apply_corrections(
+    row: dict[str, Any],
+    dataset: str,
+    where: str,
+    video_id: str,
+    problems: list[Problem],
+    path: Path | None = None,
+) -> dict[str, Any]:
     """Replace sheet values listed in ``data_manifests/corrections.csv`` (each with its source)."""
     table = _corrections(path)
-    hits = table[(table.dataset == dataset) & (table.subject == row["subject"])
-                 & (table["sample"] == row["sample"])]
+    hits = table[
+        (table.dataset == dataset) & (table.subject == row["subject"]) & (table["sample"] == row["sample"])
+    ]
     row = dict(row)
     for fix in hits.itertuples():
-        problems.append(Problem(dataset, video_id, "correction", where,
-                                f"{fix.column} {row.get(fix.column)!r} -> {fix.value!r} ({fix.source})",
-                                CORRECTED))
+        problems.append(
+            Problem(
+                dataset,
+                video_id,
+                "correction",
+                where,
+                f"{fix.column} {row.get(fix.column)!r} -> {fix.value!r} ({fix.source})",
+                CORRECTED,
+            )
+        )
         row[fix.column] = fix.value
     return row
 
@@ -118,8 +138,9 @@ def whole_number(value: Any) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def frame_number_cell(value: Any, column: str, ctx: tuple[str, str, str],
-                      problems: list[Problem]) -> int | None:
+def frame_number_cell(
+    value: Any, column: str, ctx: tuple[str, str, str], problems: list[Problem]
+) -> int | None:
     """A coded frame number, or None (reported) when it is missing or not a number."""
     dataset, video_id, where = ctx
     if is_missing(value):
@@ -127,8 +148,11 @@ def frame_number_cell(value: Any, column: str, ctx: tuple[str, str, str],
         return None
     number = whole_number(value)
     if number is None:
-        problems.append(Problem(dataset, video_id, "sheet_value", where,
-                                f"{column} {value!r} is not a frame number", KEPT))
+        problems.append(
+            Problem(
+                dataset, video_id, "sheet_value", where, f"{column} {value!r} is not a frame number", KEPT
+            )
+        )
     return number
 
 
@@ -137,38 +161,79 @@ def check_frames(frames: list[Path], ctx: tuple[str, str, str], problems: list[P
     the video cannot be used."""
     dataset, video_id, folder = ctx
     if not frames:
-        problems.append(Problem(dataset, video_id, "missing_frames", folder,
-                                "no image files in the sample folder", SKIPPED))
+        problems.append(
+            Problem(
+                dataset, video_id, "missing_frames", folder, "no image files in the sample folder", SKIPPED
+            )
+        )
         return False
     numbers = [n for n in (frame_number(p) for p in frames) if n is not None]
     gaps = sorted(set(range(min(numbers), max(numbers) + 1)) - set(numbers)) if numbers else []
     if gaps:
-        problems.append(Problem(dataset, video_id, "missing_frames", folder,
-                                f"frame numbers {gaps[:10]}{' ...' if len(gaps) > 10 else ''} are missing",
-                                KEPT))
+        problems.append(
+            Problem(
+                dataset,
+                video_id,
+                "missing_frames",
+                folder,
+                f"frame numbers {gaps[:10]}{' ...' if len(gaps) > 10 else ''} are missing",
+                KEPT,
+            )
+        )
     if len(frames) < CLIP_LENGTH:
-        problems.append(Problem(dataset, video_id, "too_short", folder,
-                                f"{len(frames)} frames, a clip needs {CLIP_LENGTH}", SKIPPED))
+        problems.append(
+            Problem(
+                dataset,
+                video_id,
+                "too_short",
+                folder,
+                f"{len(frames)} frames, a clip needs {CLIP_LENGTH}",
+                SKIPPED,
+            )
+        )
         return False
     return True
 
 
-def _check_timing(onset: int | None, apex: int | None, offset: int | None, numbers: list[int],
-                  ctx: tuple[str, str, str], problems: list[Problem]) -> None:
+def _check_timing(
+    onset: int | None,
+    apex: int | None,
+    offset: int | None,
+    numbers: list[int],
+    ctx: tuple[str, str, str],
+    problems: list[Problem],
+) -> None:
     """Report an offset before the onset, an apex outside onset..offset, and onset..offset
     outside the frames the folder holds (all kept as coded)."""
     dataset, video_id, where = ctx
     if onset is not None and offset is not None and offset < onset:
-        problems.append(Problem(dataset, video_id, "sheet_value", where,
-                                f"offset {offset} is before onset {onset}", KEPT))
+        problems.append(
+            Problem(dataset, video_id, "sheet_value", where, f"offset {offset} is before onset {onset}", KEPT)
+        )
     elif None not in (onset, apex, offset) and not onset <= apex <= offset:
-        problems.append(Problem(dataset, video_id, "sheet_value", where,
-                                f"apex {apex} is outside onset..offset {onset}..{offset}", KEPT))
+        problems.append(
+            Problem(
+                dataset,
+                video_id,
+                "sheet_value",
+                where,
+                f"apex {apex} is outside onset..offset {onset}..{offset}",
+                KEPT,
+            )
+        )
     coded = [n for n in (onset, offset) if n is not None]
     if coded and numbers and (min(coded) < min(numbers) or max(coded) > max(numbers)):
-        problems.append(Problem(dataset, video_id, "outside_frames", where,
-                                f"onset..offset {onset}..{offset} is not within the folder's frames "
-                                f"{min(numbers)}..{max(numbers)}", KEPT))
+        problems.append(
+            Problem(
+                dataset,
+                video_id,
+                "outside_frames",
+                where,
+                f"onset..offset {onset}..{offset} is not within the folder's frames "
+                f"{min(numbers)}..{max(numbers)}",
+                KEPT,
+            )
+        )
 
 
 def _check_action_units(units: str | None, ctx: tuple[str, str, str], problems: list[Problem]) -> None:
@@ -176,12 +241,21 @@ def _check_action_units(units: str | None, ctx: tuple[str, str, str], problems: 
     dataset, video_id, where = ctx
     for pattern, what in load_manifest_data("sheet_rules")["action_unit_notes"].items():
         if units and re.search(pattern, units, re.IGNORECASE):
-            problems.append(Problem(dataset, video_id, "action_units", where,
-                                    f"action units {units!r} hold {what}", KEPT))
+            problems.append(
+                Problem(dataset, video_id, "action_units", where, f"action units {units!r} hold {what}", KEPT)
+            )
 
 
-def video_row(dataset: str, subject: str, sample: str, folder: Path, root: Path,
-              coded: dict[str, Any], where: str, problems: list[Problem]) -> dict[str, Any] | None:
+def video_row(
+    dataset: str,
+    subject: str,
+    sample: str,
+    folder: Path,
+    root: Path,
+    coded: dict[str, Any],
+    where: str,
+    problems: list[Problem],
+) -> dict[str, Any] | None:
     """A manifest row for one coded sample, or None (reported) when it cannot be used."""
     video_id = f"{dataset}/{subject}/{sample}"
     ctx = (dataset, video_id, where)
@@ -194,27 +268,45 @@ def video_row(dataset: str, subject: str, sample: str, folder: Path, root: Path,
     frames = list_frames(folder)
     if not check_frames(frames, (dataset, video_id, str(folder)), problems):
         return None
-    onset, apex, offset = (frame_number_cell(coded.get(c), c, ctx, problems) if c in coded else None
-                           for c in ("onset", "apex", "offset"))
+    onset, apex, offset = (
+        frame_number_cell(coded.get(c), c, ctx, problems) if c in coded else None
+        for c in ("onset", "apex", "offset")
+    )
     _check_timing(onset, apex, offset, [n for n in map(frame_number, frames) if n is not None], ctx, problems)
     units = None if is_missing(coded.get("action_units")) else str(coded["action_units"]).strip()
     _check_action_units(units, ctx, problems)
     return {
-        "dataset": dataset, "subject": subject, "sample": sample, "video_id": video_id,
-        "folder": str(folder.relative_to(root)), "frame_paths": [str(p) for p in frames],
-        "n_frames": len(frames), "onset": onset, "apex": apex, "offset": offset,
-        "action_units": units, "emotion": emotion,
-        "label_5": labels["5"], "label_3": labels["3"], "label_composite": labels["composite"],
+        "dataset": dataset,
+        "subject": subject,
+        "sample": sample,
+        "video_id": video_id,
+        "folder": str(folder.relative_to(root)),
+        "frame_paths": [str(p) for p in frames],
+        "n_frames": len(frames),
+        "onset": onset,
+        "apex": apex,
+        "offset": offset,
+        "action_units": units,
+        "emotion": emotion,
+        "label_5": labels["5"],
+        "label_3": labels["3"],
+        "label_composite": labels["composite"],
     }
 
 
 ReadResult = tuple[list[dict[str, Any]], list[Problem], list[SheetRecord]]
 
 
-def match_rows(dataset: str, root: Path, sheet_path: Path, sheet: pd.DataFrame,
-               folders: dict[tuple[str, str], Path], subjects: set[str],
-               subject_name: Callable[[Any], str], problems: list[Problem]
-               ) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
+def match_rows(
+    dataset: str,
+    root: Path,
+    sheet_path: Path,
+    sheet: pd.DataFrame,
+    folders: dict[tuple[str, str], Path],
+    subjects: set[str],
+    subject_name: Callable[[Any], str],
+    problems: list[Problem],
+) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
     """Sheet rows matched to sample folders: ``{(subject, sample): (row, where)}``.
 
     ``subject_name`` turns a Subject cell into the folder name. Duplicate rows and rows without
@@ -227,28 +319,54 @@ def match_rows(dataset: str, root: Path, sheet_path: Path, sheet: pd.DataFrame,
         key = subject, sample = subject_name(coded["subject"]), str(coded["sample"]).strip()
         video_id = f"{dataset}/{subject}/{sample}"
         if key in seen:
-            problems.append(Problem(dataset, video_id, "duplicate_id", where,
-                                    f"{subject}/{sample} is also coded at {seen[key]}; "
-                                    "the first row is used", SKIPPED))
+            problems.append(
+                Problem(
+                    dataset,
+                    video_id,
+                    "duplicate_id",
+                    where,
+                    f"{subject}/{sample} is also coded at {seen[key]}; the first row is used",
+                    SKIPPED,
+                )
+            )
             continue
         seen[key] = where
         if subject not in subjects:
             absent[subject].append(coded["row"])
         elif key not in folders:
-            problems.append(Problem(dataset, video_id, "row_without_folder", where,
-                                    f"no folder {root / subject / sample}", SKIPPED))
+            problems.append(
+                Problem(
+                    dataset,
+                    video_id,
+                    "row_without_folder",
+                    where,
+                    f"no folder {root / subject / sample}",
+                    SKIPPED,
+                )
+            )
         else:
             matched[key] = ({**coded, "subject": subject, "sample": sample}, where)
     for subject, numbers in absent.items():
-        problems.append(Problem(dataset, f"{dataset}/{subject}", "missing_subject",
-                                f"{sheet_path.name} rows {format_runs(numbers)}",
-                                f"no folder {root / subject}: its {len(numbers)} coded samples "
-                                "are left out", SKIPPED))
+        problems.append(
+            Problem(
+                dataset,
+                f"{dataset}/{subject}",
+                "missing_subject",
+                f"{sheet_path.name} rows {format_runs(numbers)}",
+                f"no folder {root / subject}: its {len(numbers)} coded samples are left out",
+                SKIPPED,
+            )
+        )
     return matched
 
 
-def read_coded(dataset: str, root: Path, subject_pattern: str, subject_name: Callable[[Any], str],
-               corrections: Path | None = None) -> ReadResult:
+def read_coded(
+    dataset: str,
+    root: Path,
+    subject_pattern: str,
+    subject_name: Callable[[Any], str],
+    corrections: Path | None = None,
+) -> ReadResult:
     """CASME II and SAMM: match coding-sheet rows to ``root/<subject>/<sample>/`` folders.
     Folders without a row are reported and skipped."""
     sheet_path = find_sheet(root, dataset)
@@ -256,8 +374,9 @@ def read_coded(dataset: str, root: Path, subject_pattern: str, subject_name: Cal
     problems: list[Problem] = []
     subjects = subfolders(root, subject_pattern)
     folders = {(s.name, f.name): f for s in subjects for f in subfolders(s)}
-    matched = match_rows(dataset, root, sheet_path, sheet, folders, {s.name for s in subjects},
-                         subject_name, problems)
+    matched = match_rows(
+        dataset, root, sheet_path, sheet, folders, {s.name for s in subjects}, subject_name, problems
+    )
     rows = []
     for (subject, sample), (coded, where) in matched.items():
         video_id = f"{dataset}/{subject}/{sample}"
@@ -267,6 +386,14 @@ def read_coded(dataset: str, root: Path, subject_pattern: str, subject_name: Cal
             rows.append(row)
     for (subject, sample), folder in folders.items():
         if (subject, sample) not in matched:
-            problems.append(Problem(dataset, f"{dataset}/{subject}/{sample}", "folder_without_row",
-                                    str(folder), f"not coded in {sheet_path.name}", SKIPPED))
+            problems.append(
+                Problem(
+                    dataset,
+                    f"{dataset}/{subject}/{sample}",
+                    "folder_without_row",
+                    str(folder),
+                    f"not coded in {sheet_path.name}",
+                    SKIPPED,
+                )
+            )
     return rows, problems, [SheetRecord.of(dataset, sheet_path, len(sheet))]

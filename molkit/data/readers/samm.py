@@ -1,5 +1,6 @@
 """SAMM as released: ``root/006/006_1_2/006_05562.jpg`` and a coding sheet (xlsx) whose header
 row is not the first row."""
+
 from __future__ import annotations
 
 import re

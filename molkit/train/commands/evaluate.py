@@ -3,6 +3,7 @@ and landmark NME (against TV-L1 and dlib, and the synthetic truth where the cach
 
 The cache must be prepared as the model's training cache was (the checkpoint records how);
 ``--any-prep`` evaluates on a cache prepared otherwise, and says how it differs."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--out", type=Path, help="write the per-clip predictions here (CSV)")
-    parser.add_argument("--any-prep", action="store_true",
-                        help="evaluate even when the cache was prepared otherwise than the model's "
-                             "training cache (e.g. another alignment)")
+    parser.add_argument(
+        "--any-prep",
+        action="store_true",
+        help="evaluate even when the cache was prepared otherwise than the model's "
+        "training cache (e.g. another alignment)",
+    )
 
 
 def check_preparation(args: argparse.Namespace, record: dict) -> str:
@@ -38,9 +42,11 @@ def check_preparation(args: argparse.Namespace, record: dict) -> str:
         return "preparation: the cache is prepared as the model's training cache was"
     changed = differences(trained, cache)
     if not args.any_prep:
-        raise ValueError(f"{args.cache}: prepared otherwise than the training cache of {args.checkpoint} "
-                         f"({changed}); prepare it with molkit prepare --settings {args.checkpoint}, "
-                         "or pass --any-prep")
+        raise ValueError(
+            f"{args.cache}: prepared otherwise than the training cache of {args.checkpoint} "
+            f"({changed}); prepare it with molkit prepare --settings {args.checkpoint}, "
+            "or pass --any-prep"
+        )
     return f"preparation differs from the model's training cache ({changed}); evaluated anyway (--any-prep)"
 
 

@@ -1,5 +1,6 @@
 """``molkit loso``: leave-one-subject-out training and evaluation of MOL or a baseline
 (``--model ststnet|linear``, on the cache's onset->apex flow), on this machine or a cluster."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,11 @@ from molkit.train.loso import METHODS, run_loso
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser)
-    parser.add_argument("--model", choices=sorted(METHODS),
-                        help="what the folds train: mol (default), or a baseline on the onset->apex flow")
+    parser.add_argument(
+        "--model",
+        choices=sorted(METHODS),
+        help="what the folds train: mol (default), or a baseline on the onset->apex flow",
+    )
     parser.add_argument("--folds", type=int, help="run only the first N folds")
     parser.add_argument("--executor", choices=EXECUTORS, default="inprocess")
     parser.add_argument("--workers", type=int, help="local processes (default: one per GPU)")
@@ -32,14 +36,22 @@ def run(args: argparse.Namespace) -> int:
         slurm = {"timeout_min": args.timeout_min, "gpus_per_node": args.gpus_per_node}
         if args.slurm_partition:
             slurm["slurm_partition"] = args.slurm_partition
-    result = run_loso(config, caches_from_args(args), args.out, executor=args.executor,
-                      workers=args.workers, slurm=slurm, progress=not args.quiet)
+    result = run_loso(
+        config,
+        caches_from_args(args),
+        args.out,
+        executor=args.executor,
+        workers=args.workers,
+        slurm=slurm,
+        progress=not args.quiet,
+    )
     result.save(args.out)
     print(result)
     print(result.summary.to_string(index=False, float_format="%.3f"))
     video = result.per_class[result.per_class.level == "video"]
-    print(video[["class", "support", "recall", "precision", "f1"]].to_string(
-        index=False, float_format="%.3f"))
+    print(
+        video[["class", "support", "recall", "precision", "f1"]].to_string(index=False, float_format="%.3f")
+    )
     print(result.collapse.to_string(index=False))
     print(f"tables in {args.out}: summary.csv, per_fold.csv, per_class.csv, collapse.csv")
     return 0

@@ -1,5 +1,6 @@
 """Command-line options shared by ``molkit train`` and ``molkit loso``: data, run profile and the
 training settings a user most often changes; everything else through ``--config FILE``."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,13 +13,21 @@ from molkit.train.protocols import PROTOCOLS
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cache", action="append", required=True, metavar="[NAME=]DIR",
-                        help="prepared cache folder (the MEGC 2019 composite: one cache prepared "
-                             "with --dataset composite); repeat as NAME=DIR to pool several caches")
+    parser.add_argument(
+        "--cache",
+        action="append",
+        required=True,
+        metavar="[NAME=]DIR",
+        help="prepared cache folder (the MEGC 2019 composite: one cache prepared "
+        "with --dataset composite); repeat as NAME=DIR to pool several caches",
+    )
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--config", type=Path, help="LosoConfig YAML/JSON to start from")
-    parser.add_argument("--profile", choices=sorted(PROFILES), help="size of the run (default: "
-                        "$MOLKIT_PROFILE, else demo); ignored with --config")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="size of the run (default: $MOLKIT_PROFILE, else demo); ignored with --config",
+    )
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS))
     parser.add_argument("--classes", choices=["5", "3", "composite"])
     parser.add_argument("--steps", type=int)
@@ -44,14 +53,27 @@ def caches_from_args(args: argparse.Namespace) -> Caches:
 def config_from_args(args: argparse.Namespace) -> LosoConfig:
     """The profile's (or ``--config``'s) run with the options given on the command line."""
     classes = args.classes or "5"
-    config = (LosoConfig.load(args.config) if args.config
-              else LosoConfig.from_profile(args.profile, classes=classes))
+    config = (
+        LosoConfig.load(args.config)
+        if args.config
+        else LosoConfig.from_profile(args.profile, classes=classes)
+    )
     if args.classes and args.classes != config.classes:
-        config = config.replace(classes=args.classes,
-                                model=config.model.replace(n_classes=class_count(args.classes)))
-    train = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size),
-                               ("lr", args.lr), ("balance", args.balance), ("seed", args.seed),
-                               ("device", args.device)) if v is not None}
+        config = config.replace(
+            classes=args.classes, model=config.model.replace(n_classes=class_count(args.classes))
+        )
+    train = {
+        k: v
+        for k, v in (
+            ("steps", args.steps),
+            ("batch_size", args.batch_size),
+            ("lr", args.lr),
+            ("balance", args.balance),
+            ("seed", args.seed),
+            ("device", args.device),
+        )
+        if v is not None
+    }
     config = config.replace(train=config.train.replace(**train))
     if args.flow_width is not None:
         config = config.replace(model=config.model.replace(flow_width=args.flow_width))
