@@ -129,6 +129,14 @@ def synthetic_cache(workdir, synthetic_root):
 
 # --- training ---------------------------------------------------------------------------------
 
+
+@pytest.fixture(scope="session")
+def tiny_loso_args():
+    """``molkit loso`` options for a run of one fold and one step (the caller adds ``--cache``,
+    ``--out`` and what it tests)."""
+    return "--profile smoke --steps 1 --batch-size 2 --flow-width 0.0625 --folds 1 --quiet".split()
+
+
 # --- attribution ------------------------------------------------------------------------------
 
 

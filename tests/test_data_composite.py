@@ -11,7 +11,7 @@ from molkit.cli import main
 from molkit.data import composite_list, read_videos
 
 
-def test_prepare_and_loso_on_the_composite(tmp_path, face_frames, write_casme_like, capsys):
+def test_prepare_and_loso_on_the_composite(tmp_path, face_frames, write_casme_like, tiny_loso_args, capsys):
     listed = composite_list().set_index(["dataset", "subject", "sample"]).label
     # two listed samples (one coded with an emotion the list disagrees with) and one the list leaves out
     assert (
@@ -70,30 +70,7 @@ def test_prepare_and_loso_on_the_composite(tmp_path, face_frames, write_casme_li
     assert problems.loc["casme2/sub06/EP09_09", "kind"] == "not_in_list"
     assert "the list says negative" in problems.loc["casme2/sub07/EP01_01", "message"]
     out = tmp_path / "loso"
-    assert (
-        main(
-            [
-                "loso",
-                "--cache",
-                str(cache),
-                "--out",
-                str(out),
-                "--classes",
-                "composite",
-                "--profile",
-                "smoke",
-                "--steps",
-                "1",
-                "--batch-size",
-                "2",
-                "--flow-width",
-                "0.0625",
-                "--folds",
-                "1",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    args = ["loso", "--cache", str(cache), "--out", str(out), "--classes", "composite", *tiny_loso_args]
+    assert main(args) == 0
     predictions = pd.read_csv(out / "fold_casme2_sub06" / "predictions.csv")
     assert set(predictions.fold) == {"casme2/sub06"} and set(predictions.label) == {1}  # positive

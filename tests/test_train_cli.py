@@ -11,29 +11,10 @@ from molkit.train.predict import aligned_clips, read_frames
 
 
 @pytest.fixture(scope="module")
-def loso_dir(small_cache, tmp_path_factory):
+def loso_dir(small_cache, tmp_path_factory, tiny_loso_args):
     cache, _ = small_cache
     out = tmp_path_factory.mktemp("cli_loso")
-    status = main(
-        [
-            "loso",
-            "--cache",
-            str(cache),
-            "--out",
-            str(out),
-            "--profile",
-            "smoke",
-            "--steps",
-            "1",
-            "--batch-size",
-            "2",
-            "--flow-width",
-            "0.0625",
-            "--folds",
-            "1",
-            "--quiet",
-        ]
-    )
+    status = main(["loso", "--cache", str(cache), "--out", str(out), *tiny_loso_args])
     assert status == 0
     return out
 

@@ -1,6 +1,7 @@
 """Training recipes: the released one and the kit's, every departure named and switchable back."""
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,6 +21,13 @@ def test_released_recipe_is_the_released_defaults():
     assert recipe_label(released, PrepSettings()) == "released"
     assert recipe_label(kit, PrepSettings(**prep_changes("kit"))) == "kit"
     assert prep_changes("released") == {"alignment": "frame"}
+
+
+def test_the_readme_lists_every_departure_with_both_values():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    show = lambda v: f"{v:g}" if isinstance(v, float) else str(v)  # noqa: E731
+    for d in KIT:
+        assert f"| {d.name} (`{d.field}`) | {show(d.released)} | {show(d.kit)} |" in readme, d.name
 
 
 def test_every_departure_has_a_field_a_reason_and_a_different_value():

@@ -13,19 +13,8 @@ import cv2
 import numpy as np
 import torch
 
-REGIONS: tuple[str, ...] = (
-    "left_brow",
-    "right_brow",
-    "glabella",
-    "left_eye",
-    "right_eye",
-    "nose",
-    "left_cheek",
-    "right_cheek",
-    "lip_corners",
-    "mouth",
-    "chin",
-)
+from molkit.synthetic.action_units import REGIONS  # the ground truth's vocabulary
+
 PRECEDENCE: tuple[str, ...] = (
     "lip_corners",
     "mouth",
