@@ -65,7 +65,8 @@ PROFILES: dict[str, Profile] = {
         # (preparation ~0.2 CPU s per frame; a training step of 4 clips at width 0.125 ~0.8 CPU s):
         # 16 identities so that flow and landmarks generalise, two LOSO folds trained side by side,
         # obvious movements (difficulty 1/3); 400 steps, where the flow head beats zero flow
-        # on held-out subjects (at 300 it does not yet: reports/benchmarks/learning.md)
+        # on held-out subjects (at 300 it does not yet: reports/benchmarks/learning.md); ablations
+        # short (100 steps, two seeds, one fold) to keep the whole run under 25 minutes
         name="demo",
         synthetic_subjects=16,
         synthetic_samples_per_subject=5,
@@ -77,8 +78,8 @@ PROFILES: dict[str, Profile] = {
         steps=400,
         batch_size=4,
         train_crops=5,
-        ablation_steps=150,
-        ablation_seeds=(0, 1, 2),
+        ablation_steps=100,
+        ablation_seeds=(0, 1),
         ablation_folds=1,
         attribution_samples=10,
         ablation_variants=("full", "no flow", "no landmarks", "no flow, no landmarks"),

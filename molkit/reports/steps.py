@@ -4,6 +4,7 @@ that a notebook cell is one line and the same step means the same thing in every
 from __future__ import annotations
 
 import hashlib
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def data_label(run: NotebookRun) -> str:
     if not has_ground_truth(root):
         return run.dataset
     config = SynthConfig.load(root / TRUTH_DIR / CONFIG_FILE)
-    return f"{run.dataset}, difficulty {config.difficulty:g}"
+    return f"{run.dataset}, difficulty {Fraction(config.difficulty).limit_denominator(12)}"  # 1/3, 1, 2
 
 
 def save_verdict(run: NotebookRun, line: str) -> Path:
