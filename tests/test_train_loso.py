@@ -6,6 +6,7 @@ import pytest
 
 from molkit.metrics import confusion_matrix, summarize
 from molkit.model import MOLConfig
+from molkit.reports.tables import loso_row
 from molkit.train import LosoConfig, TrainConfig, load_loso, run_loso
 from molkit.train.evaluation import labels_of
 from molkit.train.loso import all_subjects, dataset_classes, open_clips
@@ -47,6 +48,15 @@ def test_rerun_skips_finished_folds(inprocess):
     pd.testing.assert_frame_equal(again.clips, expected.clips)
     with pytest.raises(ValueError, match="another configuration"):
         run_loso(CONFIG.replace(protocol="released"), cache, out, progress=False)
+
+
+def test_every_table_names_the_recipe_read_from_the_config_and_the_cache(inprocess):
+    _, out, result = inprocess  # released defaults on a cache aligned frame by frame (released)
+    assert result.prep.alignment == "frame" and load_loso(out).prep == result.prep
+    assert set(result.summary.recipe) == {"released"}
+    assert loso_row(result, "synthetic")["method"] == "molkit MOL (released recipe)"
+    magnified = result.config.replace(model=result.config.model.replace(magnification=21.0))
+    assert magnified.describe(result.prep).startswith("MOL (released + magnification 21 recipe)")
 
 
 def test_tables_agree_with_the_predictions(inprocess):

@@ -112,9 +112,10 @@ def kit_result(
 
 
 def loso_row(result: LosoResult, dataset: str) -> dict[str, object]:
-    """The per-video row of a LOSO result, labelled with its method, protocol, profile and flow
-    width; the note gives the video count and any collapse."""
+    """The per-video row of a LOSO result, labelled with its method (MOL: and its training recipe),
+    protocol, profile and flow width; the note gives the video count and any collapse."""
     video = result.summary.set_index("level").loc["video"]
+    recipe = result.config.recipe(result.prep)  # MOL's training recipe; None for the baselines
     note = f"per video, {int(video['n'])} videos"
     if result.collapsed_folds:
         note += f"; one class predicted in {result.collapsed_folds} of {len(result.collapse) - 1} folds"
@@ -125,7 +126,7 @@ def loso_row(result: LosoResult, dataset: str) -> dict[str, object]:
         result.config.profile,
         result.config.flow_width,
         video.to_dict(),
-        method=f"molkit {result.config.method_name}",
+        method=f"molkit {result.config.method_name}" + (f" ({recipe} recipe)" if recipe else ""),
         note=note,
     )
 
