@@ -136,7 +136,9 @@ def main() -> None:
         "# Sensitivity to movement size",
         "",
         f"`python benchmarks/bench_sensitivity.py --work DIR --profile {profile.name} --folds "
-        f"{args.folds} --seeds {' '.join(map(str, args.seeds))}`; synthetic sets of "
+        f"{args.folds} --seeds {' '.join(map(str, args.seeds))} --difficulties "
+        f"{' '.join(str(Fraction(d).limit_denominator(12)) for d in args.difficulties)} --methods "
+        f"{' '.join(repr(m) for m in args.methods)}`; synthetic sets of "
         f"{size.subjects} subjects x {size.samples_per_subject} samples x {size.frames} frames, "
         f"one per difficulty (the same identities and draws); the first {args.folds} LOSO folds "
         f"(`fixed` protocol), {base.train.steps} steps of batch {base.train.batch_size} per fold "

@@ -71,7 +71,11 @@ def wilson_interval(hits: int, n: int, confidence: float = 0.95) -> Interval:
     p = hits / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Interval(p, centre - half, centre + half, confidence, n)
+    # exact at the ends (all hits: upper bound 1; none: lower bound 0), where rounding would
+    # otherwise put the bound a hair inside the estimate
+    low = 0.0 if hits == 0 else max(0.0, centre - half)
+    high = 1.0 if hits == n else min(1.0, centre + half)
+    return Interval(p, low, high, confidence, n)
 
 
 def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:

@@ -39,6 +39,14 @@ def test_wilson_interval_against_scipy():
     assert got.estimate == 0.8
 
 
+@pytest.mark.parametrize("hits", [0, 10])
+def test_wilson_interval_holds_its_estimate_at_the_ends(hits):
+    got = wilson_interval(hits, 10)  # rounding once put the upper bound of 10/10 below 1.0
+    expected = stats.binomtest(hits, 10).proportion_ci(0.95, method="wilson")
+    assert (got.low, got.high) == pytest.approx((expected.low, expected.high))
+    assert got.low <= got.estimate <= got.high and (got.low == 0.0 if hits == 0 else got.high == 1.0)
+
+
 def test_mean_interval_against_scipy():
     x = np.array([0.31, 0.45, 0.22, 0.38, 0.5])
     expected = stats.ttest_1samp(x, 0.0).confidence_interval(0.95)
