@@ -49,7 +49,7 @@ def test_verdicts():
         [result([0, 1, 2, 0, 1, 2])], [result([0, 1, 2, 0, 1, 1], "linear")], 1 / 3, "synthetic, difficulty 1"
     )
     assert line.startswith(
-        "MOL learned: per-video UF1 1.00, chance 0.33 [MOL: fixed (last weights) | profile demo"
+        "MOL learned: per-video UF1 1.00, chance 0.33 [MOL (released recipe): fixed (last weights) | profile demo"
     )
     # linear, by hand: F1 surprise 1, happiness 2*2/(2+3) = 0.8, disgust 2*1/(2+1): UF1 0.82
     assert f"linear (logistic regression) UF1 {(1 + 0.8 + 2 / 3) / 3:.2f}" in line and line.endswith(
