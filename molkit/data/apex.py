@@ -26,11 +26,13 @@ def onset_apex_positions(row: dict[str, Any], prepared: int) -> tuple[int, int] 
     there are none. Only the first ``prepared`` frames (those the clips use) are aligned, so
     both frames must be among them."""
     onset, apex = coded_frame(row.get("onset")), coded_frame(row.get("apex"))
+    numbers = [frame_number(Path(p)) for p in row["frame_paths"][:prepared]]
+    if row.get("dataset") == "smic" and apex is None:
+        onset, apex = smic_onset_apex(onset, coded_frame(row.get("offset")), numbers)
     if onset is None or apex is None:
         return f"{'onset' if onset is None else 'apex'} is not coded"
     if apex <= onset:
         return f"apex {apex} is not after onset {onset}"
-    numbers = [frame_number(Path(p)) for p in row["frame_paths"][:prepared]]
     for name, number in (("onset", onset), ("apex", apex)):
         if number not in numbers:
             return (
@@ -38,6 +40,19 @@ def onset_apex_positions(row: dict[str, Any], prepared: int) -> tuple[int, int] 
                 f"(numbers {numbers[0]}..{numbers[-1]})"
             )
     return numbers.index(onset), numbers.index(apex)
+
+
+def smic_onset_apex(onset: int | None, offset: int | None, numbers: list) -> tuple[int | None, int | None]:
+    """SMIC codes no apex: the prepared frame nearest the middle of onset..offset stands for it
+    (the folder's first and last frames when the onset or offset is not coded either: an SMIC-HS
+    folder holds the micro-expression itself)."""
+    known = [n for n in numbers if n is not None]
+    if not known:
+        return onset, None
+    onset = known[0] if onset is None else onset
+    offset = known[-1] if offset is None else offset
+    middle = (onset + offset) / 2
+    return onset, min(known, key=lambda n: (abs(n - middle), n))
 
 
 def missing_problem(row: dict[str, Any], reason: str, root: Path) -> Problem:

@@ -47,11 +47,14 @@ THREE_CLASS = {
 
 @dataclasses.dataclass(frozen=True)
 class Bump:
-    """A patch of skin centred at ``centre`` with half-axes ``radii`` (x, y) moving by ``vector``."""
+    """A patch of skin centred at ``centre`` with half-axes ``radii`` (x, y) moving by ``vector``.
+    ``part``: the side of the image (``"left"``, ``"right"``) or the lip (``"top"``, ``"bottom"``)
+    it belongs to, for unilateral and one-lip codes; empty for a bump every variant moves."""
 
     centre: np.ndarray
     radii: np.ndarray
     vector: np.ndarray
+    part: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,10 +88,14 @@ class FaceGeometry:
         """Mean of the given landmarks."""
         return self.landmarks[list(indices)].mean(0)
 
-    def bump(self, centre: np.ndarray, radii: tuple[float, float], along_x: float, along_y: float) -> Bump:
+    def bump(
+        self, centre: np.ndarray, radii: tuple[float, float], along_x: float, along_y: float, part: str = ""
+    ) -> Bump:
         """A bump with radii in inter-ocular distances and a unit-length vector in face axes."""
         vector = along_x * self.ex + along_y * self.ey
-        return Bump(np.asarray(centre, float), np.array(radii) * self.iod, vector / np.linalg.norm(vector))
+        return Bump(
+            np.asarray(centre, float), np.array(radii) * self.iod, vector / np.linalg.norm(vector), part
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +115,16 @@ def _pair(
     up: float,
 ) -> list[Bump]:
     """Mirror-symmetric bumps: ``outward`` moves away from the face's midline, ``up`` to the brow."""
-    return [g.bump(left, radii, -outward, -up), g.bump(right, radii, outward, -up)]
+    return [g.bump(left, radii, -outward, -up, "left"), g.bump(right, radii, outward, -up, "right")]
+
+
+def _lips(g: FaceGeometry, radii: tuple[float, float], towards: float) -> list[Bump]:
+    """The upper lip (around 51) and the lower lip (around 57) moving towards each other
+    (``towards`` > 0) or apart (< 0)."""
+    return [
+        g.bump(g.point(50, 51, 52), radii, 0.0, towards, "top"),
+        g.bump(g.point(56, 57, 58), radii, 0.0, -towards, "bottom"),
+    ]
 
 
 ACTION_UNITS: dict[str, ActionUnit] = {
@@ -189,6 +205,113 @@ ACTION_UNITS: dict[str, ActionUnit] = {
             lambda g: [
                 g.bump(g.point(50, 51, 52), (0.3, 0.12), 0.0, -1.0),
                 g.bump(g.point(56, 57, 58), (0.3, 0.12), 0.0, 1.0),
+            ],
+        ),
+        ActionUnit(
+            "AU5",
+            "upper lid raiser",
+            ("left_eye", "right_eye"),
+            lambda g: _pair(g, g.point(37, 38), g.point(43, 44), (0.13, 0.08), 0.0, 1.0),
+        ),
+        ActionUnit(
+            "AU7",
+            "lid tightener",
+            ("left_eye", "right_eye"),
+            lambda g: _pair(g, g.point(40, 41), g.point(46, 47), (0.14, 0.08), -0.3, 0.95),
+        ),
+        ActionUnit(
+            "AU8",
+            "lips toward each other",
+            ("mouth",),
+            lambda g: _lips(g, (0.28, 0.1), 1.0),
+        ),
+        ActionUnit(
+            "AU10",
+            "upper lip raiser",
+            ("mouth",),
+            lambda g: _pair(g, g.point(49, 50), g.point(52, 53), (0.15, 0.11), 0.1, 1.0),
+        ),
+        ActionUnit(
+            "AU13",
+            "sharp lip puller",
+            ("lip_corners",),
+            lambda g: _pair(g, g.point(48), g.point(54), (0.16, 0.16), 0.3, 0.95),
+        ),
+        ActionUnit(
+            "AU16",
+            "lower lip depressor",
+            ("mouth",),
+            lambda g: _pair(g, g.point(57, 58), g.point(56, 57), (0.15, 0.1), 0.2, -1.0),
+        ),
+        ActionUnit(
+            "AU18",
+            "lip pucker",
+            ("lip_corners", "mouth"),
+            lambda g: (
+                _pair(g, g.point(48), g.point(54), (0.14, 0.14), -1.0, 0.0) + _lips(g, (0.2, 0.08), -0.5)
+            ),
+        ),
+        ActionUnit(
+            "AU20",
+            "lip stretcher",
+            ("lip_corners",),
+            lambda g: _pair(g, g.point(48), g.point(54), (0.2, 0.15), 1.0, -0.25),
+        ),
+        ActionUnit(
+            "AU21",
+            "neck tightener",
+            ("chin",),
+            lambda g: _pair(g, g.point(6, 7), g.point(9, 10), (0.25, 0.15), -0.3, -0.95),
+        ),
+        ActionUnit(
+            "AU23",
+            "lip tightener",
+            ("mouth",),
+            lambda g: _lips(g, (0.2, 0.07), 1.0) + _pair(g, g.point(48), g.point(54), (0.1, 0.1), -1.0, 0.0),
+        ),
+        ActionUnit(
+            "AU24",
+            "lip presser",
+            ("mouth",),
+            lambda g: _lips(g, (0.34, 0.12), 1.0),
+        ),
+        ActionUnit(
+            "AU26",
+            "jaw drop",
+            ("mouth", "chin"),
+            lambda g: [g.bump(g.point(57, 8), (0.45, 0.3), 0.0, 1.0)],
+        ),
+        ActionUnit(
+            "AU31",
+            "jaw clencher",
+            ("left_cheek", "right_cheek"),
+            lambda g: _pair(g, g.point(3, 4), g.point(12, 13), (0.18, 0.2), 1.0, 0.0),
+        ),
+        ActionUnit(
+            "AU38",
+            "nostril dilator",
+            ("nose",),
+            lambda g: _pair(g, g.point(31), g.point(35), (0.1, 0.1), 1.0, 0.0),
+        ),
+        ActionUnit(
+            "AU39",
+            "nostril compressor",
+            ("nose",),
+            lambda g: _pair(g, g.point(31), g.point(35), (0.1, 0.1), -1.0, 0.0),
+        ),
+        ActionUnit(
+            "AU43",
+            "eyes closed",
+            ("left_eye", "right_eye"),
+            lambda g: _pair(g, g.point(37, 38), g.point(43, 44), (0.16, 0.1), 0.0, -1.0),
+        ),
+        ActionUnit(
+            "AU61",
+            "eyes turn left",
+            ("left_eye", "right_eye"),
+            lambda g: [
+                g.bump(g.left_eye, (0.09, 0.06), 1.0, 0.0, "left"),
+                g.bump(g.right_eye, (0.09, 0.06), 1.0, 0.0, "right"),
             ],
         ),
     )

@@ -1,4 +1,5 @@
-"""``molkit synth``: write a synthetic micro-expression set laid out like CASME II."""
+"""``molkit synth``: write a synthetic micro-expression set: the easy tier laid out like CASME II,
+or (``--twin``) a twin of CASME II, SAMM, SMIC-HS or the MEGC 2019 composite."""
 
 from __future__ import annotations
 
@@ -8,11 +9,23 @@ from fractions import Fraction
 
 from molkit.profiles import get_profile
 from molkit.synthetic.generate import SynthConfig, generate
+from molkit.synthetic.twin import TWINS, TwinConfig, generate_twin
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output folder (empty, or an earlier synthetic set)")
-    parser.add_argument("--subjects", type=int, help="number of subjects (default: the profile's)")
+    parser.add_argument(
+        "--twin",
+        help=f"write the twin of a real dataset, one sample per coded sample ({', '.join(TWINS)})",
+    )
+    parser.add_argument(
+        "--sheets", help="with --twin: build it from this folder of the owners' coding sheets"
+    )
+    parser.add_argument(
+        "--subjects",
+        type=int,
+        help="number of subjects (default: the profile's); with --twin: keep the first N of each dataset",
+    )
     parser.add_argument(
         "--samples-per-subject", type=int, help="samples per subject (default: the profile's)"
     )
@@ -42,7 +55,26 @@ def config_from_args(args: argparse.Namespace) -> SynthConfig:
     )
 
 
+def _run_twin(args: argparse.Namespace) -> int:
+    if args.twin not in TWINS:
+        raise ValueError(f"--twin {args.twin}: unknown twin; choose one of {', '.join(TWINS)}")
+    report = generate_twin(
+        args.out,
+        args.twin,
+        TwinConfig(seed=args.seed),
+        subjects=args.subjects,
+        sheets=args.sheets,
+        workers=args.workers,
+    )
+    print(report.summary())
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.twin:
+        return _run_twin(args)
+    if args.sheets:
+        raise ValueError("--sheets: only with --twin")
     config = config_from_args(args)
     start = time.perf_counter()
     out = generate(args.out, config, workers=args.workers)

@@ -40,6 +40,11 @@ class Face:
         return CROP_BOX * feature_extent(self.landmarks) / CROP_PX
 
 
+def face_width(landmarks: np.ndarray) -> float:
+    """Width of the face: from jaw point 0 to jaw point 16."""
+    return float(np.linalg.norm(np.asarray(landmarks, np.float64)[16] - np.asarray(landmarks, np.float64)[0]))
+
+
 def feature_extent(landmarks: np.ndarray) -> float:
     """Largest side of the box around the eye centres, nose tip and mouth corners."""
     g = FaceGeometry(np.asarray(landmarks, np.float64))
@@ -59,8 +64,8 @@ def _photographs() -> dict[str, np.ndarray]:
 
 
 @functools.cache
-def source_faces() -> tuple[Face, ...]:
-    """The photographs and their mirror images, resized so that the feature extent is EXTENT_PX."""
+def source_faces(extent: float = EXTENT_PX) -> tuple[Face, ...]:
+    """The photographs and their mirror images, resized so that the feature extent is ``extent``."""
     from molkit.data.face import detect_landmarks
 
     faces = []
@@ -69,7 +74,7 @@ def source_faces() -> tuple[Face, ...]:
             landmarks = detect_landmarks(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
             if landmarks is None:
                 raise RuntimeError(f"dlib found no face in the {name} photograph")
-            scale = EXTENT_PX / feature_extent(landmarks)
+            scale = extent / feature_extent(landmarks)
             size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
             resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
             faces.append(Face(resized.astype(np.float32), (landmarks + 0.5) * scale - 0.5))
@@ -156,10 +161,11 @@ def _warp_to(
     return cv2.remap(source.image, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
 
 
-def make_subject(rng: np.random.Generator, height: int, width: int) -> Face:
+def make_subject(rng: np.random.Generator, height: int, width: int, *, extent: float = EXTENT_PX) -> Face:
     """A new identity: a morph of two source faces (drawn, with a random mixing weight), reshaped
-    feature by feature, placed in an ``height x width`` frame and recoloured."""
-    sources = source_faces()
+    feature by feature, placed in an ``height x width`` frame and recoloured; ``extent`` sizes the
+    face (:func:`feature_extent`, pixels)."""
+    sources = source_faces(extent)
     first, second = rng.choice(len(sources), size=2, replace=False)
     weight = rng.uniform(0.2, 0.8)
     place, unplace = _placement(rng, height, width)

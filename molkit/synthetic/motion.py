@@ -138,9 +138,16 @@ def pixel_grid(height: int, width: int) -> np.ndarray:
 
 def expression_curve(n_frames: int, onset: int, apex: int, offset: int) -> np.ndarray:
     """0 until ``onset``, a raised-cosine rise to 1 at ``apex``, a fall back to 0 at ``offset``."""
-    t = np.arange(n_frames, dtype=np.float64)
-    rise = 0.5 - 0.5 * np.cos(np.pi * np.clip((t - onset) / (apex - onset), 0, 1))
-    fall = 0.5 + 0.5 * np.cos(np.pi * np.clip((t - apex) / (offset - apex), 0, 1))
+    return curve_at(np.arange(n_frames, dtype=np.float64), onset, apex, offset)
+
+
+def curve_at(t: np.ndarray, onset: float, apex: float, offset: float) -> np.ndarray:
+    """:func:`expression_curve` at times ``t`` (any unit, frames or seconds); an apex at the
+    onset (or offset) makes the rise (or fall) a step."""
+    apex_minus_onset = max(apex - onset, 1e-12)
+    offset_minus_apex = max(offset - apex, 1e-12)
+    rise = 0.5 - 0.5 * np.cos(np.pi * np.clip((t - onset) / apex_minus_onset, 0, 1))
+    fall = 0.5 + 0.5 * np.cos(np.pi * np.clip((t - apex) / offset_minus_apex, 0, 1))
     return np.where(t <= apex, rise, fall)
 
 
@@ -257,31 +264,52 @@ def plan_motion(
     centres = np.array([b.centre for b in bumps])
     radii = grown_radii(centres, np.array([b.radii for b in bumps]), vectors, blink_arrays)
 
-    t = np.arange(n)[:, None] / FPS
-    frequencies = nuisance_rng.uniform(0.5, 4.0, (1, 4))  # Hz: slow drift of the head
-    phases = nuisance_rng.uniform(0, 2 * np.pi, (1, 4))
-    sizes = nuisance_rng.normal(0.0, 1.0, (1, 4)) * np.array(
-        [
-            [
-                nuisances.head_motion_px,
-                nuisances.head_motion_px,
-                np.deg2rad(nuisances.head_rotation_deg),
-                nuisances.head_motion_px / 150,
-            ]
-        ]
+    head = head_track(nuisance_rng, np.arange(n) / FPS, nuisances.head_motion_px, nuisances.head_rotation_deg)
+    return assemble(
+        geometry,
+        (centres, radii, vectors, np.repeat(curve[:, None], len(bumps), axis=1)),
+        (blink_arrays[0], blink_arrays[1], np.array([b.vector * travel for b in blinks]), blink),
+        head,
+        f"{expression.emotion} ({expression.peak_px:.2f} px)",
     )
-    head = sizes * (np.sin(2 * np.pi * frequencies * t + phases) - np.sin(phases))
 
+
+def head_track(
+    rng: np.random.Generator, times: np.ndarray, shift_px: float, rotation_deg: float
+) -> np.ndarray:
+    """Head motion ``[T, 4]`` (shift x, shift y, angle, log scale) at ``times`` (seconds): a slow
+    drift of 0.5-4 Hz from where the head was at time 0; the scale changes by ``shift_px / 150``."""
+    t = np.asarray(times, np.float64)[:, None] - float(times[0])
+    frequencies = rng.uniform(0.5, 4.0, (1, 4))
+    phases = rng.uniform(0, 2 * np.pi, (1, 4))
+    sizes = rng.normal(0.0, 1.0, (1, 4)) * np.array(
+        [[shift_px, shift_px, np.deg2rad(rotation_deg), shift_px / 150]]
+    )
+    return sizes * (np.sin(2 * np.pi * frequencies * t + phases) - np.sin(phases))
+
+
+def assemble(
+    geometry: FaceGeometry,
+    expression: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    blink: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    head: np.ndarray,
+    what: str,
+) -> Motion:
+    """The motion of class bumps and blink bumps, each given as (centres, radii, vectors at full
+    amplitude, amplitudes: ``[T, K]`` for the class, a curve ``[T]`` for the blink), with the
+    head's track; a ValueError when it would fold the skin."""
+    centres, radii, vectors, amplitudes = expression
+    blink_centres, blink_radii, blink_vectors, blink_curve = blink
     motion = Motion(
-        centres=np.vstack([centres, blink_arrays[0]]),
-        radii=np.vstack([radii, blink_arrays[1]]),
-        vectors=np.vstack([vectors, [b.vector * travel for b in blinks]]),
+        centres=np.vstack([centres.reshape(-1, 2), blink_centres]),
+        radii=np.vstack([radii.reshape(-1, 2), blink_radii]),
+        vectors=np.vstack([vectors.reshape(-1, 2), blink_vectors]),
         amplitudes=np.concatenate(
-            [np.repeat(curve[:, None], len(bumps), axis=1), np.repeat(blink[:, None], len(blinks), axis=1)],
+            [amplitudes.reshape(len(head), -1), np.repeat(blink_curve[:, None], len(blink_centres), axis=1)],
             axis=1,
         ),
-        is_class=np.array([True] * len(bumps) + [False] * len(blinks)),
+        is_class=np.array([True] * len(centres) + [False] * len(blink_centres)),
         head=head,
         pivot=geometry.point(*range(27, 36)),
     )
-    return check_folding(motion, f"{expression.emotion} ({expression.peak_px:.2f} px)")
+    return check_folding(motion, what)

@@ -30,13 +30,23 @@ def action_unit_field(action_units: tuple[str, ...] | list[str]) -> str:
     return "+".join(au.removeprefix("AU") for au in action_units)
 
 
-def write_coding_sheet(path: Path, rows: list[tuple]) -> Path:
-    """Write rows (in :data:`COLUMNS` order) as an xlsx whose bytes depend on the rows only."""
+def write_coding_sheet(
+    path: Path,
+    rows: list[tuple],
+    *,
+    columns: tuple[str, ...] = COLUMNS,
+    worksheet: str = "Sheet1",
+    preamble: tuple[str, ...] = (),
+) -> Path:
+    """Write rows (in ``columns`` order, under a header row after the ``preamble`` lines) as an
+    xlsx whose bytes depend on its content only."""
     book = openpyxl.Workbook()
     book.properties.created = datetime.datetime(1980, 1, 1)
     sheet = book.active
-    sheet.title = "Sheet1"
-    sheet.append(COLUMNS)
+    sheet.title = worksheet
+    for line in preamble:
+        sheet.append([line])
+    sheet.append(columns)
     for row in rows:
         sheet.append(list(row))
     buffer = io.BytesIO()

@@ -246,6 +246,36 @@ def _check_action_units(units: str | None, ctx: tuple[str, str, str], problems: 
             )
 
 
+def coded_fields(
+    dataset: str, video_id: str, coded: dict[str, Any], where: str, problems: list[Problem]
+) -> dict[str, Any] | None:
+    """What a sheet row codes (frame numbers, action units, emotion and its labels), or None
+    (reported) when its emotion is unknown; frame numbers are checked against each other only."""
+    ctx = (dataset, video_id, where)
+    emotion = None if is_missing(coded.get("emotion")) else str(coded["emotion"]).strip().lower()
+    labels = emotion_labels(dataset, emotion) if emotion else None
+    if labels is None:
+        message = f"unknown emotion {emotion!r}" if emotion else "no emotion coded"
+        problems.append(Problem(dataset, video_id, "unknown_emotion", where, message, SKIPPED))
+        return None
+    onset, apex, offset = (
+        frame_number_cell(coded.get(c), c, ctx, problems) if c in coded else None
+        for c in ("onset", "apex", "offset")
+    )
+    units = None if is_missing(coded.get("action_units")) else str(coded["action_units"]).strip()
+    _check_action_units(units, ctx, problems)
+    return {
+        "onset": onset,
+        "apex": apex,
+        "offset": offset,
+        "action_units": units,
+        "emotion": emotion,
+        "label_5": labels["5"],
+        "label_3": labels["3"],
+        "label_composite": labels["composite"],
+    }
+
+
 def video_row(
     dataset: str,
     subject: str,
@@ -258,23 +288,16 @@ def video_row(
 ) -> dict[str, Any] | None:
     """A manifest row for one coded sample, or None (reported) when it cannot be used."""
     video_id = f"{dataset}/{subject}/{sample}"
-    ctx = (dataset, video_id, where)
-    emotion = None if is_missing(coded.get("emotion")) else str(coded["emotion"]).strip().lower()
-    labels = emotion_labels(dataset, emotion) if emotion else None
-    if labels is None:
-        message = f"unknown emotion {emotion!r}" if emotion else "no emotion coded"
-        problems.append(Problem(dataset, video_id, "unknown_emotion", where, message, SKIPPED))
+    fields = coded_fields(dataset, video_id, coded, where, problems)
+    if fields is None:
         return None
     frames = list_frames(folder)
     if not check_frames(frames, (dataset, video_id, str(folder)), problems):
         return None
-    onset, apex, offset = (
-        frame_number_cell(coded.get(c), c, ctx, problems) if c in coded else None
-        for c in ("onset", "apex", "offset")
+    numbers = [n for n in map(frame_number, frames) if n is not None]
+    _check_timing(
+        fields["onset"], fields["apex"], fields["offset"], numbers, (dataset, video_id, where), problems
     )
-    _check_timing(onset, apex, offset, [n for n in map(frame_number, frames) if n is not None], ctx, problems)
-    units = None if is_missing(coded.get("action_units")) else str(coded["action_units"]).strip()
-    _check_action_units(units, ctx, problems)
     return {
         "dataset": dataset,
         "subject": subject,
@@ -283,15 +306,45 @@ def video_row(
         "folder": str(folder.relative_to(root)),
         "frame_paths": [str(p) for p in frames],
         "n_frames": len(frames),
-        "onset": onset,
-        "apex": apex,
-        "offset": offset,
-        "action_units": units,
-        "emotion": emotion,
-        "label_5": labels["5"],
-        "label_3": labels["3"],
-        "label_composite": labels["composite"],
+        **fields,
     }
+
+
+def read_coded_sheet(
+    dataset: str, sheet_path: Path, subject_name: Callable[[Any], str], corrections: Path | None = None
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """What a reader takes from a coding sheet alone, without the frames: one row per coded
+    sample (subject and sample as folder names, :func:`coded_fields`, ``row``: the sheet's row),
+    with the problems the sheet itself holds (duplicates, unknown emotions, values, order)."""
+    problems: list[Problem] = []
+    rows, seen = [], {}
+    for coded in read_sheet(sheet_path, dataset).to_dict("records"):
+        where = f"{sheet_path.name} row {coded['row']}"
+        subject, sample = subject_name(coded["subject"]), str(coded["sample"]).strip()
+        video_id = f"{dataset}/{subject}/{sample}"
+        if (subject, sample) in seen:
+            problems.append(
+                Problem(
+                    dataset,
+                    video_id,
+                    "duplicate_id",
+                    where,
+                    f"{subject}/{sample} is also coded at {seen[subject, sample]}; the first row is used",
+                    SKIPPED,
+                )
+            )
+            continue
+        seen[subject, sample] = where
+        coded = apply_corrections(
+            {**coded, "subject": subject, "sample": sample}, dataset, where, video_id, problems, corrections
+        )
+        fields = coded_fields(dataset, video_id, coded, where, problems)
+        if fields is not None:
+            _check_timing(
+                fields["onset"], fields["apex"], fields["offset"], [], (dataset, video_id, where), problems
+            )
+            rows.append({"subject": subject, "sample": sample, **fields, "row": coded["row"]})
+    return rows, problems
 
 
 ReadResult = tuple[list[dict[str, Any]], list[Problem], list[SheetRecord]]

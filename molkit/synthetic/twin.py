@@ -1,0 +1,414 @@
+"""The MEGC 2019 twin: a synthetic copy of CASME II, SAMM and SMIC-HS, sample for sample from
+the owners' coding sheets (:mod:`.twin_table`), laid out like the real copies (:mod:`.layout`).
+
+Each sample keeps its subject, sample name, emotion, coded action units (:mod:`.codes`: laterality,
+intensity) and onset/apex/offset frame numbers at the dataset's frame rate; each real subject gets
+one synthetic identity, at the dataset's face size. Only the frames the methods read are rendered
+(``TwinConfig.frames``, 8 by default: the onset, the apex, the offset and frames evenly between, at
+their real frame numbers), so a folder's frame numbers have gaps that the readers name. Nuisances
+are :class:`TwinConfig` fields, each with its source or reason.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import multiprocessing
+import os
+import shutil
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from molkit.config import Config
+from molkit.data.manifest import DATASETS
+from molkit.data.problems import KEPT, Problem, write_problems
+from molkit.synthetic.action_units import (
+    ACTION_UNITS,
+    Bump,
+    FaceGeometry,
+    blink_bumps,
+    eye_opening,
+    regions_of,
+)
+from molkit.synthetic.codes import ASYMMETRIC_WEAK_SIDE, INTENSITY, Code, parse_codes
+from molkit.synthetic.faces import EXTENT_PX, Face, face_width, make_subject, source_faces
+from molkit.synthetic.layout import LAYOUTS
+from molkit.synthetic.motion import Motion, assemble, curve_at, grown_radii, head_track
+from molkit.synthetic.render import render_frame
+from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR, has_ground_truth, save_sample_truth, write_atomic
+from molkit.synthetic.twin_table import twin_info, twin_samples
+
+TWINS = (*DATASETS, "composite")
+COMPOSITE_FOLDERS = {"casme2": "CASME2", "samm": "SAMM", "smic": "SMIC"}
+PROBLEMS_FILE = "twin_problems.csv"
+MAX_APEX_CROP_PX = 6.0  # as the easy tier: larger movements would cover most of the face
+_UNSIDED = {"L": "left", "R": "right", "T": "bottom", "B": "top"}  # the bumps a code leaves out
+
+
+@dataclasses.dataclass
+class TwinConfig(Config):
+    """What the twin draws. Movement sizes are in pixels of the aligned 128 px face crop (what
+    the methods see), so they mean the same at every dataset's face size.
+
+    - ``amplitude_px``: apex displacement range of an unmarked action-unit code (FACS intensity
+      letters scale it, :data:`molkit.synthetic.codes.INTENSITY`); the easy tier's CASME II-like
+      reading, 0.5-2 px.
+    - ``amplitude_scale``: the one global knob, set once by calibration
+      (``reports/benchmarks/twin.md``).
+    - ``subject_intensity_sd``: each subject's own expressivity, a log-normal factor per subject
+      (subjects differ; the kit's choice, 0.35: a factor of about 0.5 to 2 across subjects).
+    - ``head_shift_px``/``head_rotation_deg``: residual head motion after per-video alignment,
+      a 0.5-4 Hz drift (participants were asked to keep still; the kit's estimate).
+    - ``blink_rate_per_min``: spontaneous blinks, 17 per minute at rest (Bentivoglio et al., Mov.
+      Disord. 1997), each lasting ``blink_duration_s`` (100-400 ms); the lid travels 30-50% of the
+      eye opening (the skin model cannot close an eye without folding).
+    - ``illumination_drift``: a linear gain change over a clip, up to this fraction.
+    - ``flicker``: frame-to-frame gain jitter; ``noise_std``: sensor noise in grey levels.
+    - ``jpeg_quality``: compression of the JPEG datasets (CASME II, SAMM); SMIC-HS frames are BMP.
+    - ``frames``: frames rendered per sample (at least 8, a clip).
+    """
+
+    seed: int = 0
+    amplitude_px: tuple[float, float] = (0.5, 2.0)
+    amplitude_scale: float = 1.0
+    subject_intensity_sd: float = 0.35
+    head_shift_px: float = 0.5
+    head_rotation_deg: float = 0.3
+    blink_rate_per_min: float = 17.0
+    blink_duration_s: tuple[float, float] = (0.1, 0.4)
+    illumination_drift: float = 0.02
+    flicker: float = 0.005
+    noise_std: float = 2.0
+    jpeg_quality: int = 90
+    frames: int = 8
+
+    def validate(self) -> None:
+        if self.frames < 8:
+            raise ValueError(f"TwinConfig: frames must be at least 8, a clip (got {self.frames})")
+        if not 0 < self.amplitude_px[0] <= self.amplitude_px[1] or self.amplitude_scale <= 0:
+            raise ValueError(
+                f"TwinConfig: amplitude_px must be 0 < low <= high and amplitude_scale positive "
+                f"(got {self.amplitude_px}, {self.amplitude_scale})"
+            )
+
+
+@dataclasses.dataclass
+class TwinReport:
+    """What :func:`generate_twin` wrote."""
+
+    root: Path
+    name: str
+    samples: int
+    subjects: int
+    problems: list[Problem]
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"{self.root}: {self.name} twin, {self.samples} samples of {self.subjects} subjects, "
+            f"{len(self.problems)} problems ({PROBLEMS_FILE}) in {self.seconds:.1f} s"
+        )
+
+
+def frame_numbers(onset: int, apex: int, offset: int, count: int) -> list[int]:
+    """``count`` frame numbers from ``onset`` to ``offset`` (widened to ``count`` frames when
+    shorter), evenly spaced, the one nearest the apex moved onto it."""
+    offset = max(offset, onset + count - 1)
+    numbers = [int(round(x)) for x in np.linspace(onset, offset, count)]
+    nearest = int(np.argmin([abs(n - apex) for n in numbers[1:]])) + 1 if apex != onset else 0
+    numbers[nearest] = apex
+    return sorted(set(numbers))
+
+
+def _streams(seed: int, *path: int) -> list[np.random.Generator]:
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, *path]).spawn(4)]
+
+
+def _timing(row: dict, rng: np.random.Generator, where: str, problems: list[Problem]) -> tuple[int, int, int]:
+    """Onset, apex and offset frame numbers; what the sheet lacks or holds out of order is drawn
+    or mended, and named."""
+    dataset, video_id = row["dataset"], f"{row['dataset']}/{row['subject']}/{row['sample']}"
+    onset, apex, offset = (None if pd.isna(row[c]) else int(row[c]) for c in ("onset", "apex", "offset"))
+    fps = int(row["fps"])
+    if onset is None or offset is None or offset <= onset:
+        duration = int(round(rng.uniform(0.2, 0.5) * fps))
+        onset = onset if onset is not None else 1
+        offset = onset + duration
+        problems.append(
+            Problem(
+                dataset,
+                video_id,
+                "twin_timing",
+                where,
+                f"no usable onset/offset; drawn: {onset}..{offset}",
+                KEPT,
+            )
+        )
+    if apex is None or not onset <= apex <= offset:
+        said = "not coded" if apex is None else f"{apex} outside onset..offset {onset}..{offset}"
+        apex = (onset + offset) // 2
+        if dataset != "smic":  # SMIC codes no apex: its middle frame is the convention, not a problem
+            problems.append(
+                Problem(
+                    dataset,
+                    video_id,
+                    "twin_timing",
+                    where,
+                    f"apex {said}; the twin's apex is the middle frame {apex}",
+                    KEPT,
+                )
+            )
+    return onset, apex, offset
+
+
+def _smic_codes(table: pd.DataFrame) -> dict[str, list[str]]:
+    """Action-unit fields of the CASME II and SAMM samples per composite label, SMIC's draw."""
+    composite, _ = twin_samples("composite")
+    coded = composite[(composite.dataset != "smic") & composite.action_units.notna()]
+    return {label: list(part.action_units) for label, part in coded.groupby("label_composite")}
+
+
+def _specs(
+    name: str, table: pd.DataFrame, config: TwinConfig, subjects: int | None, problems: list[Problem]
+) -> list[dict]:
+    """One rendering spec per sample: where it goes, its timing, codes, seeds."""
+    drawn_codes = _smic_codes(table)
+    specs = []
+    for dataset in DATASETS:
+        part = table[table.dataset == dataset]
+        order = list(dict.fromkeys(part.subject))
+        keep = set(order[:subjects] if subjects else order)
+        layout = LAYOUTS[dataset]
+        for k, row in enumerate(part.to_dict("records")):
+            if row["subject"] not in keep:
+                continue
+            subject_index, sample_index = order.index(row["subject"]), k
+            class_rng = _streams(config.seed, DATASETS.index(dataset), subject_index, sample_index)[0]
+            emotion = row.get("label_composite") if dataset == "smic" else row["emotion"]
+            emotion = emotion or row["emotion"]
+            folder = layout.folder(row["subject"], row["sample"], emotion)
+            prefix = f"{COMPOSITE_FOLDERS[dataset]}/" if name == "composite" else ""
+            where = f"twin_samples.csv {dataset}/{row['subject']}/{row['sample']}"
+            onset, apex, offset = _timing(row, class_rng, where, problems)
+            field = row["action_units"]
+            if dataset == "smic":
+                pool = drawn_codes[emotion]
+                field = pool[int(class_rng.integers(len(pool)))]
+            codes, notes = parse_codes(None if pd.isna(field) else field)
+            video_id = f"{dataset}/{row['subject']}/{row['sample']}"
+            problems += [Problem(dataset, video_id, "twin_action_units", where, note, KEPT) for note in notes]
+            specs.append(
+                {
+                    "dataset": dataset,
+                    "subject": row["subject"],
+                    "sample": row["sample"],
+                    "emotion": emotion,
+                    "label_composite": row.get("label_composite"),
+                    "action_units": field if not pd.isna(field) else "",
+                    "drawn_action_units": dataset == "smic",
+                    "codes": codes,
+                    "onset": onset,
+                    "apex": apex,
+                    "offset": offset,
+                    "fps": int(row["fps"]),
+                    "numbers": frame_numbers(onset, apex, offset, config.frames),
+                    "folder": prefix + folder,
+                    "copy": prefix,
+                    "seeds": (DATASETS.index(dataset), subject_index, sample_index),
+                }
+            )
+    return specs
+
+
+def _canvas(dataset: str) -> tuple[int, int, float]:
+    """Frame height and width around a face of the dataset's size, and the feature extent that
+    gives a face that wide (the frames are the face's surroundings, not the camera's whole frame)."""
+    face_w, face_h = twin_info()["capture"][dataset]["face"]
+    ratio = np.mean([face_width(f.landmarks) for f in source_faces()]) / EXTENT_PX
+    return int(round(1.6 * face_h)), int(round(1.6 * face_w)), face_w / ratio
+
+
+def subject_face(config: TwinConfig, dataset: str, subject_index: int) -> Face:
+    """The synthetic identity standing for one real subject."""
+    height, width, extent = _canvas(dataset)
+    rng = _streams(config.seed, DATASETS.index(dataset), subject_index)[0]
+    return make_subject(rng, height, width, extent=extent)
+
+
+def _subject_factor(config: TwinConfig, dataset: str, subject_index: int) -> float:
+    rng = _streams(config.seed, DATASETS.index(dataset), subject_index)[1]
+    return float(np.exp(rng.normal(0.0, config.subject_intensity_sd)))
+
+
+def code_bumps(
+    geometry: FaceGeometry, codes: tuple[Code, ...], rng: np.random.Generator
+) -> tuple[list[Bump], list[float]]:
+    """The bumps the codes move and each one's size factor (intensity; an asymmetric code's
+    weaker side, drawn)."""
+    bumps, factors = [], []
+    for code in codes:
+        weak = ("left", "right")[int(rng.integers(2))] if code.side == "A" else None
+        for bump in ACTION_UNITS[code.au].place(geometry):
+            if code.side in _UNSIDED and bump.part == _UNSIDED[code.side]:
+                continue
+            bumps.append(bump)
+            factors.append(INTENSITY[code.intensity] * (ASYMMETRIC_WEAK_SIDE if bump.part == weak else 1.0))
+    return bumps, factors
+
+
+def plan_twin_motion(spec: dict, face: Face, config: TwinConfig, subject_factor: float) -> Motion:
+    """The sample's motion at its rendered frames' times."""
+    class_rng, nuisance_rng, _, _ = _streams(config.seed, *spec["seeds"])
+    geometry = FaceGeometry(face.landmarks.astype(np.float64))
+    times = (np.array(spec["numbers"], np.float64) - spec["numbers"][0]) / spec["fps"]
+    onset, apex, offset = ((spec[k] - spec["numbers"][0]) / spec["fps"] for k in ("onset", "apex", "offset"))
+    low, high = config.amplitude_px
+    peak = min(class_rng.uniform(low, high) * config.amplitude_scale * subject_factor, MAX_APEX_CROP_PX)
+    bumps, factors = code_bumps(geometry, spec["codes"], class_rng)
+    jitter = class_rng.uniform(0.85, 1.15, len(bumps))
+    vectors = np.array([b.vector * peak * face.crop_scale * f * j for b, f, j in zip(bumps, factors, jitter)])
+    curve = curve_at(times, onset, apex, offset)
+
+    blinks = blink_bumps(geometry)
+    travel = nuisance_rng.uniform(0.3, 0.5) * eye_opening(geometry)
+    duration = nuisance_rng.uniform(*config.blink_duration_s)
+    span = times[-1] + duration
+    blinking = nuisance_rng.random() < 1.0 - np.exp(-config.blink_rate_per_min / 60.0 * span)
+    start = nuisance_rng.uniform(-duration, times[-1])
+    blink = curve_at(times, start, start + duration / 2, start + duration) * blinking
+    blink_arrays = (
+        np.array([b.centre for b in blinks]),
+        np.array([b.radii for b in blinks]),
+        np.array([b.vector * travel * blinking for b in blinks]),
+    )
+    centres = np.array([b.centre for b in bumps]).reshape(-1, 2)
+    radii = (
+        grown_radii(
+            centres, np.array([b.radii for b in bumps]).reshape(-1, 2), vectors.reshape(-1, 2), blink_arrays
+        )
+        if bumps
+        else centres
+    )
+    head = head_track(nuisance_rng, times, config.head_shift_px * face.crop_scale, config.head_rotation_deg)
+    return assemble(
+        geometry,
+        (centres, radii, vectors.reshape(-1, 2), np.repeat(curve[:, None], len(bumps), axis=1)),
+        (blink_arrays[0], blink_arrays[1], np.array([b.vector * travel for b in blinks]), blink),
+        head,
+        f"{spec['dataset']}/{spec['subject']}/{spec['sample']} ({peak:.2f} px)",
+    )
+
+
+def _gains(rng: np.random.Generator, times: np.ndarray, config: TwinConfig) -> np.ndarray:
+    """Per-frame brightness gains: a linear drift over the clip plus jitter around 1."""
+    ramp = times / max(float(times[-1]), 1e-9)
+    return (
+        1.0
+        + rng.uniform(-1, 1) * config.illumination_drift * ramp
+        + config.flicker * rng.normal(0, 1, len(times))
+    )
+
+
+def _encode(image: np.ndarray, dataset: str, quality: int) -> bytes:
+    capture = twin_info()["capture"][dataset]
+    if not capture["colour"]:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    elif image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if capture["format"] == "jpg" else []
+    ok, data = cv2.imencode(f".{capture['format']}", image, params)
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a frame")
+    return data.tobytes()
+
+
+def _render_subject(root: Path, config: TwinConfig, specs: list[dict]) -> None:
+    """Write the frames and ground truth of one subject's samples."""
+    dataset, subject_index = specs[0]["dataset"], specs[0]["seeds"][1]
+    face = subject_face(config, dataset, subject_index)
+    factor = _subject_factor(config, dataset, subject_index)
+    layout = LAYOUTS[dataset]
+    for spec in specs:
+        motion = plan_twin_motion(spec, face, config, factor)
+        _, _, photometry_rng, noise_rng = _streams(config.seed, *spec["seeds"])
+        times = (np.array(spec["numbers"], np.float64) - spec["numbers"][0]) / spec["fps"]
+        gains = _gains(photometry_rng, times, config)
+        for t, number in enumerate(spec["numbers"]):
+            frame = render_frame(face.image, motion, t, gains[t], config.noise_std, noise_rng)
+            name = layout.frame_name(spec["subject"], number)
+            write_atomic(root / spec["folder"] / name, _encode(frame, dataset, config.jpeg_quality))
+        landmarks = np.stack(
+            [motion.forward(t, face.landmarks.astype(np.float64)) for t in range(len(times))]
+        )
+        aus = tuple(dict.fromkeys(c.au for c in spec["codes"]))
+        numbers = spec["numbers"]
+        description = {
+            "emotion": spec["emotion"],
+            "three_class": spec["label_composite"],
+            "action_units": [c.text for c in spec["codes"]],
+            "regions": regions_of(aus),
+            "onset": numbers.index(spec["onset"]) if spec["onset"] in numbers else 0,
+            "apex": numbers.index(spec["apex"]),
+            "offset": numbers.index(spec["offset"]) if spec["offset"] in numbers else len(numbers) - 1,
+        }
+        height, width = face.image.shape[:2]
+        save_sample_truth(
+            root, spec["folder"], motion, landmarks, motion.class_support(height, width), description
+        )
+
+
+def _clear(out: Path) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not has_ground_truth(out):
+            raise FileExistsError(f"{out}: not empty and not a synthetic set; choose an empty folder")
+        for path in out.iterdir():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def generate_twin(
+    out_dir: str | Path,
+    name: str,
+    config: TwinConfig | None = None,
+    *,
+    subjects: int | None = None,
+    sheets: str | Path | None = None,
+    workers: int = 0,
+) -> TwinReport:
+    """Write the ``name`` twin (``casme2``, ``samm``, ``smic`` or ``composite``) into ``out_dir``.
+
+    A dataset's twin is laid out as its real copy (sheet and folders); the composite twin holds
+    the MEGC 2019 list's 442 samples in ``CASME2/``, ``SAMM/`` and ``SMIC/``. Ground truth goes
+    to ``out_dir/ground_truth/`` (keyed by the folder a reader reports), the problems found to
+    ``ground_truth/twin_problems.csv``. ``subjects`` keeps the first N subjects of each dataset;
+    ``sheets`` builds it from a folder holding the owners' sheets instead of the shipped table."""
+    start = time.perf_counter()
+    if name not in TWINS:
+        raise ValueError(f"unknown twin {name!r}; choose one of {list(TWINS)}")
+    config = config or TwinConfig()
+    config.validate()
+    table, problems = twin_samples(name, sheets)
+    specs = _specs(name, table, config, subjects, problems)
+    out = Path(out_dir)
+    _clear(out)
+    record = {"twin": name, "subjects": subjects, **config.to_dict()}
+    write_atomic(out / TRUTH_DIR / CONFIG_FILE, pd.Series(record).to_json(indent=1).encode())
+    groups: dict[tuple, list[dict]] = {}
+    for spec in specs:
+        groups.setdefault((spec["dataset"], spec["subject"]), []).append(spec)
+    jobs = list(groups.values())
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers == 1:
+        for job in jobs:
+            _render_subject(out, config, job)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            list(pool.map(_render_subject, [out] * len(jobs), [config] * len(jobs), jobs))
+    for (dataset, copy), part in pd.DataFrame(specs).groupby(["dataset", "copy"], sort=False):
+        LAYOUTS[dataset].write_sheet(out / copy, [specs[i] for i in part.index])
+    write_problems(problems, out / TRUTH_DIR / PROBLEMS_FILE)
+    return TwinReport(out, name, len(specs), len(groups), problems, time.perf_counter() - start)
