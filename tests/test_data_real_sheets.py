@@ -20,6 +20,8 @@ import pytest
 
 from molkit.data import composite_list, list_coverage, read_composite, read_dataset
 from molkit.data.manifest import MANIFESTS_DIR, manifest_columns
+from molkit.data.readers import casme2, samm
+from molkit.data.readers.common import read_coded_sheet
 
 SHEETS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_sheets"
 pytestmark = pytest.mark.skipif(
@@ -184,6 +186,30 @@ def test_casme2_2014_sheet_every_row_read_and_its_faults_named(trees):
     assert sheet.sha256 == hashlib.sha256((SHEETS / CASME_2014).read_bytes()).hexdigest()
     assert git_blob(SHEETS / CASME_2014).startswith("9cdec8d7")
     assert CASME_2014 in manifest.summary() and sheet.sha256[:12] in manifest.summary()
+
+
+@pytest.mark.parametrize(
+    "dataset, folder, sheet, subject_name",
+    [
+        ("casme2", "CASME2", CASME_2014, casme2.subject_folder),
+        ("samm", "SAMM", SAMM_OWNER, samm.subject_folder),
+    ],
+)
+def test_a_sheet_alone_gives_the_rows_the_reader_takes_from_the_copy(
+    trees, dataset, folder, sheet, subject_name
+):
+    """``read_coded_sheet`` (what the twin is built from) equals ``read_dataset`` on the copy."""
+    rows, problems = read_coded_sheet(dataset, SHEETS / sheet, subject_name)
+    manifest = read_dataset(dataset, trees[0] / folder)
+    columns = ["subject", "sample", "onset", "apex", "offset", "action_units", "emotion", "label_composite"]
+
+    def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame[columns].sort_values(["subject", "sample"], ignore_index=True)
+        return frame.astype({"onset": "Int64", "apex": "Int64", "offset": "Int64", "action_units": "string"})
+
+    pd.testing.assert_frame_equal(tidy(pd.DataFrame(rows)), tidy(manifest.table))
+    sheet_kinds = {p.kind for p in problems}
+    assert sheet_kinds <= {p.kind for p in manifest.problems}
 
 
 def test_casme2_2019_sheet_adds_objective_classes_and_relabels_three_sub24_samples(trees):

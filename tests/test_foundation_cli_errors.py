@@ -35,6 +35,8 @@ MISTAKES = [
         "notes.txt",
         "Not a directory",
     ),
+    ("synth --twin atlantis --out {b}/twin", "atlantis", "unknown twin"),
+    ("synth --twin casme2 --sheets {b}/empty --out {b}/twin", "empty", "no casme2 sheet"),
     ("prepare --dataset casme2 --root {b}/absent --cache {b}/c", "absent", "not a folder"),
     ("prepare --dataset samm --root {b}/empty --cache {b}/c", "empty", "no coding sheet"),
     (

@@ -279,7 +279,7 @@ ACTION_UNITS: dict[str, ActionUnit] = {
             "AU26",
             "jaw drop",
             ("mouth", "chin"),
-            lambda g: [g.bump(g.point(57, 8), (0.45, 0.3), 0.0, 1.0)],
+            lambda g: [g.bump(g.point(57, 8), (0.5, 0.5), 0.0, 1.0)],
         ),
         ActionUnit(
             "AU31",

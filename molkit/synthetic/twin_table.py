@@ -71,14 +71,16 @@ def _smic_rows(sheet: Path | None) -> tuple[list[dict], list[Problem]]:
     return rows, problems
 
 
-def sheet_table(folder: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
-    """The per-sample table (:data:`COLUMNS`) derived from the owners' sheets in ``folder``, with
-    the problems the sheets hold."""
+def sheet_table(
+    folder: str | Path, datasets: tuple[str, ...] = DATASETS
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The per-sample table (:data:`COLUMNS`) of ``datasets`` derived from the owners' sheets in
+    ``folder``, with the problems the sheets hold."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: sheets folder is not a folder")
     info, parts, problems = twin_info(), [], []
-    for dataset in DATASETS:
+    for dataset in datasets:
         if dataset == "smic":
             rows, found = _smic_rows(find_twin_sheet(folder, "smic"))
         else:
@@ -109,7 +111,10 @@ def shipped_table() -> pd.DataFrame:
 def twin_samples(name: str, sheets: str | Path | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """The samples of the ``name`` twin (a dataset, or ``"composite"``: the MEGC 2019 list's 442,
     with a ``label_composite`` column), from the shipped table or from ``sheets``."""
-    table, problems = sheet_table(sheets) if sheets else (shipped_table(), [])
+    if name not in (*DATASETS, "composite"):
+        raise ValueError(f"unknown twin {name!r}; choose one of {[*DATASETS, 'composite']}")
+    needed = DATASETS if name == "composite" else (name,)
+    table, problems = sheet_table(sheets, needed) if sheets else (shipped_table(), [])
     if name == "composite":
         listed = composite_list()
         keys = {
@@ -123,8 +128,6 @@ def twin_samples(name: str, sheets: str | Path | None = None) -> tuple[pd.DataFr
         labels = [keys.get(k) for k in zip(table.dataset, table.subject, table["sample"])]
         table = table.assign(label_composite=labels)
         return table[table.label_composite.notna()].reset_index(drop=True), problems
-    if name not in DATASETS:
-        raise ValueError(f"unknown twin {name!r}; choose one of {[*DATASETS, 'composite']}")
     return table[table.dataset == name].reset_index(drop=True), [p for p in problems if p.dataset == name]
 
 
