@@ -8,6 +8,8 @@ face's own motion remains between frames."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -94,15 +96,27 @@ def nearest_available(found: list[bool]) -> list[int]:
 
 
 def carry_flow(
-    flow: np.ndarray, matrix_i: np.ndarray, matrix_j: np.ndarray, size: int = ALIGN_SIZE
+    flow: np.ndarray | Callable[[np.ndarray], np.ndarray],
+    matrix_i: np.ndarray,
+    matrix_j: np.ndarray,
+    size: int = ALIGN_SIZE,
 ) -> np.ndarray:
-    """A raw-frame flow ``[H, W, 2]`` (frame i -> j) seen in aligned coordinates: aligned pixel y of
-    frame i sits at raw x = A_i^-1 y, moves to x + f(x), and lands at A_j (x + f(x)).
+    """A raw-frame flow (frame i -> j) seen in aligned coordinates: aligned pixel y of frame i sits
+    at raw x = A_i^-1 y, moves to x + f(x), and lands at A_j (x + f(x)). ``flow`` is the field
+    ``[H, W, 2]`` (read bilinearly at x) or a function giving f at raw points ``[N, 2]`` (exact).
     Returns ``[size, size, 2]`` float32."""
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
     grid = np.stack([xs, ys], -1)
-    raw = transform_points(invert(matrix_i), grid).astype(np.float32)
-    moved = cv2.remap(
-        flow.astype(np.float32), raw[..., 0], raw[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    raw = transform_points(invert(matrix_i), grid)
+    if callable(flow):
+        moved = flow(raw.reshape(-1, 2)).reshape(raw.shape)
+    else:
+        raw = raw.astype(np.float32)
+        moved = cv2.remap(
+            flow.astype(np.float32),
+            raw[..., 0],
+            raw[..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
     return (transform_points(matrix_j, raw + moved) - grid).astype(np.float32)

@@ -200,7 +200,7 @@ def _truth(job: _Job, step: int, matrices: np.ndarray, settings: PrepSettings) -
     synthetic, root, sample = _truth_module(), Path(job.root), job.row["folder"]
     flows = [
         alignment.carry_flow(
-            synthetic.true_flow(root, sample, t, t + step),
+            lambda points, t=t: synthetic.true_flow(root, sample, t, t + step, points=points),
             matrices[t],
             matrices[t + step],
             settings.align_size,

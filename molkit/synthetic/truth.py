@@ -114,13 +114,18 @@ def _motion(root: str | Path, sample: str) -> Motion:
     return Motion(**{name: arrays[name] for name in Motion.__dataclass_fields__})
 
 
-def true_flow(root: str | Path, sample: str, i: int, j: int) -> np.ndarray:
+def true_flow(
+    root: str | Path, sample: str, i: int, j: int, *, points: np.ndarray | None = None
+) -> np.ndarray:
     """Exact flow ``float32 [H, W, 2]`` from frame position ``i`` to ``j`` (0-based, sorted frame
-    list): the pixel x of frame i is at x + flow(x) in frame j; ``flow[..., 0]`` is dx."""
+    list): the pixel x of frame i is at x + flow(x) in frame j; ``flow[..., 0]`` is dx. With
+    ``points`` ``[N, 2]`` (positions in frame i), the flow there, ``[N, 2]`` float64."""
     motion = _motion(root, sample)
     for k in (i, j):
         if not 0 <= k < motion.n_frames:
             raise IndexError(f"{sample}: frame position {k} outside 0..{motion.n_frames - 1}")
+    if points is not None:
+        return motion.forward(j, motion.inverse(i, points)) - points
     height, width = _arrays(root, sample)["mask"].shape
     return motion.flow(i, j, height, width)
 
