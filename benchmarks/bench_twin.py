@@ -26,7 +26,7 @@ import pandas as pd
 from molkit.data import PrepSettings, prepare
 from molkit.data.cache import atomic_write_text
 from molkit.metrics import summarize
-from molkit.synthetic.twin import TwinConfig, generate_twin
+from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
 from molkit.train.loso import METHODS, LosoConfig, run_loso
 from molkit.train.recipes import prep_changes
 
@@ -40,10 +40,11 @@ def twin_cache(work: Path, scale: float, seed: int, workers: int) -> tuple[Path,
     folder = work / f"scale{scale:g}-seed{seed}"
     root, cache = folder / "twin", folder / "cache"
     times: dict[str, float] = {}
-    if not (cache / "videos.csv").is_file():
+    if not (root / "ground_truth" / PROBLEMS_FILE).is_file():  # written last
         start = time.perf_counter()
         generate_twin(root, "composite", TwinConfig(seed=seed, amplitude_scale=scale), workers=workers)
         times["generate_s"] = time.perf_counter() - start
+    if not (cache / "videos.csv").is_file():
         start = time.perf_counter()
         prepare(
             "composite", root, cache, PrepSettings(**prep_changes("kit")), workers=workers, progress=False
