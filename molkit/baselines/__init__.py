@@ -5,7 +5,14 @@ CNN) and a linear model (logistic regression)."""
 from molkit.baselines.config import LinearConfig, STSTNetConfig
 from molkit.baselines.features import VideoFeatures, apex_features, optical_strain, video_features
 from molkit.baselines.linear import fit_linear, linear_logits, linear_model
+from molkit.baselines.oracle import ceiling_predictions, loso_predictions, oracle_predictions, oracle_scores
 from molkit.baselines.ststnet import STSTNet, ststnet_logits, train_ststnet
+from molkit.baselines.ststnet_official import (
+    authors_input,
+    authors_loso,
+    from_authors_state_dict,
+    load_authors_weights,
+)
 
 __all__ = [
     "LinearConfig",
@@ -13,6 +20,14 @@ __all__ = [
     "STSTNetConfig",
     "VideoFeatures",
     "apex_features",
+    "authors_input",
+    "authors_loso",
+    "ceiling_predictions",
+    "from_authors_state_dict",
+    "load_authors_weights",
+    "loso_predictions",
+    "oracle_predictions",
+    "oracle_scores",
     "fit_linear",
     "linear_logits",
     "linear_model",
