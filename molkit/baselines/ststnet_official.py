@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from molkit.baselines.ststnet import STSTNet, ststnet_logits
+from molkit.model.released import read_state_dict
 
 AUTHORS_PREFIXES = {"conv1.": "streams.0.0.", "conv2.": "streams.1.0.", "conv3.": "streams.2.0."}
 AUTHORS_PREFIXES |= {"bn1.": "streams.0.2.", "bn2.": "streams.1.2.", "bn3.": "streams.2.2.", "fc.": "fc."}
@@ -53,12 +54,7 @@ def from_authors_state_dict(state_dict: dict[str, Tensor]) -> STSTNet:
 
 def load_authors_weights(path: str | Path) -> STSTNet:
     """One of the authors' ``.pth`` files (read tensors-only) as a molkit STSTNet."""
-    try:
-        state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(f"{path}: not a readable tensor-only weight file ({err})") from err
-    if not isinstance(state_dict, dict):
-        raise ValueError(f"{path}: expected a state dict, found {type(state_dict).__name__}")
+    state_dict = read_state_dict(path)
     try:
         return from_authors_state_dict(state_dict)
     except (KeyError, RuntimeError) as err:
