@@ -7,11 +7,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.svm import LinearSVC
 
 from molkit.baselines import LBPTOPConfig, lbptop_features
 from molkit.baselines.lbptop import PLANES, block_histograms, feature_file, n_codes, plane_codes
+from molkit.cli import main
 from molkit.data import cache as cache_files
 from molkit.data import clips, read_videos
 from molkit.model import MOLConfig
@@ -110,3 +112,16 @@ def test_lbptop_loso_is_a_linear_svm_on_features_kept_beside_the_cache(
     monkeypatch.setattr("molkit.baselines.lbptop.lbptop_features", lambda *a: 1 / 0)
     again = run_loso(config, cache, tmp_path / "again", progress=False)
     assert again.clips.pred.tolist() == result.clips.pred.tolist()
+
+
+def test_lbptop_from_the_command_line(small_cache, tmp_path, capsys):
+    cache, _ = small_cache
+    status = main(["loso", "--model", "lbptop", "--cache", str(cache), "--out", str(tmp_path), "--quiet"])
+    assert status == 0
+    assert "LBP-TOP (linear SVM): fixed (last weights)" in capsys.readouterr().out
+    collapse = pd.read_csv(tmp_path / "collapse.csv")
+    # every small_cache video is happiness: a constant predictor of it, every video kept
+    assert (
+        collapse.fold.tolist() == ["sub01", "sub02", "pooled"] and (collapse.predicted == "happiness").all()
+    )
+    assert len(pd.read_csv(tmp_path / "summary.csv").query("level == 'video'")) == 1
