@@ -1,19 +1,42 @@
-"""Baselines trained under the same LOSO folds, protocols and tables as MOL, both on one
-onset->apex TV-L1 flow per video (from the preparation cache): STSTNet (a shallow three-stream
-CNN) and a linear model (logistic regression)."""
+"""Baselines trained under the same LOSO folds, protocols and tables as MOL: on one onset->apex
+TV-L1 flow per video (from the preparation cache), STSTNet (a shallow three-stream CNN, as its
+authors define it; their released weights load through :mod:`.ststnet_official`) and a linear
+model (logistic regression); on the aligned grey frames, the MEGC 2019 LBP-TOP baseline (linear
+SVM). And the AU-oracle reference rows (:mod:`.oracle`), from the coding sheets alone."""
 
-from molkit.baselines.config import LinearConfig, STSTNetConfig
+from molkit.baselines.config import LBPTOPConfig, LinearConfig, STSTNetConfig
 from molkit.baselines.features import VideoFeatures, apex_features, optical_strain, video_features
+from molkit.baselines.lbptop import fit_lbptop, lbptop_features, lbptop_logits, lbptop_video_features
 from molkit.baselines.linear import fit_linear, linear_logits, linear_model
+from molkit.baselines.oracle import ceiling_predictions, loso_predictions, oracle_predictions, oracle_scores
 from molkit.baselines.ststnet import STSTNet, ststnet_logits, train_ststnet
+from molkit.baselines.ststnet_official import (
+    authors_input,
+    authors_loso,
+    from_authors_state_dict,
+    load_authors_weights,
+)
 
 __all__ = [
+    "LBPTOPConfig",
     "LinearConfig",
     "STSTNet",
     "STSTNetConfig",
     "VideoFeatures",
     "apex_features",
+    "authors_input",
+    "authors_loso",
+    "ceiling_predictions",
+    "from_authors_state_dict",
+    "load_authors_weights",
+    "loso_predictions",
+    "oracle_predictions",
+    "oracle_scores",
+    "fit_lbptop",
     "fit_linear",
+    "lbptop_features",
+    "lbptop_logits",
+    "lbptop_video_features",
     "linear_logits",
     "linear_model",
     "optical_strain",

@@ -27,3 +27,27 @@ class LinearConfig(Config):
 
     C: float = 1.0
     max_iter: int = 5000
+
+
+@dataclasses.dataclass
+class LBPTOPConfig(Config):
+    """The LBP-TOP baseline: uniform LBP codes (scikit-image ``local_binary_pattern``, method
+    ``mapping``: "nri_uniform" gives the 59 uniform patterns of P=8, "uniform" their 10
+    rotation-invariant groups) of ``points`` neighbours at ``radius`` px (in space and time) on
+    the XY, XT and YT planes, histogrammed per block of a ``blocks`` x ``blocks`` grid, into a
+    linear SVM (scikit-learn ``LinearSVC(C=C)``, one-vs-rest, at most ``max_iter`` passes)."""
+
+    points: int = 8
+    radius: int = 1
+    blocks: int = 5
+    mapping: str = "nri_uniform"
+    C: float = 1.0
+    max_iter: int = 10000
+
+    def __post_init__(self) -> None:
+        if self.mapping not in ("nri_uniform", "uniform"):
+            raise ValueError(
+                f"LBPTOPConfig: mapping must be 'nri_uniform' or 'uniform', not {self.mapping!r}"
+            )
+        if self.radius < 1 or self.points < 1 or self.blocks < 1:
+            raise ValueError("LBPTOPConfig: points, radius and blocks must be positive")

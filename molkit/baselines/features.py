@@ -4,6 +4,8 @@ three 28x28 images, horizontal flow u, vertical flow v and optical strain, as ST
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -38,8 +40,8 @@ def apex_features(flow: np.ndarray | torch.Tensor) -> np.ndarray:
 
 @dataclasses.dataclass
 class VideoFeatures:
-    """One row per video with an onset->apex flow: ``table`` (subject, video_id, label) and
-    ``features`` ``[N, 3, 28, 28]``."""
+    """One row per video: ``table`` (subject, video_id, label) and ``features`` ``[N, ...]``
+    (the onset->apex features ``[N, 3, 28, 28]``, or LBP-TOP histograms ``[N, D]``)."""
 
     table: pd.DataFrame
     features: np.ndarray
@@ -61,18 +63,28 @@ class VideoFeatures:
         return table
 
 
-def video_features(dataset: Dataset) -> VideoFeatures:
-    """The features of every video of a ClipDataset (or a concatenation of them) whose cache file
-    holds an onset->apex flow, in the dataset's order; the others are left out."""
+def video_features(
+    dataset: Dataset, extract: Callable[[Path, str], np.ndarray | None] | None = None
+) -> VideoFeatures:
+    """The features of every video of a ClipDataset (or a concatenation of them) that ``extract``
+    (cache folder, cache file name) -> array or None gives features for, in the dataset's order;
+    the others are left out. Default: :func:`apex_features` of the videos whose cache file holds
+    an onset->apex flow."""
+    extract = extract or _apex_file_features
     parts = dataset.datasets if isinstance(dataset, ConcatDataset) else [dataset]
     rows, features = [], []
     for part in parts:
         for video in part.table.drop_duplicates("video_id").itertuples():
-            data = cache.load_tensors(part.cache_dir / video.file)
-            if "apex_flow" in data:
+            found = extract(part.cache_dir, video.file)
+            if found is not None:
                 rows.append({"subject": video.subject, "video_id": video.video_id, "label": video.label})
-                features.append(apex_features(data["apex_flow"]))
+                features.append(found)
     return VideoFeatures(
         pd.DataFrame(rows, columns=["subject", "video_id", "label"]),
         np.stack(features) if features else np.zeros((0, len(CHANNELS), SIZE, SIZE), np.float32),
     )
+
+
+def _apex_file_features(cache_dir: Path, file: str) -> np.ndarray | None:
+    data = cache.load_tensors(cache_dir / file)
+    return apex_features(data["apex_flow"]) if "apex_flow" in data else None

@@ -1,9 +1,14 @@
 """STSTNet (Liong et al., "Shallow Triple Stream Three-dimensional CNN for micro-expression
-recognition", IEEE FG 2019), written from the paper's description: three parallel 3x3
-convolutions of 3, 5 and 8 filters over the 28x28x3 onset->apex input (u, v, optical strain),
-each followed by ReLU, batch normalisation, 3x3 max pooling of stride 3 (10x10) and dropout; the
-16 maps concatenated, 2x2 average pooling of stride 2 (5x5x16 = 400) and one fully connected layer
-to the classes. The layer sizes agree with MEB's PyTorch re-implementation (Varanka et al.)."""
+recognition", IEEE FG 2019) as its authors define it in their PyTorch code
+(github.com/christy1206/STSTNet, ``main.py``): three parallel 3x3 convolutions of 3, 5 and 8
+filters with **padding 2** over the 28x28x3 onset->apex input (u, v, optical strain), each
+followed by ReLU, then batch normalisation, 3x3 max pooling of stride 3 and padding 1 (30 -> 10)
+and dropout; the 16 maps concatenated, 2x2 average pooling of stride 2 (5x5x16 = 400) and one
+fully connected layer to the classes. molkit's earlier version padded the convolutions by 1 (as
+MEB's re-implementation does): the same parameter count and output sizes, but different
+outputs, so the authors' released weights would not have given their predictions. That padding
+was wrong; the authors' 2 is used now (:mod:`molkit.baselines.ststnet_official` loads their
+weights)."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from molkit.metrics import summarize
 from molkit.train.sampling import batch_indices
 
 STREAMS = (3, 5, 8)
+PADDING = 2  # the authors' main.py (molkit used 1 before: wrong)
 
 
 class STSTNet(nn.Module):
@@ -28,7 +34,7 @@ class STSTNet(nn.Module):
         super().__init__()
         self.streams = nn.ModuleList(
             nn.Sequential(
-                nn.Conv2d(len(CHANNELS), filters, 3, padding=1),
+                nn.Conv2d(len(CHANNELS), filters, 3, padding=PADDING),
                 nn.ReLU(),
                 nn.BatchNorm2d(filters),
                 nn.MaxPool2d(3, stride=3, padding=1),

@@ -67,16 +67,22 @@ def from_released_state_dict(
     return model
 
 
-def load_released_checkpoint(
-    path: str | Path, n_classes: int = 5, neighbours: int = 4, frames: int = 8
-) -> MOL:
-    """Read a released checkpoint file (tensors only, ``weights_only=True``) into a MOL."""
+def read_state_dict(path: str | Path) -> dict[str, Tensor]:
+    """A state dict saved with ``torch.save`` (read tensors-only, on the CPU); errors name the file."""
     try:
         state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         raise ValueError(f"{path}: not a readable tensor-only checkpoint ({err})") from err
     if not isinstance(state_dict, dict):
         raise ValueError(f"{path}: expected a state dict, found {type(state_dict).__name__}")
+    return state_dict
+
+
+def load_released_checkpoint(
+    path: str | Path, n_classes: int = 5, neighbours: int = 4, frames: int = 8
+) -> MOL:
+    """Read a released checkpoint file (tensors only, ``weights_only=True``) into a MOL."""
+    state_dict = read_state_dict(path)
     try:
         return from_released_state_dict(state_dict, n_classes, neighbours, frames)
     except (KeyError, ValueError) as err:

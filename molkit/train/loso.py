@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import ConcatDataset, Dataset
 
-from molkit.baselines.config import LinearConfig, STSTNetConfig
+from molkit.baselines.config import LBPTOPConfig, LinearConfig, STSTNetConfig
 from molkit.config import Config
 from molkit.data import ClipDataset, Fold, PrepSettings, class_names, read_videos
 from molkit.data.cache import atomic_write_text
@@ -46,7 +46,12 @@ from molkit.train.trainer import CHECKPOINT, train_fold
 
 PREDICTIONS, CONFIG, CLASSES, PREP = "predictions.csv", "loso.yaml", "classes.json", "prep.json"
 # what a LOSO run trains (``LosoConfig.method``) -> its name in tables
-METHODS: dict[str, str] = {"mol": "MOL", "ststnet": "STSTNet", "linear": "linear (logistic regression)"}
+METHODS: dict[str, str] = {
+    "mol": "MOL",
+    "ststnet": "STSTNet",
+    "linear": "linear (logistic regression)",
+    "lbptop": "LBP-TOP (linear SVM)",
+}
 Caches = str | Path | Mapping[str, str | Path]
 
 
@@ -65,7 +70,7 @@ def dataset_classes(dataset: Dataset) -> list[str]:
 class LosoConfig(Config):
     """A LOSO run: which model (``method``, one of :data:`METHODS`), protocol, class set, model,
     training, and how the data is read. ``model``/``train`` configure MOL (``model.n_classes``
-    and ``train.seed``/``device`` every method); ``ststnet``/``linear`` the baselines.
+    and ``train.seed``/``device`` every method); ``ststnet``/``linear``/``lbptop`` the baselines.
 
     ``folds``: run only the first N folds (sorted by test subject; None: all). ``truth``: also
     score flow and landmarks against the synthetic ground truth when the cache holds it.
@@ -88,6 +93,7 @@ class LosoConfig(Config):
     data_seed: int = 0
     ststnet: STSTNetConfig = dataclasses.field(default_factory=STSTNetConfig)
     linear: LinearConfig = dataclasses.field(default_factory=LinearConfig)
+    lbptop: LBPTOPConfig = dataclasses.field(default_factory=LBPTOPConfig)
 
     def __post_init__(self) -> None:
         check_protocol(self.protocol)
@@ -255,24 +261,41 @@ def _mol_fold(
 def _baseline_fold(
     config: LosoConfig, caches: Caches, fold: Fold, folder: Path, select: tuple[str, ...], progress: bool
 ) -> pd.DataFrame:
-    """A baseline trained on the training subjects' onset->apex features (videos without one are
-    left out); its predictions for the test subject's videos, one row each."""
+    """A baseline trained on the training subjects' videos (the onset->apex baselines leave out
+    videos without one; LBP-TOP reads every video's frames); its predictions for the test
+    subject's videos, one row each."""
     # imported here: molkit.baselines itself uses molkit.train
-    from molkit.baselines import fit_linear, linear_logits, ststnet_logits, train_ststnet, video_features
+    from molkit.baselines import (
+        fit_lbptop,
+        fit_linear,
+        lbptop_logits,
+        lbptop_video_features,
+        linear_logits,
+        ststnet_logits,
+        train_ststnet,
+        video_features,
+    )
 
     def features(subjects: tuple[str, ...]):
-        return video_features(open_clips(config, caches, subjects, False))
+        clips = open_clips(config, caches, subjects, False)
+        return (
+            lbptop_video_features(clips, config.lbptop)
+            if config.method == "lbptop"
+            else video_features(clips)
+        )
 
     train, test = features(fold.train_subjects), features((fold.test_subject,))
     if not len(train):
         raise ValueError(
-            f"{caches}: no video of fold {fold.test_subject}'s training subjects has an "
-            f"onset->apex flow (the {config.method_name} baseline needs a coded onset and "
+            f"{caches}: no video of fold {fold.test_subject}'s training subjects can feed the "
+            f"{config.method_name} baseline (the onset->apex baselines need a coded onset and "
             "apex; see problems.csv)"
         )
     n_classes = config.model.n_classes
     if config.method == "linear":  # nothing to select: inner-val only holds its subject out
         return test.predictions(linear_logits(fit_linear(config.linear, train), test.features, n_classes))
+    if config.method == "lbptop":  # likewise
+        return test.predictions(lbptop_logits(fit_lbptop(config.lbptop, train), test.features, n_classes))
     model = train_ststnet(
         config.ststnet,
         train,
