@@ -1,4 +1,11 @@
-"""The synthetic micro-expression benchmark: CASME II-like data with exact ground truth.
+"""The synthetic micro-expression benchmark, in two tiers, both with exact ground truth.
+
+- **The twin** (:mod:`.twin`, ``generate_twin`` or ``molkit synth --twin``): CASME II, SAMM,
+  SMIC-HS or the MEGC 2019 composite, one sample per coded sample of the owners' sheets (their
+  action units, laterality and intensity, frame numbers and frame rate), one identity per real
+  subject at the dataset's face size, with head motion, blinks, illumination drift, noise and
+  compression; laid out like the real copies. Calibrated once (``reports/benchmarks/twin.md``).
+- **The easy tier** (below), the kit's positive control: every class one fixed movement.
 
 ``generate(out_dir, SynthConfig(...))`` (or ``molkit synth``) writes ``sub01/EP01_01/img1.jpg ...``
 (colour JPEG, 200 "fps"), ``CASME2-coding-synthetic.xlsx`` with CASME II's columns, and
@@ -26,6 +33,8 @@
 
 from molkit.synthetic.action_units import EMOTIONS, REGIONS, THREE_CLASS
 from molkit.synthetic.generate import SynthConfig, generate
+from molkit.synthetic.twin import TWINS, TwinConfig, TwinReport, generate_twin
+from molkit.synthetic.twin_table import sheet_table, twin_samples
 from molkit.synthetic.truth import (
     has_ground_truth,
     list_samples,
@@ -40,11 +49,17 @@ __all__ = [
     "REGIONS",
     "THREE_CLASS",
     "SynthConfig",
+    "TWINS",
+    "TwinConfig",
+    "TwinReport",
     "generate",
+    "generate_twin",
     "has_ground_truth",
     "list_samples",
     "sample_truth",
+    "sheet_table",
     "true_flow",
     "true_landmarks",
     "true_region_mask",
+    "twin_samples",
 ]
