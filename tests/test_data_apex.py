@@ -73,3 +73,18 @@ def test_bad_onset_or_apex_is_named_and_the_video_kept(tmp_path, face_frames, wr
     again = prepare("casme2", root, cache_dir, workers=1, progress=False)
     assert len(again.reused) == 4
     assert sum(p.kind == "no_apex_flow" for p in again.problems) == 3
+
+
+def test_smic_apex_is_the_prepared_frame_nearest_the_middle():
+    """SMIC codes no apex: the frame nearest the middle of onset..offset (the folder's first and
+    last frames where those are not coded either), found among the frames prepared for clips."""
+    from molkit.data.apex import onset_apex_positions
+
+    numbers = [100, 104, 108, 113, 117, 121, 126, 130]
+    row = {"dataset": "smic", "onset": 100, "apex": None, "offset": 130}
+    row["frame_paths"] = [f"/x/image{n:06d}.bmp" for n in numbers]
+    middle = min(numbers, key=lambda n: (abs(n - 115), n))
+    assert onset_apex_positions(row, 8) == (0, numbers.index(middle))
+    assert onset_apex_positions({**row, "onset": None, "offset": None}, 8) == (0, numbers.index(middle))
+    # another dataset without an apex still has none
+    assert onset_apex_positions({**row, "dataset": "casme2"}, 8) == "apex is not coded"
