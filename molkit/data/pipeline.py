@@ -26,8 +26,8 @@ from tqdm.auto import tqdm
 
 from molkit.config import Config
 from molkit.data import alignment, apex, cache, clips, face
+from molkit.data.datasets import read_dataset
 from molkit.data.problems import KEPT, SKIPPED, Problem, summary_lines, write_problems
-from molkit.data.readers import read_dataset
 from molkit.data.tvl1 import tvl1
 
 
