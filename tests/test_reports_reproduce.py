@@ -12,8 +12,9 @@ import nbformat
 import pytest
 
 from molkit.reports import command
+from molkit.reports.notebooks import find_notebooks
 from molkit.reports.record import load_record
-from molkit.reports.reproduce import find_notebooks, without_progress_bars
+from molkit.reports.reproduce import without_progress_bars
 
 
 def write_notebook(path: Path, title: str, *code: str) -> None:
