@@ -32,6 +32,8 @@ def copy_notebooks(folder: str | Path, *, overwrite: bool = False) -> list[Path]
     """Copy molkit's notebooks into ``folder`` (created); an existing copy that differs (an
     edited one) is an error naming it, unless ``overwrite``. Returns the copies."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: not a folder")
     sources = find_notebooks()
     for source in sources:
         copy = folder / source.name
