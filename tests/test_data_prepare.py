@@ -289,10 +289,10 @@ def test_a_dead_job_fails_the_command_naming_it(bad_dataset, tmp_path, monkeypat
 def test_the_projected_time_is_said_before_the_work_starts(
     tmp_path, face_frames, write_casme_like, capsys, monkeypatch
 ):
-    """The frames to process (8 + 16, counted here from what was written) and a projected time
-    come before the first video is prepared; the bar counts frames."""
+    """The frames to process (8, and 8 of 9: clips take multiples of 8) and a projected time come
+    before the first video is prepared; the bar counts frames."""
     root = write_casme_like(
-        tmp_path / "data", {"sub01/EP01_01": face_frames(8), "sub02/EP01_02": face_frames(17)}
+        tmp_path / "data", {"sub01/EP01_01": face_frames(8), "sub02/EP01_02": face_frames(9)}
     )
     said = []
     real = prep._prepare_video
@@ -305,10 +305,10 @@ def test_the_projected_time_is_said_before_the_work_starts(
     args = ["prepare", "--dataset", "casme2", "--root", str(root), "--cache", str(tmp_path / "c")]
     assert molkit_main([*args, "--workers", "1"]) == 0
     line = re.search(
-        r"prepare casme2: 2 videos to prepare, 24 frames; ([\d.]+) s a frame .*projected", said[0]
+        r"prepare casme2: 2 videos to prepare, 16 frames; ([\d.]+) s a frame .*projected", said[0]
     )
     assert line and float(line.group(1)) > 0
-    assert "24/24" in capsys.readouterr().err
+    assert "16/16" in capsys.readouterr().err
 
 
 def test_interrupted_run_resumes_to_the_same_cache(small_cache, small_dataset, tmp_path, monkeypatch):
