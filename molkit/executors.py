@@ -13,6 +13,7 @@ import functools
 import multiprocessing
 import os
 import queue
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -59,8 +60,7 @@ def each_outcome(
       ``gpus_per_node``; logs go to ``folder``); each job runs ``threads`` threads when given.
     ``function`` must be importable by name (a module-level function or a partial of one).
     """
-    if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
+    check_executor(executor)
     if not tasks:
         return
     if executor == "inprocess":
@@ -108,6 +108,17 @@ def each_outcome(
             value=None if error else job.result(),
             error=error,
             where=f"job {job.job_id} (log {job.paths.stderr})",
+        )
+
+
+def check_executor(executor: str) -> None:
+    """A clear error for an unknown executor, or for ``slurm`` where Slurm is not installed."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
+    if executor == "slurm" and shutil.which("srun") is None:
+        raise FileNotFoundError(
+            "srun: not found: the slurm executor needs a Slurm cluster "
+            "(submitit-local runs the same job array on this machine)"
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -284,6 +285,17 @@ def test_a_dead_job_fails_the_command_naming_it(bad_dataset, tmp_path, monkeypat
     assert molkit_main([*args, "--workers", "1", "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "casme2/sub01/EP01_01: this process: RuntimeError: worker lost" in err and "1 jobs died" in err
+
+
+@pytest.mark.skipif(shutil.which("srun") is not None, reason="Slurm is installed here")
+def test_slurm_without_slurm_is_one_line(small_dataset, tmp_path, capsys):
+    args = ["prepare", "--dataset", "casme2", "--root", str(small_dataset), "--cache", str(tmp_path)]
+    assert molkit_main([*args, "--executor", "slurm"]) == 2
+    assert capsys.readouterr().err == (
+        "molkit prepare: srun: not found: the slurm executor needs a Slurm cluster "
+        "(submitit-local runs the same job array on this machine)\n"
+    )
+    assert not list(tmp_path.iterdir())  # nothing started
 
 
 def test_the_projected_time_is_said_before_the_work_starts(

@@ -31,7 +31,7 @@ from molkit.data import alignment, apex, cache, clips, face
 from molkit.data.datasets import read_dataset
 from molkit.data.problems import KEPT, SKIPPED, Problem, summary_lines, write_problems
 from molkit.data.tvl1 import tvl1
-from molkit.executors import Outcome, each_outcome, set_threads
+from molkit.executors import Outcome, check_executor, each_outcome, set_threads
 
 PREP_EXECUTORS = ("local", "slurm", "submitit-local")
 JOBS_DIR = "jobs"  # submitit's job files and logs, inside the cache folder
@@ -350,6 +350,8 @@ def prepare(
     problem found, what was skipped and why) and ``settings.json``."""
     if executor not in PREP_EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; choose one of {PREP_EXECUTORS}")
+    if executor != "local":
+        check_executor(executor)
     start = time.perf_counter()
     settings = settings or PrepSettings()
     cache_dir = Path(cache_dir)
