@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("molkit.train.commands.evaluate", "evaluate a checkpoint on a cache"),
     "predict": ("molkit.train.commands.predict", "predict class, flow and landmarks for frames or a video"),
     "reproduce": ("molkit.reports.command", "run the notebook pipeline with papermill into HTML reports"),
+    "notebooks": ("molkit.reports.notebooks", "copy molkit's notebooks into a folder, to edit and reproduce"),
 }
 USER_ERRORS = (OSError, ValueError, LookupError)
 USAGE_ERROR = 2

@@ -1,9 +1,18 @@
 """Preparation: the cache's contents against independent computations, bad input that only shows
 when frames are read (unreadable frames, no face, a frame without a face), the command's exit
-codes, a rerun that does no work, and a resumed run that ends with the same cache."""
+codes, a rerun that does no work, a resumed run that ends with the same cache, a submitit job
+array (on this machine) that ends with the local run's cache, a job that dies, and the time
+projected before the work starts."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import cloudpickle
 import cv2
 import numpy as np
 import pandas as pd
@@ -210,6 +219,110 @@ def test_key_follows_frames_and_settings(small_dataset):
     assert cache.cache_key(frames[:-1] + frames[:1], settings, {}) != key
 
 
+def same_tensors(ours_dir, theirs_dir, name):
+    """The two caches' files ``name`` hold the same keys and, byte for byte, the same tensors."""
+    ours, theirs = (cache.load_tensors(d / "videos" / name) for d in (ours_dir, theirs_dir))
+    assert ours.keys() == theirs.keys(), name
+    for key in ours:
+        if torch.is_tensor(ours[key]):
+            assert ours[key].dtype == theirs[key].dtype and ours[key].shape == theirs[key].shape, (name, key)
+            assert ours[key].numpy().tobytes() == theirs[key].numpy().tobytes(), (name, key)
+        else:
+            assert ours[key] == theirs[key], (name, key)
+
+
+def dies_on_borrowed(job, settings):
+    """In a submitit job: the process dies on one video; the others are prepared as usual, and
+    only if the job runs OpenCV and torch on one thread."""
+    if cv2.getNumThreads() != 1 or torch.get_num_threads() != 1:
+        raise RuntimeError(f"{cv2.getNumThreads()} OpenCV and {torch.get_num_threads()} torch threads")
+    if job.row["video_id"] == "casme2/sub02/EP01_02":
+        os._exit(3)
+    return prep._prepare_video(job, settings)
+
+
+def test_a_submitit_job_array_ends_with_the_local_cache_and_names_a_dead_job(
+    bad_run, bad_dataset, tmp_path, monkeypatch
+):
+    """2 subjects x 2 videos on submitit-local: the job of the faceless video dies, and is named
+    with its log; the rest stays (one video prepared, one borrowing a face, one unreadable frame
+    named), the rerun (here) does only what is missing, and the cache then equals the local run's
+    (``bad_run``, two local processes), byte for byte in the tensors, problems table included."""
+    local = bad_run[1]
+    jobs_dir = tmp_path / "cache"
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the job runs this module's function
+    monkeypatch.setattr(prep, "_prepare_video", dies_on_borrowed)
+    first = prepare("casme2", bad_dataset, jobs_dir, executor="submitit-local", progress=False)
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    monkeypatch.undo()
+    (dead,) = first.failed
+    assert dead.video_id == "casme2/sub02/EP01_02" and dead.action == "skipped"
+    log = Path(re.fullmatch(r"job \S+ \(log (.+)\)", dead.where).group(1))
+    assert log.is_file() and log.is_relative_to(jobs_dir / "jobs")
+    done = ["casme2/sub01/EP01_01", "casme2/sub02/EP02_02"]
+    assert first.prepared == done and list(read_videos(jobs_dir).video_id) == done
+    assert "job_failed" in set(pd.read_csv(jobs_dir / "problems.csv").kind)
+    again = prepare("casme2", bad_dataset, jobs_dir, workers=1, progress=False)
+    assert again.prepared == [] and again.reused == done and not again.failed
+    names = sorted(p.name for p in (local / "videos").glob("*.pt"))
+    assert sorted(p.name for p in (jobs_dir / "videos").glob("*.pt")) == names and len(names) == 2
+    for name in names:
+        same_tensors(jobs_dir, local, name)
+    assert read_videos(jobs_dir).equals(read_videos(local))
+    pd.testing.assert_frame_equal(pd.read_csv(jobs_dir / "problems.csv"), pd.read_csv(local / "problems.csv"))
+
+
+def test_a_dead_job_fails_the_command_naming_it(bad_dataset, tmp_path, monkeypatch, capsys):
+    """In this process (one worker): the error ends one video, named; the command exits 1."""
+
+    def broken(job, settings):
+        if job.row["video_id"] == "casme2/sub01/EP01_01":
+            raise RuntimeError("worker lost")
+        return ("skipped", [], {})
+
+    monkeypatch.setattr(prep, "_prepare_video", broken)
+    args = ["prepare", "--dataset", "casme2", "--root", str(bad_dataset), "--cache", str(tmp_path)]
+    assert molkit_main([*args, "--workers", "1", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "casme2/sub01/EP01_01: this process: RuntimeError: worker lost" in err and "1 jobs died" in err
+
+
+@pytest.mark.skipif(shutil.which("srun") is not None, reason="Slurm is installed here")
+def test_slurm_without_slurm_is_one_line(small_dataset, tmp_path, capsys):
+    args = ["prepare", "--dataset", "casme2", "--root", str(small_dataset), "--cache", str(tmp_path)]
+    assert molkit_main([*args, "--executor", "slurm"]) == 2
+    assert capsys.readouterr().err == (
+        "molkit prepare: srun: not found: the slurm executor needs a Slurm cluster "
+        "(submitit-local runs the same job array on this machine)\n"
+    )
+    assert not list(tmp_path.iterdir())  # nothing started
+
+
+def test_the_projected_time_is_said_before_the_work_starts(
+    tmp_path, face_frames, write_casme_like, capsys, monkeypatch
+):
+    """The frames to process (8, and 8 of 9: clips take multiples of 8) and a projected time come
+    before the first video is prepared; the bar counts frames."""
+    root = write_casme_like(
+        tmp_path / "data", {"sub01/EP01_01": face_frames(8), "sub02/EP01_02": face_frames(9)}
+    )
+    said = []
+    real = prep._prepare_video
+
+    def watched(job, settings):
+        said.append(capsys.readouterr().out)
+        return real(job, settings)
+
+    monkeypatch.setattr(prep, "_prepare_video", watched)
+    args = ["prepare", "--dataset", "casme2", "--root", str(root), "--cache", str(tmp_path / "c")]
+    assert molkit_main([*args, "--workers", "1"]) == 0
+    line = re.search(
+        r"prepare casme2: 2 videos to prepare, 16 frames; ([\d.]+) s a frame .*projected", said[0]
+    )
+    assert line and float(line.group(1)) > 0
+    assert "16/16" in capsys.readouterr().err
+
+
 def test_interrupted_run_resumes_to_the_same_cache(small_cache, small_dataset, tmp_path, monkeypatch):
     reference_dir, reference = small_cache
     resumed_dir = tmp_path / "resumed"
@@ -233,13 +346,5 @@ def test_interrupted_run_resumes_to_the_same_cache(small_cache, small_dataset, t
     files = sorted(p.name for p in (resumed_dir / "videos").iterdir())
     assert files == sorted(p.name for p in (reference_dir / "videos").iterdir())
     for name in files:
-        ours, theirs = (cache.load_tensors(d / "videos" / name) for d in (resumed_dir, reference_dir))
-        assert ours.keys() == theirs.keys()
-        for key in ours:
-            same = (
-                torch.equal(ours[key], theirs[key])
-                if torch.is_tensor(ours[key])
-                else ours[key] == theirs[key]
-            )
-            assert same, (name, key)
+        same_tensors(resumed_dir, reference_dir, name)
     assert read_videos(resumed_dir).equals(read_videos(reference_dir))

@@ -60,6 +60,7 @@ MISTAKES = [
     ),
     ("reproduce --data-root {b}/absent --notebooks {b}/empty", "absent", "no such data folder"),
     ("reproduce --notebooks {b}/empty", "empty", "no numbered notebooks"),
+    ("notebooks {b}/notes.txt", "notes.txt", "not a folder"),
 ]
 
 

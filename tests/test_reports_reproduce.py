@@ -12,8 +12,9 @@ import nbformat
 import pytest
 
 from molkit.reports import command
+from molkit.reports.notebooks import copy_notebooks, find_notebooks
 from molkit.reports.record import load_record
-from molkit.reports.reproduce import find_notebooks, without_progress_bars
+from molkit.reports.reproduce import without_progress_bars
 
 
 def write_notebook(path: Path, title: str, *code: str) -> None:
@@ -192,3 +193,27 @@ def test_rerunning_one_notebook_keeps_the_others(tmp_path: Path) -> None:
     assert "01_a.html" in (tmp_path / "r" / "index.html").read_text()
     assert command.run(parser.parse_args([*common, "--only", "02", "--seed", "3"])) == 0
     assert [nb.name for nb in load_record(tmp_path / "r" / "run.json").notebooks] == ["02_b.ipynb"]
+
+
+def test_the_shipped_notebooks_are_found_from_any_folder(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    repo = Path(__file__).resolve().parents[1] / "notebooks"
+    found = find_notebooks()
+    assert [p.name for p in found] == sorted(p.name for p in repo.glob("[0-9][0-9]_*.ipynb"))
+    assert all(p.read_bytes() == (repo / p.name).read_bytes() for p in found)
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    assert find_notebooks(parser.parse_args([]).notebooks) == found
+
+
+def test_copies_keep_their_edits_unless_told(tmp_path: Path) -> None:
+    copies = copy_notebooks(tmp_path / "mine")
+    assert [p.name for p in copies] == [p.name for p in find_notebooks()]
+    assert copy_notebooks(tmp_path / "mine") == copies  # identical copies: nothing to refuse
+    edited = copies[1]
+    edited.write_text(edited.read_text().replace("import", "import  "))
+    with pytest.raises(FileExistsError, match=f"^{edited}: exists and differs"):
+        copy_notebooks(tmp_path / "mine")
+    assert "import  " in edited.read_text()
+    copy_notebooks(tmp_path / "mine", overwrite=True)
+    assert edited.read_bytes() == find_notebooks()[1].read_bytes()

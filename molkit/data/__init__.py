@@ -2,6 +2,7 @@
 
 from molkit.data.composite import composite_list, list_coverage, read_composite
 from molkit.data.dataset import ClipDataset, read_videos
+from molkit.data.datasets import read_dataset
 from molkit.data.manifest import (
     CLASS_SETS,
     COMPOSITE,
@@ -13,7 +14,6 @@ from molkit.data.manifest import (
 )
 from molkit.data.pipeline import PrepReport, PrepSettings, prepare
 from molkit.data.problems import Problem, problems_by_kind, problems_table
-from molkit.data.readers import read_dataset
 from molkit.data.splits import Fold, SubjectDifference, compare_subjects, loso_folds, released_subjects
 
 __all__ = [

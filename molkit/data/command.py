@@ -1,4 +1,5 @@
-"""``molkit prepare``: read a dataset and fill a clip cache; exit 0 when something usable came out."""
+"""``molkit prepare``: read a dataset and fill a clip cache, here or on Slurm; exit 0 when
+something usable came out and no job died."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 from molkit.data.alignment import ALIGNMENTS
 from molkit.data.manifest import COMPOSITE, DATASETS
+from molkit.data.pipeline import PREP_EXECUTORS
+from molkit.executors import add_slurm_arguments, slurm_parameters
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "copies as sub-folders (or links) named casme2*, samm*, smic*",
     )
     parser.add_argument("--cache", required=True, type=Path, help="folder of the clip cache")
-    parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
+    parser.add_argument(
+        "--executor",
+        choices=PREP_EXECUTORS,
+        default="local",
+        help="local: worker processes here (default); slurm or submitit-local: a submitit job "
+        "array, one job a video (logs in CACHE/jobs)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="local processes of one thread each (0: one per core)"
+    )
+    add_slurm_arguments(parser, timeout_min=60, what="video", gpus=0)
     parser.add_argument(
         "--settings",
         type=Path,
@@ -49,10 +62,22 @@ def run(args: argparse.Namespace) -> int:
     if args.alignment:
         settings = settings.replace(alignment=args.alignment)
     report = prepare(
-        args.dataset, args.root, args.cache, settings, args.workers, progress=not args.no_progress
+        args.dataset,
+        args.root,
+        args.cache,
+        settings,
+        args.workers,
+        progress=not args.no_progress,
+        executor=args.executor,
+        slurm=slurm_parameters(args),
     )
     print(report.summary())
     print(f"every problem, by file or sheet row: {args.cache / 'problems.csv'}")
+    for dead in report.failed:
+        print(f"molkit prepare: {dead.video_id}: {dead.where}: {dead.message}", file=sys.stderr)
+    if report.failed:
+        print(f"molkit prepare: {len(report.failed)} jobs died; rerun to prepare them", file=sys.stderr)
+        return 1
     if report.usable == 0:
         print("molkit prepare: nothing usable came out", file=sys.stderr)
         return 1

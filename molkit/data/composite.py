@@ -18,7 +18,7 @@ import pandas as pd
 
 from molkit.data.manifest import COMPOSITE, DATASETS, Manifest, SheetRecord, load_manifest_data, manifest_file
 from molkit.data.problems import KEPT, SKIPPED, Problem
-from molkit.data.readers import casme2, read_dataset, samm, smic
+from molkit.data.readers import casme2, read_copy, samm, smic
 
 Roots = str | Path | Mapping[str, str | Path]
 
@@ -181,7 +181,7 @@ def read_composite(roots: Roots, corrections: str | Path | None = None) -> Manif
                 )
             )
             continue
-        manifest = read_dataset(dataset, found[dataset], corrections)
+        manifest = read_copy(dataset, found[dataset], corrections)
         problems += manifest.problems
         sheets += manifest.sheets
         table = _listed_videos(manifest, part, problems)

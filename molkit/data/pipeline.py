@@ -5,16 +5,18 @@ Per video: read the frames a clip can use, dlib landmarks on each, align each fr
 consecutive clip-frame pair on the aligned 144 px frames (crops cut it later), TV-L1 once from the
 coded onset to the apex frame (:mod:`molkit.data.apex`; a video without one is reported and kept),
 and for synthetic data the true flow and landmarks carried into the same aligned coordinates. One
-``.pt`` file per video, keyed by its frames' bytes, the settings and its onset/apex positions: a
-rerun does no work, an interrupted run resumes. Videos spread over processes with a tqdm bar."""
+``.pt`` file per video, keyed by its frames' bytes, the settings and its onset/apex positions,
+written atomically: a rerun does no work, an interrupted run resumes. Videos spread over local
+processes of one thread each, or over a submitit job array (Slurm), through
+:mod:`molkit.executors`; the time is projected before the work starts, and a tqdm bar counts
+frames."""
 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +28,14 @@ from tqdm.auto import tqdm
 
 from molkit.config import Config
 from molkit.data import alignment, apex, cache, clips, face
+from molkit.data.datasets import read_dataset
 from molkit.data.problems import KEPT, SKIPPED, Problem, summary_lines, write_problems
-from molkit.data.readers import read_dataset
 from molkit.data.tvl1 import tvl1
+from molkit.executors import Outcome, check_executor, each_outcome, set_threads
+
+PREP_EXECUTORS = ("local", "slurm", "submitit-local")
+JOBS_DIR = "jobs"  # submitit's job files and logs, inside the cache folder
+JOB_FAILED = "job_failed"
 
 
 @dataclasses.dataclass
@@ -65,6 +72,11 @@ class PrepReport:
     @property
     def usable(self) -> int:
         return len(self.prepared) + len(self.reused)
+
+    @property
+    def failed(self) -> list[Problem]:
+        """The jobs that died (each names its video and where to read why)."""
+        return [p for p in self.problems if p.kind == JOB_FAILED]
 
     def summary(self) -> str:
         """What was prepared, and the problems grouped by kind (the full table is
@@ -111,7 +123,7 @@ class _Skip(Exception):
 
 def _landmarks(paths: list[str], upsample: int, dataset: str, video_id: str) -> tuple[list, list[Problem]]:
     """Each frame with its dlib landmarks (None without a face); frames without a face reported."""
-    found, problems = [], []
+    found = []
     for path in paths:
         image = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
         if image is None:
@@ -122,18 +134,22 @@ def _landmarks(paths: list[str], upsample: int, dataset: str, video_id: str) -> 
         raise _Skip(
             "no_face", str(Path(paths[0]).parent), f"dlib finds no face in any of {len(paths)} frames"
         )
-    for path in missing:
-        problems.append(
-            Problem(
-                dataset,
-                video_id,
-                "face_borrowed",
-                path,
-                "no face found; uses the nearest frame's alignment and landmarks",
-                KEPT,
-            )
+    return found, _borrowed(dataset, video_id, missing)
+
+
+def _borrowed(dataset: str, video_id: str, paths: list[str]) -> list[Problem]:
+    """The frames without a face, each a problem (reported again when the video is reused)."""
+    return [
+        Problem(
+            dataset,
+            video_id,
+            "face_borrowed",
+            path,
+            "no face found; uses the nearest frame's alignment and landmarks",
+            KEPT,
         )
-    return found, problems
+        for path in paths
+    ]
 
 
 def _prepare_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem], dict[str, Any]]:
@@ -156,10 +172,29 @@ def _prepare_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
     return SKIPPED, [problem], {}
 
 
+def _used_frames(row: dict[str, Any]) -> list[str]:
+    """The frames of a video that its clips use."""
+    return row["frame_paths"][: clips.CLIP_LENGTH * clips.stride(row["n_frames"])]
+
+
+def _dead(job: _Job, outcome: Outcome) -> Problem:
+    """A job that died, as a problem naming it (and its log, on submitit)."""
+    message = str(outcome.error).strip().splitlines()
+    return Problem(
+        job.row["dataset"],
+        job.row["video_id"],
+        JOB_FAILED,
+        outcome.where,
+        f"{type(outcome.error).__name__}: {message[0] if message else ''} (the rest of the cache stays; "
+        "rerun to prepare what is missing)",
+        SKIPPED,
+    )
+
+
 def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem], dict[str, Any]]:
     row = job.row
     step = clips.stride(row["n_frames"])
-    used = row["frame_paths"][: clips.CLIP_LENGTH * step]
+    used = _used_frames(row)
     images, problems = _landmarks(used, settings.detector_upsample, row["dataset"], row["video_id"])
     raw_marks, matrices = settings.align([marks for _, marks in images])
     frames = np.stack(
@@ -227,28 +262,65 @@ def _meta(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _init_worker() -> None:
-    cv2.setNumThreads(1)
-    torch.set_num_threads(1)
+def _run(jobs: list[_Job], settings: PrepSettings, executor: str, **where: Any) -> Iterator[Outcome]:
+    """Each job's outcome as it ends: ``local`` runs here (one worker) or in worker processes of
+    one thread each; ``slurm`` and ``submitit-local`` as a submitit job array, one job a video."""
+    tasks = [(job, settings) for job in jobs]
+    if executor == "local":
+        executor = "processes" if where["workers"] > 1 else "inprocess"
+    return each_outcome(_prepare_video, tasks, executor=executor, threads=1, **where)
 
 
-def _run(jobs: list[_Job], settings: PrepSettings, workers: int, progress: bool, desc: str):
-    bar = tqdm(total=len(jobs), desc=desc, unit="video", disable=not progress)
+def _measure(jobs: list[_Job], settings: PrepSettings, *, one_thread: bool) -> float | None:
+    """Seconds per frame from a short measurement on the first video that has faces: dlib on
+    three frames, TV-L1 on two pairs (one thread when the workers have one); None when none of
+    the first three videos can be measured."""
+    before = (cv2.getNumThreads(), torch.get_num_threads())
+    if one_thread:
+        set_threads(1)
     try:
-        if workers <= 1:
-            for job in jobs:
-                yield job, _prepare_video(job, settings)
-                bar.update()
-            return
-        # spawn, not fork: forking a process whose thread pools (OpenMP, OpenCV) are running can hang
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
-            futures = {pool.submit(_prepare_video, job, settings): job for job in jobs}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-                bar.update()
+        for job in jobs[:3]:
+            step = max(1, clips.stride(job.row["n_frames"]))
+            paths = job.row["frame_paths"][: 3 * step : step]
+            start = time.perf_counter()
+            try:
+                images, _ = _landmarks(paths, settings.detector_upsample, "", "")
+            except _Skip:
+                continue
+            found = time.perf_counter()
+            _, matrices = settings.align([marks for _, marks in images])
+            frames = [
+                alignment.warp(image, a, settings.align_size) for (image, _), a in zip(images, matrices)
+            ]
+            for first, second in zip(frames, frames[1:]):
+                tvl1(first, second)
+            flows = time.perf_counter()
+            return (found - start) / len(paths) + (flows - found) / max(1, len(paths) - 1)
+        return None
     finally:
-        bar.close()
+        cv2.setNumThreads(before[0])
+        torch.set_num_threads(before[1])
+
+
+def _projection(jobs: list[_Job], frames: int, per_frame: float | None, parallel: int) -> str:
+    """The line said before the work starts: frames to process and the projected time."""
+    head = f"{len(jobs)} videos to prepare, {frames} frames"
+    if per_frame is None:
+        return f"{head} (no projection: no face in the first videos)"
+    total = frames * per_frame
+    return (
+        f"{head}; {per_frame:.2f} s a frame measured on the first video: projected "
+        f"{_duration(total / parallel)} on {parallel} worker{'s' if parallel > 1 else ''} "
+        f"({_duration(total)} of CPU)"
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def prepare(
@@ -259,12 +331,27 @@ def prepare(
     workers: int = 0,
     progress: bool = True,
     corrections: str | Path | None = None,
+    *,
+    executor: str = "local",
+    slurm: dict[str, Any] | None = None,
 ) -> PrepReport:
-    """Prepare ``dataset`` at ``root`` into ``cache_dir`` (``workers=0``: one process per core).
+    """Prepare ``dataset`` at ``root`` into ``cache_dir``.
     ``dataset="composite"``: the MEGC 2019 composite; ``root`` holds the copies (:func:`read_composite`).
+
+    ``executor``: ``local`` (``workers`` processes of one thread each, 0: one per core; 1: this
+    process) or a submitit job array, one job a video: ``slurm`` (``slurm`` holds submitit's
+    parameters, e.g. ``slurm_partition``, ``timeout_min``; logs in ``cache_dir/jobs``) or
+    ``submitit-local``. A job that dies is a ``job_failed`` problem naming its log; the rest of the
+    cache stays, and a rerun prepares only what is missing. ``progress``: before the work, a line
+    with the frames to process and the time projected from a short measurement on the first
+    video, then a progress bar counting frames.
 
     Writes ``videos/*.pt``, ``videos.csv`` (one row per usable video), ``problems.csv`` (every
     problem found, what was skipped and why) and ``settings.json``."""
+    if executor not in PREP_EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose one of {PREP_EXECUTORS}")
+    if executor != "local":
+        check_executor(executor)
     start = time.perf_counter()
     settings = settings or PrepSettings()
     cache_dir = Path(cache_dir)
@@ -275,9 +362,9 @@ def prepare(
     skipped = {p.video_id: f"{p.kind}: {p}" for p in problems if p.action == SKIPPED}
     for tmp in (cache_dir / cache.VIDEO_DIR).glob(".*.tmp"):
         tmp.unlink(missing_ok=True)  # left by an interrupted run
-    jobs, reused, meta = [], [], {}
+    jobs, reused, meta, found_here = [], [], {}, []
     for row in manifest.table.to_dict("records"):
-        used = row["frame_paths"][: clips.CLIP_LENGTH * clips.stride(row["n_frames"])]
+        used = _used_frames(row)
         positions = apex.onset_apex_positions(row, len(used))
         if isinstance(positions, str):
             problems.append(apex.missing_problem(row, positions, root))
@@ -287,23 +374,46 @@ def prepare(
             {"truth": with_truth, "onset_apex": None if isinstance(positions, str) else list(positions)},
         )
         out = cache.video_file(cache_dir, row["video_id"], key)
+        meta[row["video_id"]] = {"file": str(out.relative_to(cache_dir))}  # the same columns either way
         if out.is_file():
             reused.append(row["video_id"])
-            meta[row["video_id"]] = _meta(cache.load_tensors(out))
+            data = cache.load_tensors(out)
+            meta[row["video_id"]].update(_meta(data))
+            faceless = [p for p, found in zip(used, data["face_found"].tolist()) if not found]
+            found_here += _borrowed(row["dataset"], row["video_id"], faceless)
         else:
             jobs.append(_Job(row, str(root), str(out), key, with_truth))
-        meta.setdefault(row["video_id"], {})["file"] = str(out.relative_to(cache_dir))
-    prepared, frames, found_here = [], 0, []
     workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
-    for job, (status, found, info) in _run(jobs, settings, workers, progress, f"prepare {dataset}"):
-        found_here += found
-        video_id = job.row["video_id"]
-        if status == SKIPPED:
-            skipped[video_id] = "; ".join(f"{p.kind}: {p}" for p in found)
-            continue
-        prepared.append(video_id)
-        frames += clips.CLIP_LENGTH * info["stride"]
-        meta[video_id].update(info)
+    parallel = {
+        "local": workers,
+        "submitit-local": min(len(jobs), os.cpu_count() or 1),
+        "slurm": min(len(jobs), (slurm or {}).get("slurm_array_parallelism", len(jobs))),
+    }[executor]
+    sizes = [len(_used_frames(job.row)) for job in jobs]
+    if progress and jobs:
+        per_frame = _measure(jobs, settings, one_thread=executor != "local" or workers > 1)
+        print(f"prepare {dataset}: {_projection(jobs, sum(sizes), per_frame, max(1, parallel))}", flush=True)
+    prepared, frames = [], 0
+    bar = tqdm(total=sum(sizes), desc=f"prepare {dataset}", unit="frame", disable=not progress)
+    outcomes = _run(jobs, settings, executor, workers=workers, slurm=slurm, folder=cache_dir / JOBS_DIR)
+    try:
+        for outcome in outcomes:
+            job = jobs[outcome.index]
+            bar.update(sizes[outcome.index])
+            if outcome.error is not None:
+                status, found, info = SKIPPED, [_dead(job, outcome)], {}
+            else:
+                status, found, info = outcome.value
+            found_here += found
+            video_id = job.row["video_id"]
+            if status == SKIPPED:
+                skipped[video_id] = "; ".join(f"{p.kind}: {p}" for p in found)
+                continue
+            prepared.append(video_id)
+            frames += sizes[outcome.index]
+            meta[video_id].update(info)
+    finally:
+        bar.close()
     problems += sorted(found_here, key=lambda p: (p.video_id, p.where))  # not in completion order
     usable = manifest.table[manifest.table.video_id.isin(prepared + reused)].drop(columns="frame_paths")
     extra = pd.DataFrame([meta[v] for v in usable.video_id], index=usable.index)

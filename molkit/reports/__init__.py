@@ -8,8 +8,9 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 
 from molkit.reports.context import NotebookRun, notebook_run
 from molkit.reports.index import render_index, write_index
+from molkit.reports.notebooks import NOTEBOOKS, copy_notebooks, find_notebooks
 from molkit.reports.record import NotebookResult, RunRecord, load_record, new_record, save_record
-from molkit.reports.reproduce import find_notebooks, notebook_to_html, reproduce, run_notebook
+from molkit.reports.reproduce import notebook_to_html, reproduce, run_notebook
 from molkit.reports.screenshot import page_content, pixel_spread, screenshot
 from molkit.reports.tables import (
     export_table,
@@ -24,9 +25,11 @@ from molkit.reports.tables import (
 )
 
 __all__ = [
+    "NOTEBOOKS",
     "NotebookResult",
     "NotebookRun",
     "RunRecord",
+    "copy_notebooks",
     "export_table",
     "find_notebooks",
     "kit_result",

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from molkit.profiles import PROFILES, get_profile
-from molkit.reports.reproduce import INDEX_NAME, SENSITIVITY, find_notebooks, reproduce
+from molkit.reports.notebooks import NOTEBOOKS, find_notebooks
+from molkit.reports.reproduce import INDEX_NAME, SENSITIVITY, reproduce
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--protocol", default="fixed", choices=["fixed", "inner-val", "released"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    parser.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="folder of NN_*.ipynb")
+    parser.add_argument(
+        "--notebooks",
+        type=Path,
+        default=NOTEBOOKS,
+        help="folder of NN_*.ipynb (default: molkit's own, shipped in the package; "
+        "molkit notebooks DIR copies them out to edit)",
+    )
     parser.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks, e.g. --only 01 02")
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="parent of the run folder")
     parser.add_argument("--name", help="run folder name (default: <profile>-<UTC time>)")

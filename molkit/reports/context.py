@@ -17,6 +17,9 @@ from molkit.gpu import pick_device, seed_everything
 from molkit.profiles import Profile, get_profile
 
 REPO = Path(__file__).resolve().parents[2]
+# where a notebook run by hand keeps its reports: the repository's, else (an installed molkit)
+# the folder the notebook runs in
+REPORTS_HOME = REPO if (REPO / "pyproject.toml").is_file() else Path.cwd()
 DATASETS = (
     "synthetic",
     "casme2",
@@ -109,7 +112,9 @@ def notebook_run(
     if root is not None and not root.is_dir():
         raise FileNotFoundError(f"data_root {root}: no such folder")
     work = Path(
-        output_dir or os.environ.get(WORK_ENV) or REPO / "reports" / f"interactive-{prof.name}" / "work"
+        output_dir
+        or os.environ.get(WORK_ENV)
+        or REPORTS_HOME / "reports" / f"interactive-{prof.name}" / "work"
     )
     work.mkdir(parents=True, exist_ok=True)
     seed_everything(seed)

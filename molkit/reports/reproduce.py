@@ -22,25 +22,10 @@ from molkit.reports.context import REPO
 from molkit.reports.index import FIGURES_FOLDER, write_index
 from molkit.reports.record import NotebookResult, RunRecord, load_record, new_record, now, save_record
 
-NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
 RECORD_NAME = "run.json"
 INDEX_NAME = "index.html"
 WORK_NAME = "work"
 SENSITIVITY = REPO / "reports" / "benchmarks" / "sensitivity.png"  # benchmarks/bench_sensitivity.py
-
-
-def find_notebooks(folder: str | Path, only: list[str] | None = None) -> list[Path]:
-    """The numbered notebooks (``NN_name.ipynb``) of ``folder`` in order, optionally only those
-    whose name starts with one of ``only`` (e.g. ``["01", "02"]``)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such notebook folder")
-    notebooks = sorted(p for p in folder.iterdir() if NOTEBOOK_PATTERN.match(p.name))
-    if only:
-        notebooks = [p for p in notebooks if any(p.name.startswith(prefix) for prefix in only)]
-    if not notebooks:
-        raise FileNotFoundError(f"{folder}: no numbered notebooks (NN_name.ipynb) to run")
-    return notebooks
 
 
 PROGRESS_LINE = re.compile(r"\|\s*\d+/\d+ \[")  # a tqdm bar: "| 3/10 [00:05<00:12, ..."

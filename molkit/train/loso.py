@@ -3,7 +3,7 @@
 ``run_loso(config, caches, out_dir)`` trains and tests one fold per subject of the model
 ``config.method`` names (MOL, or a baseline of :mod:`molkit.baselines` on the onset->apex flow)
 under a protocol (:mod:`molkit.train.protocols`), in this process, in local worker processes or
-as Slurm jobs (:mod:`molkit.train.executors`). Each fold folder holds ``predictions.csv`` (one
+as Slurm jobs (:mod:`molkit.executors`). Each fold folder holds ``predictions.csv`` (one
 row per test clip; a baseline's, one per test video) and for MOL its checkpoint and training
 log; a fold with predictions is finished and skipped on a rerun. Results are pooled over folds: metrics per clip and per video (clips vote by mean
 logits) from the pooled confusion matrix, per-fold and per-class tables, each row labelled with
@@ -31,6 +31,7 @@ from molkit.baselines.config import LBPTOPConfig, LinearConfig, STSTNetConfig
 from molkit.config import Config
 from molkit.data import ClipDataset, Fold, PrepSettings, class_names, read_videos
 from molkit.data.cache import atomic_write_text
+from molkit.executors import run_tasks
 from molkit.gpu import pick_device
 from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confusion
 from molkit.model import MOLConfig
@@ -39,7 +40,6 @@ from molkit.train.checkpoint import cache_prep_settings, load_checkpoint
 from molkit.train.collapse import POOLED, collapse_table, collapse_warnings
 from molkit.train.config import TrainConfig
 from molkit.train.evaluation import error_summary, item_table, predict_dataset, vote_videos
-from molkit.train.executors import run_tasks
 from molkit.train.protocols import PROTOCOLS, check_protocol, plan_folds, selection_subjects
 from molkit.train.recipes import apply_recipe, recipe_label
 from molkit.train.trainer import CHECKPOINT, train_fold

@@ -1,4 +1,5 @@
-"""Dataset readers: ``read_dataset(name, root)`` -> :class:`molkit.data.manifest.Manifest`."""
+"""Readers of the owners' copies: ``read_copy(name, root)`` -> :class:`molkit.data.manifest.Manifest`.
+:func:`molkit.data.datasets.read_dataset` adds the MEGC 2019 composite of the three."""
 
 from __future__ import annotations
 
@@ -10,15 +11,10 @@ from molkit.data.readers import casme2, samm, smic
 READERS = {"casme2": casme2.read, "samm": samm.read, "smic": smic.read}
 
 
-def read_dataset(name: str, root: str | Path, corrections: str | Path | None = None) -> Manifest:
-    """Read a dataset as its owners ship it into a manifest (usable videos) plus the problems
-    found, each naming its file or sheet row, and the sheet read (name and SHA-256).
-    ``corrections`` overrides ``data_manifests/corrections.csv``. ``name="composite"`` reads
-    the MEGC 2019 composite from a folder holding the three copies (:func:`read_composite`)."""
-    if name == COMPOSITE:
-        from molkit.data.composite import read_composite
-
-        return read_composite(root, corrections)
+def read_copy(name: str, root: str | Path, corrections: str | Path | None = None) -> Manifest:
+    """Read one dataset (casme2, samm, smic) as its owners ship it into a manifest (usable
+    videos) plus the problems found, each naming its file or sheet row, and the sheet read (name
+    and SHA-256). ``corrections`` overrides ``data_manifests/corrections.csv``."""
     if name not in READERS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {[*DATASETS, COMPOSITE]}")
     root = Path(root)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from molkit.executors import EXECUTORS, add_slurm_arguments, slurm_parameters
 from molkit.train.commands.options import add_run_arguments, caches_from_args, config_from_args
-from molkit.train.executors import EXECUTORS
 from molkit.train.loso import METHODS, run_loso
 
 
@@ -22,9 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=int, help="run only the first N folds")
     parser.add_argument("--executor", choices=EXECUTORS, default="inprocess")
     parser.add_argument("--workers", type=int, help="local processes (default: one per GPU)")
-    parser.add_argument("--slurm-partition")
-    parser.add_argument("--timeout-min", type=int, default=240, help="Slurm time limit per fold")
-    parser.add_argument("--gpus-per-node", type=int, default=1)
+    add_slurm_arguments(parser, timeout_min=240, what="fold", gpus=1)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,11 +31,7 @@ def run(args: argparse.Namespace) -> int:
         config = config.replace(folds=args.folds)
     if args.model:
         config = config.replace(method=args.model)
-    slurm = None
-    if args.executor == "slurm":
-        slurm = {"timeout_min": args.timeout_min, "gpus_per_node": args.gpus_per_node}
-        if args.slurm_partition:
-            slurm["slurm_partition"] = args.slurm_partition
+    slurm = slurm_parameters(args)
     result = run_loso(
         config,
         caches_from_args(args),
