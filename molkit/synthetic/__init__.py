@@ -33,8 +33,6 @@
 
 from molkit.synthetic.action_units import EMOTIONS, REGIONS, THREE_CLASS
 from molkit.synthetic.generate import SynthConfig, generate
-from molkit.synthetic.twin import TWINS, TwinConfig, TwinReport, generate_twin
-from molkit.synthetic.twin_table import sheet_table, twin_samples
 from molkit.synthetic.truth import (
     has_ground_truth,
     list_samples,
@@ -43,6 +41,8 @@ from molkit.synthetic.truth import (
     true_landmarks,
     true_region_mask,
 )
+from molkit.synthetic.twin import TWINS, TwinConfig, TwinReport, generate_twin
+from molkit.synthetic.twin_table import sheet_table, twin_samples
 
 __all__ = [
     "EMOTIONS",
