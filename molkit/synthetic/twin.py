@@ -165,8 +165,9 @@ def _timing(row: dict, rng: np.random.Generator, where: str, problems: list[Prob
     return onset, apex, offset
 
 
-def _smic_codes(table: pd.DataFrame) -> dict[str, list[str]]:
-    """Action-unit fields of the CASME II and SAMM samples per composite label, SMIC's draw."""
+def _smic_codes() -> dict[str, list[str]]:
+    """Action-unit fields of the shipped CASME II and SAMM composite samples per composite label:
+    what an SMIC sample's code is drawn from."""
     composite, _ = twin_samples("composite")
     coded = composite[(composite.dataset != "smic") & composite.action_units.notna()]
     return {label: list(part.action_units) for label, part in coded.groupby("label_composite")}
@@ -176,7 +177,7 @@ def _specs(
     name: str, table: pd.DataFrame, config: TwinConfig, subjects: int | None, problems: list[Problem]
 ) -> list[dict]:
     """One rendering spec per sample: where it goes, its timing, codes, seeds."""
-    drawn_codes = _smic_codes(table)
+    drawn_codes = _smic_codes()
     specs = []
     for dataset in DATASETS:
         part = table[table.dataset == dataset]
