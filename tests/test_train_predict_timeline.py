@@ -16,10 +16,11 @@ from molkit.cli import main
 from molkit.data import ClipDataset, PrepSettings, read_videos
 from molkit.data.cache import load_tensors
 from molkit.model import MOL, MOLConfig
+from molkit.synthetic import generate
 from molkit.train import TrainConfig
 from molkit.train.checkpoint import load_checkpoint, save_checkpoint, state_dict_cpu
 from molkit.train.frames import FrameStream
-from molkit.train.input_range import STATISTICS, dataset_statistics
+from molkit.train.input_range import STATISTICS, dataset_statistics, training_range
 from molkit.train.predict_report import window_figures
 from molkit.train.timeline import plan_windows, predict_timeline
 
@@ -173,3 +174,29 @@ def test_a_frame_that_fails_to_decode_and_an_early_end_are_named(face_frames, tm
     assert stream.expected == 40 and 8 <= read < 40
     assert main(["predict", str(video), "--checkpoint", str(checkpoint), "--device", "cpu"]) == 0
     assert f"the video ends early: {read} frames read of the 40" in capsys.readouterr().out
+
+
+def test_held_out_synthetic_subjects_are_rarely_flagged(tmp_path):
+    """The flag rate on subjects of the training kind: the range measured on seven synthetic
+    subjects' windows (the statistics training measures: see the cache test above), the flags
+    counted on three others."""
+    root = generate(tmp_path / "set", subjects=10, samples_per_subject=1, frames=12, seed=1, workers=1)
+    model = MOL(MOLConfig(n_classes=5, flow=False, landmarks=False))
+    timing = {"frame_rate": 200.0, "clip_stride": 1}
+
+    def windows(subjects, ranges=None):
+        found = []
+        for subject in subjects:
+            for sample in sorted((root / subject).iterdir()):
+                timeline = predict_timeline(
+                    model, FrameStream(sample), CLASSES, timing=timing, settings=PrepSettings(), ranges=ranges
+                )
+                found += list(zip(timeline.statistics, timeline.outside))
+        return found
+
+    subjects = [f"sub{i:02d}" for i in range(1, 11)]
+    ranges = training_range([dict(zip(STATISTICS, s)) for s, _ in windows(subjects[:7])])
+    held_out = windows(subjects[7:], ranges)
+    rate = np.mean([bool(o) for _, o in held_out])
+    print(f"held-out synthetic subjects: {rate:.0%} of {len(held_out)} windows outside the training range")
+    assert len(held_out) == 6 and rate <= 0.1
