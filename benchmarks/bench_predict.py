@@ -3,8 +3,10 @@ whole command, on a generated 640x480 video at 30 fps (a public-domain face, sci
 astronaut, drifting slowly over a textured background); and, given an ``inner-val`` LOSO run,
 the ECE before and after temperature scaling on its held-out subjects.
 
-    .venv/bin/python benchmarks/bench_predict.py --minutes 10 --work /tmp/bench_predict
+    .venv/bin/python benchmarks/bench_predict.py --minutes 1 10 --work /tmp/bench_predict
     .venv/bin/python benchmarks/bench_predict.py --minutes 0.5 --loso reports/<run>/work/loso/<folder>
+
+One row per length: a peak that does not grow with the length is what streaming promises.
 
 Writes ``reports/benchmarks/predict.md``. The checkpoint is an untrained MOL (demo flow-head
 width) with CASME II's clip timing unless ``--checkpoint`` names one: the cost per frame does not
@@ -16,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -64,49 +65,63 @@ def untrained_checkpoint(path: Path) -> Path:
         TrainConfig(),
         {},
         prep_settings=PrepSettings().to_dict(),
-        clip_timing=DEFAULT_TIMING,
+        clip_timing={**DEFAULT_TIMING, "datasets": ["casme2"]},
     )
+
+
+PEAK = "import resource, sys; from molkit.cli import main; rc = main(sys.argv[1:]); print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+
+
+def measure(video: Path, checkpoint: Path, work: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak resident memory (MB) and the console output of one ``molkit predict``."""
+    command = [sys.executable, "-c", PEAK, "predict", str(video), "--checkpoint", str(checkpoint)]
+    command += ["--device", "cpu", "--out", str(work / "timeline.npz")]
+    tic = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - tic
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    peak_kb = int(done.stderr.rsplit("PEAK_KB", 1)[1].split()[0])  # Linux: KiB
+    return seconds, peak_kb / 1024, done.stdout
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, nargs="+", default=[10.0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_predict"))
     parser.add_argument("--checkpoint", type=Path)
     parser.add_argument("--loso", type=Path, help="an inner-val LOSO output folder: its ECE before/after")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    frames = int(args.minutes * 60 * FPS)
-    video = args.work / f"long_{frames}.avi"
-    if not video.exists():
-        write_video(video, frames)
     checkpoint = args.checkpoint or untrained_checkpoint(args.work / "untrained.pt")
-    command = [sys.executable, "-m", "molkit", "predict", str(video), "--checkpoint", str(checkpoint)]
-    command += ["--device", "cpu", "--out", str(args.work / "timeline.npz")]
-    tic = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
-    seconds = time.perf_counter() - tic
-    if done.returncode:
-        raise SystemExit(done.stderr)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux: KiB
+    rows, printed = [], ""
+    for minutes in args.minutes:
+        frames = int(minutes * 60 * FPS)
+        video = args.work / f"long_{frames}.avi"
+        if not video.exists():
+            write_video(video, frames)
+        seconds, peak_mb, printed = measure(video, checkpoint, args.work)
+        rows.append(
+            f"| {SIZE[0]}x{SIZE[1]} MJPG at {FPS} fps, {minutes:g} min | {frames} | {seconds:.0f} s "
+            f"| {frames / seconds:.1f} frames/s | {peak_mb:.0f} MB |"
+        )
     lines = [
         "# `molkit predict` on a long recording",
         "",
-        f"Written by `benchmarks/bench_predict.py --minutes {args.minutes:g}` on {platform.node()} "
-        f"({os.cpu_count()} CPUs visible, `{platform.processor() or platform.machine()}`), "
+        f"Written by `benchmarks/bench_predict.py --minutes {' '.join(f'{m:g}' for m in args.minutes)}` on "
+        f"{platform.node()} ({os.cpu_count()} CPUs visible, `{platform.processor() or platform.machine()}`), "
         f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}.",
         "",
         "| video | frames | wall time | throughput | peak memory (whole command) |",
         "|---|---|---|---|---|",
-        f"| {SIZE[0]}x{SIZE[1]} MJPG at {FPS} fps, {args.minutes:g} min | {frames} | {seconds:.0f} s "
-        f"| {frames / seconds:.1f} frames/s | {peak_mb:.0f} MB |",
+        *rows,
         "",
-        "What `molkit predict` printed:",
+        "What `molkit predict` printed (the last row):",
         "",
         "```",
-        done.stdout.strip(),
+        printed.strip(),
         "```",
     ]
     if args.loso:

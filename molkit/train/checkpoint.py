@@ -181,7 +181,7 @@ def clip_timing(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
     if timing:
         return timing, (
             f"training clips: {timing['clip_stride']} frames apart at {timing['frame_rate']:g} fps "
-            f"({', '.join(timing['datasets'])}), from the checkpoint"
+            f"({', '.join(timing.get('datasets') or ['dataset not recorded'])}), from the checkpoint"
         )
     return DEFAULT_TIMING, (
         f"the checkpoint records no clip timing (saved by an older molkit): assumed "

@@ -12,7 +12,6 @@ alignment and are named by range; a clip made mostly of them is left out (and co
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -83,16 +82,16 @@ class Prediction:
     def label(self) -> str:
         return self.classes[int(self.probabilities.argmax())]
 
-    def save(self, path: str | Path) -> Path:
-        """Everything as one ``.npz`` (loads with ``allow_pickle=False``)."""
-        arrays = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-        arrays["classes"] = np.array(self.classes)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp.npz")
-        np.savez_compressed(tmp, **arrays)
-        tmp.replace(path)
-        return path
+
+def align_frames(
+    frames: list[np.ndarray], marks: list[np.ndarray | None], settings: PrepSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frames aligned as a training sample's, from dlib's ``marks`` per frame (None: borrowed
+    from the nearest): aligned frames ``[n, S, S]``, landmarks in aligned pixels and in the
+    input's ``[n, 68, 2]``."""
+    raw, matrices = settings.align(marks)
+    aligned = np.stack([alignment.warp(f, m, settings.align_size) for f, m in zip(frames, matrices)])
+    return aligned, alignment.transform_each(matrices, raw).astype(np.float32), raw
 
 
 def prepare_video(frames: list[np.ndarray], settings: PrepSettings | None = None) -> PreparedVideo:
@@ -105,13 +104,10 @@ def prepare_video(frames: list[np.ndarray], settings: PrepSettings | None = None
     marks = [face.detect_landmarks(f, settings.detector_upsample) for f in used]
     if all(m is None for m in marks):
         raise NoFaceError(f"dlib finds no face in any of its {len(used)} frames")
-    raw, matrices = settings.align(marks)
-    aligned = np.stack(
-        [alignment.warp(frame, matrix, settings.align_size) for frame, matrix in zip(used, matrices)]
-    )
+    aligned, landmarks, _ = align_frames(used, marks, settings)
     return PreparedVideo(
         aligned,
-        alignment.transform_each(matrices, raw).astype(np.float32),
+        landmarks,
         np.array([m is not None for m in marks]),
         step,
         len(frames),

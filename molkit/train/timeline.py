@@ -25,14 +25,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from molkit.data import PrepSettings, alignment, clips, face
+from molkit.data import PrepSettings, clips, face
 from molkit.data.problems import format_runs, runs
 from molkit.gpu import autocast
 from molkit.model import MOL
 from molkit.train.calibration import softmax
 from molkit.train.frames import FrameStream
 from molkit.train.input_range import STATISTICS, clip_statistics, outside
-from molkit.train.predict import NoFaceError
+from molkit.train.predict import NoFaceError, align_frames
 
 OUTSIDE = "outside the training range"
 
@@ -175,16 +175,6 @@ class Timeline:
         return path
 
 
-def align_window(
-    frames: list[np.ndarray], marks: list[np.ndarray], settings: PrepSettings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A window's frames aligned as a training sample's: aligned frames ``[8, S, S]``, their
-    landmarks in aligned pixels and in the input's ``[8, 68, 2]``."""
-    raw, matrices = settings.align(marks)
-    aligned = np.stack([alignment.warp(f, m, settings.align_size) for f, m in zip(frames, matrices)])
-    return aligned, alignment.transform_each(matrices, raw).astype(np.float32), raw
-
-
 class _Windows:
     """Accumulates windows, runs the model a batch at a time, keeps the window to show."""
 
@@ -279,7 +269,7 @@ def predict_timeline(
         )
         if not ready or recent[0][0] % plan.hop or any(m is None for _, _, m in recent):
             continue
-        aligned, landmarks, raw = align_window([f for _, f, _ in recent], [m for _, _, m in recent], settings)
+        aligned, landmarks, raw = align_frames([f for _, f, _ in recent], [m for _, _, m in recent], settings)
         clip = torch.from_numpy(aligned).float()
         windows.add(
             {
