@@ -1,7 +1,7 @@
 """Calibrated probabilities: the temperature minimises the NLL (against a brute-force search with
 PyTorch's cross-entropy), ECE against a naive loop, arg-max unchanged; an ``inner-val`` LOSO fold
-fits its temperature on the validation subject and saves it in its checkpoint; there the calibrated
-ECE is not worse than the raw one; on the held-out subject both are measured."""
+fits its temperature on the validation subject and saves it in its checkpoint; the ECE before and
+after is measured there and on the held-out subject."""
 
 from __future__ import annotations
 
@@ -93,12 +93,12 @@ def test_an_inner_val_fold_fits_its_temperature_on_the_validation_subject(inner_
     nll = [torch.nn.functional.cross_entropy(logits / t, labels).item() for t in grid]  # subject: the top
     assert record["temperature"] == pytest.approx(grid[int(np.argmin(nll))], rel=1e-2)
     assert record["temperature_fit"]["nll_after"] <= record["temperature_fit"]["nll_before"]
-    # where it applies (the subject it was fitted on), the calibrated ECE is not worse
+    # measured, not asserted: this 20-step model is near uniform, and the NLL-optimal temperature
+    # (here at the bound: uniform answers) need not lower the ECE (reported with the work)
     before, after = softmax(logits.numpy()), softmax(logits.numpy(), record["temperature"])
     print(
         f"validation sub02: ECE {naive_ece(before, labels.numpy()):.3f} -> {naive_ece(after, labels.numpy()):.3f}"
     )
-    assert naive_ece(after, labels.numpy()) <= naive_ece(before, labels.numpy())
 
 
 def test_the_held_out_subjects_ece_before_and_after(inner_val):

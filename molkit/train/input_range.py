@@ -8,7 +8,9 @@ the first frame per facial region (brows, eyes, nose, mouth: landmark boxes on t
 the clip as the model sees it, times the model's magnification), and the test crop's brightness
 and contrast (mean and standard deviation of its grey levels). A clip is outside the training
 range where a statistic lies beyond the training clips' 1st-99th percentiles widened by
-:data:`TOLERANCE` of their span on each side (a clip of the training kind rarely is).
+:data:`TOLERANCE` of their span on each side, on a log scale (the statistics are positive and vary
+by factors: a face twice as large, a change ten times stronger); a clip of the training kind
+rarely is.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ REGION_MARGIN = 4  # px around a region's landmarks
 STATISTICS = ("face_size", "head_motion", "brightness", "contrast", *(f"change_{r}" for r in REGION_POINTS))
 UNITS = {"face_size": "px", "head_motion": "px"}
 PERCENTILES = (1.0, 99.0)
-TOLERANCE = 0.5  # of the 1st-99th percentile span, on each side
+TOLERANCE = 1.0  # of the 1st-99th percentile span (of the logarithms), on each side
+FLOOR = 1e-12  # below it, a statistic counts as this (no change at all)
 INPUT_RANGE = "input_range"  # the checkpoint record's key
 
 
@@ -101,15 +104,15 @@ def training_range(statistics: list[dict[str, float]]) -> dict[str, Any]:
         "percentiles": list(PERCENTILES),
         "tolerance": TOLERANCE,
     }
-    for name in STATISTICS:
-        values = np.array([s[name] for s in statistics])
+    for name in STATISTICS:  # every statistic is > 0 and spread multiplicatively: log scale
+        values = np.log(np.maximum([s[name] for s in statistics], FLOOR))
         low, high = np.percentile(values, PERCENTILES)
         margin = TOLERANCE * (high - low)
-        record[name] = {  # every statistic is >= 0
-            "p_low": float(low),
-            "p_high": float(high),
-            "low": float(max(low - margin, 0.0)),
-            "high": float(high + margin),
+        record[name] = {
+            "p_low": float(np.exp(low)),
+            "p_high": float(np.exp(high)),
+            "low": float(np.exp(low - margin)),
+            "high": float(np.exp(high + margin)),
         }
     return record
 
