@@ -69,12 +69,17 @@ def test_predict_command(loso_dir, small_dataset, tmp_path, capsys):
         == 0
     )
     saved = np.load(out, allow_pickle=False)
-    assert saved["clip_probabilities"].shape == (2, 5)  # 16 frames: stride 2, two clips
-    assert saved["probabilities"].sum() == pytest.approx(1.0, abs=1e-5)
-    assert saved["flow"].shape == (2, 7, 2, 128, 128)
-    assert saved["landmarks"].shape == (2, 7, 68, 2)
+    # trained on 8-frame videos (stride 1 at 200 fps): windows of 8 consecutive frames every 4
+    assert saved["window_first"].tolist() == [1, 5, 9] and saved["window_last"].tolist() == [8, 12, 16]
+    assert saved["window_probabilities"].shape == (3, 5)
+    assert saved["probabilities"].sum() == pytest.approx(1.0, abs=1e-5)  # 0.08 s: a trimmed sample
+    assert saved["flow"].shape == (7, 2, 128, 128)
+    assert saved["predicted_landmarks"].shape == (7, 68, 2)
     assert list(saved["classes"])[1] == "happiness"
-    assert "clips vote" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert (
+        "3 windows" in printed and "whole recording (a trimmed sample, clips vote by mean logits)" in printed
+    )
 
 
 def test_predict_names_a_bad_input(loso_dir, tmp_path, capsys):

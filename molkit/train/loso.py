@@ -36,6 +36,7 @@ from molkit.gpu import pick_device
 from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confusion
 from molkit.model import MOLConfig
 from molkit.profiles import Profile, get_profile
+from molkit.train.calibration import calibrate_checkpoint
 from molkit.train.checkpoint import cache_prep_settings, load_checkpoint
 from molkit.train.collapse import POOLED, collapse_table, collapse_warnings
 from molkit.train.config import TrainConfig
@@ -248,6 +249,8 @@ def _mol_fold(
         class_names=dataset_classes(train_set),
     )
     device = pick_device(config.train.device)
+    if config.protocol == "inner-val":
+        _calibrate(config, caches, select, folder / CHECKPOINT, device)
     model, _ = load_checkpoint(folder / CHECKPOINT, device)
     return predict_dataset(
         model,
@@ -255,6 +258,15 @@ def _mol_fold(
         config.eval_batch_size,
         device,
         errors=True,
+    )
+
+
+def _calibrate(
+    config: LosoConfig, caches: Caches, subjects: tuple[str, ...], checkpoint: Path, device
+) -> None:
+    """Fit the fold's temperature on its inner-validation subject's clips, into its checkpoint."""
+    calibrate_checkpoint(
+        checkpoint, open_clips(config, caches, subjects, False), config.eval_batch_size, str(device)
     )
 
 

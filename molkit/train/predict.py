@@ -1,5 +1,6 @@
-"""Prediction for new footage: a folder of frames or a video file in; class probabilities, flow
-and landmarks out.
+"""Prediction for a trimmed sample (a recording as long as one micro-expression, held in memory):
+class probabilities, flow and landmarks, as evaluation treats a video. Longer recordings go
+through :mod:`molkit.train.timeline` (windows at the training clips' time scale, streamed).
 
 The frames go through the preparation the model was trained with (dlib landmarks, eye-based
 alignment to 144 px, stride clip sampling, the (8, 8) test crop, intensity normalisation),
@@ -11,18 +12,15 @@ alignment and are named by range; a clip made mostly of them is left out (and co
 from __future__ import annotations
 
 import dataclasses
-import os
-from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from molkit.data import PrepSettings, alignment, clips, face
 from molkit.data.problems import runs
-from molkit.data.readers.common import IMAGE_SUFFIXES, list_frames
 from molkit.gpu import autocast
 from molkit.model import MOL
+from molkit.train.frames import read_frames as read_frames  # the frames of a trimmed sample
 
 
 class NoFaceError(ValueError):
@@ -84,46 +82,16 @@ class Prediction:
     def label(self) -> str:
         return self.classes[int(self.probabilities.argmax())]
 
-    def save(self, path: str | Path) -> Path:
-        """Everything as one ``.npz`` (loads with ``allow_pickle=False``)."""
-        arrays = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-        arrays["classes"] = np.array(self.classes)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp.npz")
-        np.savez_compressed(tmp, **arrays)
-        tmp.replace(path)
-        return path
 
-
-def read_frames(source: str | Path) -> list[np.ndarray]:
-    """Grayscale uint8 frames of a folder of images (numeric order) or of a video file."""
-    source = Path(source)
-    if source.is_dir():
-        paths = list_frames(source)
-        if not paths:
-            raise ValueError(f"{source}: no image files ({sorted(IMAGE_SUFFIXES)}) in this folder")
-        frames = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths]
-        bad = [str(p) for p, f in zip(paths, frames) if f is None]
-        if bad:
-            raise ValueError(f"{bad[0]}: cannot be read as an image ({len(bad)} unreadable)")
-        return frames
-    if not source.is_file():
-        raise FileNotFoundError(f"{source}: no such video file or frame folder")
-    # FFmpeg's own log lines ("moov atom not found") would come before molkit's one-line error;
-    # read when the first video is opened, so a user's own setting wins
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-    capture = cv2.VideoCapture(str(source))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
-    capture.release()
-    if not frames:
-        raise ValueError(f"{source}: not a video (OpenCV reads no frame from it)")
-    return frames
+def align_frames(
+    frames: list[np.ndarray], marks: list[np.ndarray | None], settings: PrepSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frames aligned as a training sample's, from dlib's ``marks`` per frame (None: borrowed
+    from the nearest): aligned frames ``[n, S, S]``, landmarks in aligned pixels and in the
+    input's ``[n, 68, 2]``."""
+    raw, matrices = settings.align(marks)
+    aligned = np.stack([alignment.warp(f, m, settings.align_size) for f, m in zip(frames, matrices)])
+    return aligned, alignment.transform_each(matrices, raw).astype(np.float32), raw
 
 
 def prepare_video(frames: list[np.ndarray], settings: PrepSettings | None = None) -> PreparedVideo:
@@ -136,13 +104,10 @@ def prepare_video(frames: list[np.ndarray], settings: PrepSettings | None = None
     marks = [face.detect_landmarks(f, settings.detector_upsample) for f in used]
     if all(m is None for m in marks):
         raise NoFaceError(f"dlib finds no face in any of its {len(used)} frames")
-    raw, matrices = settings.align(marks)
-    aligned = np.stack(
-        [alignment.warp(frame, matrix, settings.align_size) for frame, matrix in zip(used, matrices)]
-    )
+    aligned, landmarks, _ = align_frames(used, marks, settings)
     return PreparedVideo(
         aligned,
-        alignment.transform_each(matrices, raw).astype(np.float32),
+        landmarks,
         np.array([m is not None for m in marks]),
         step,
         len(frames),

@@ -24,9 +24,16 @@ from molkit.data.cache import save_tensors
 from molkit.gpu import autocast, deterministic, pick_device, seed_everything
 from molkit.losses import joint_loss
 from molkit.model import MOL, MOLConfig
-from molkit.train.checkpoint import dataset_prep_settings, load_plain, save_checkpoint, state_dict_cpu
+from molkit.train.checkpoint import (
+    dataset_prep_settings,
+    dataset_timing,
+    load_plain,
+    save_checkpoint,
+    state_dict_cpu,
+)
 from molkit.train.config import TrainConfig
 from molkit.train.evaluation import labels_of, predict_dataset, score
+from molkit.train.input_range import dataset_range
 from molkit.train.sampling import StepBatches, class_weights, steps_per_pass
 
 CHECKPOINT, STATE, LOG = "checkpoint.pt", "state.pt", "log.jsonl"
@@ -140,6 +147,8 @@ def train_fold(
         config,
         metrics,
         prep_settings=dataset_prep_settings(train_set),
+        clip_timing=dataset_timing(train_set),
+        input_range=dataset_range(train_set, model_config.magnification),
         **record,
     )
     (out_dir / STATE).unlink(missing_ok=True)
