@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from molkit.synthetic.sheet import write_coding_sheet
+from molkit.synthetic.sheet import COLUMNS, write_coding_sheet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,15 +54,7 @@ LAYOUTS = {
         "casme2",
         "CASME2-coding-20140508.xlsx",
         "Sheet1",
-        (
-            "Subject",
-            "Filename",
-            "OnsetFrame",
-            "ApexFrame",
-            "OffsetFrame",
-            "Action Units",
-            "Estimated Emotion",
-        ),
+        COLUMNS,  # CASME II's own, as the easy tier writes them
     ),
     "samm": Layout(
         "samm",

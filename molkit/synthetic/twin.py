@@ -135,34 +135,20 @@ def _timing(row: dict, rng: np.random.Generator, where: str, problems: list[Prob
     dataset, video_id = row["dataset"], f"{row['dataset']}/{row['subject']}/{row['sample']}"
     onset, apex, offset = (None if pd.isna(row[c]) else int(row[c]) for c in ("onset", "apex", "offset"))
     fps = int(row["fps"])
+
+    def said(message: str) -> None:
+        problems.append(Problem(dataset, video_id, "twin_timing", where, message, KEPT))
+
     if onset is None or offset is None or offset <= onset:
         duration = int(round(rng.uniform(0.2, 0.5) * fps))
         onset = onset if onset is not None else 1
         offset = onset + duration
-        problems.append(
-            Problem(
-                dataset,
-                video_id,
-                "twin_timing",
-                where,
-                f"no usable onset/offset; drawn: {onset}..{offset}",
-                KEPT,
-            )
-        )
+        said(f"no usable onset/offset; drawn: {onset}..{offset}")
     if apex is None or not onset <= apex <= offset:
-        said = "not coded" if apex is None else f"{apex} outside onset..offset {onset}..{offset}"
+        why = "not coded" if apex is None else f"{apex} outside onset..offset {onset}..{offset}"
         apex = (onset + offset) // 2
         if dataset != "smic":  # SMIC codes no apex: its middle frame is the convention, not a problem
-            problems.append(
-                Problem(
-                    dataset,
-                    video_id,
-                    "twin_timing",
-                    where,
-                    f"apex {said}; the twin's apex is the middle frame {apex}",
-                    KEPT,
-                )
-            )
+            said(f"apex {why}; the twin's apex is the middle frame {apex}")
     return onset, apex, offset
 
 

@@ -323,16 +323,7 @@ def read_coded_sheet(
         subject, sample = subject_name(coded["subject"]), str(coded["sample"]).strip()
         video_id = f"{dataset}/{subject}/{sample}"
         if (subject, sample) in seen:
-            problems.append(
-                Problem(
-                    dataset,
-                    video_id,
-                    "duplicate_id",
-                    where,
-                    f"{subject}/{sample} is also coded at {seen[subject, sample]}; the first row is used",
-                    SKIPPED,
-                )
-            )
+            problems.append(_duplicate(dataset, video_id, where, seen[subject, sample]))
             continue
         seen[subject, sample] = where
         coded = apply_corrections(
@@ -345,6 +336,19 @@ def read_coded_sheet(
             )
             rows.append({"subject": subject, "sample": sample, **fields, "row": coded["row"]})
     return rows, problems
+
+
+def _duplicate(dataset: str, video_id: str, where: str, first: str) -> Problem:
+    """A sheet row coding a sample that an earlier row (``first``) already codes."""
+    sample = video_id.split("/", 1)[1]
+    return Problem(
+        dataset,
+        video_id,
+        "duplicate_id",
+        where,
+        f"{sample} is also coded at {first}; the first row is used",
+        SKIPPED,
+    )
 
 
 ReadResult = tuple[list[dict[str, Any]], list[Problem], list[SheetRecord]]
@@ -372,16 +376,7 @@ def match_rows(
         key = subject, sample = subject_name(coded["subject"]), str(coded["sample"]).strip()
         video_id = f"{dataset}/{subject}/{sample}"
         if key in seen:
-            problems.append(
-                Problem(
-                    dataset,
-                    video_id,
-                    "duplicate_id",
-                    where,
-                    f"{subject}/{sample} is also coded at {seen[key]}; the first row is used",
-                    SKIPPED,
-                )
-            )
+            problems.append(_duplicate(dataset, video_id, where, seen[key]))
             continue
         seen[key] = where
         if subject not in subjects:
