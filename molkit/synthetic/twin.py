@@ -36,6 +36,7 @@ from molkit.synthetic.action_units import (
 )
 from molkit.synthetic.codes import ASYMMETRIC_WEAK_SIDE, INTENSITY, Code, parse_codes
 from molkit.synthetic.faces import EXTENT_PX, Face, face_width, make_subject, source_faces
+from molkit.synthetic.generate import _streams
 from molkit.synthetic.layout import LAYOUTS
 from molkit.synthetic.motion import Motion, assemble, curve_at, grown_radii, head_track
 from molkit.synthetic.render import render_frame
@@ -125,10 +126,6 @@ def frame_numbers(onset: int, apex: int, offset: int, count: int) -> list[int]:
     return sorted(set(numbers))
 
 
-def _streams(seed: int, *path: int) -> list[np.random.Generator]:
-    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, *path]).spawn(4)]
-
-
 def _timing(row: dict, rng: np.random.Generator, where: str, problems: list[Problem]) -> tuple[int, int, int]:
     """Onset, apex and offset frame numbers; what the sheet lacks or holds out of order is drawn
     or mended, and named."""
@@ -197,7 +194,6 @@ def _specs(
                     "emotion": emotion,
                     "label_composite": row.get("label_composite"),
                     "action_units": field if not pd.isna(field) else "",
-                    "drawn_action_units": dataset == "smic",
                     "codes": codes,
                     "onset": onset,
                     "apex": apex,
@@ -248,11 +244,16 @@ def code_bumps(
     return bumps, factors
 
 
+def frame_times(spec: dict) -> np.ndarray:
+    """Seconds of the sample's rendered frames from its first one."""
+    return (np.array(spec["numbers"], np.float64) - spec["numbers"][0]) / spec["fps"]
+
+
 def plan_twin_motion(spec: dict, face: Face, config: TwinConfig, subject_factor: float) -> Motion:
     """The sample's motion at its rendered frames' times."""
     class_rng, nuisance_rng, _, _ = _streams(config.seed, *spec["seeds"])
     geometry = FaceGeometry(face.landmarks.astype(np.float64))
-    times = (np.array(spec["numbers"], np.float64) - spec["numbers"][0]) / spec["fps"]
+    times = frame_times(spec)
     onset, apex, offset = ((spec[k] - spec["numbers"][0]) / spec["fps"] for k in ("onset", "apex", "offset"))
     low, high = config.amplitude_px
     peak = min(class_rng.uniform(low, high) * config.amplitude_scale * subject_factor, MAX_APEX_CROP_PX)
@@ -323,7 +324,7 @@ def _render_subject(root: Path, config: TwinConfig, specs: list[dict]) -> None:
     for spec in specs:
         motion = plan_twin_motion(spec, face, config, factor)
         _, _, photometry_rng, noise_rng = _streams(config.seed, *spec["seeds"])
-        times = (np.array(spec["numbers"], np.float64) - spec["numbers"][0]) / spec["fps"]
+        times = frame_times(spec)
         gains = _gains(photometry_rng, times, config)
         for t, number in enumerate(spec["numbers"]):
             frame = render_frame(face.image, motion, t, gains[t], config.noise_std, noise_rng)
