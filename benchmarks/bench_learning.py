@@ -1,9 +1,12 @@
 """Why MOL's released recipe collapses to one class, and which changes make it learn.
 
     python benchmarks/bench_learning.py --work DIR [--parts step0 fit rows] [--folds 2] [--steps 300]
+    python benchmarks/bench_learning.py --work DIR --twin composite --fold-subjects casme2/sub17 ...
 
-Data: a synthetic set (default: the demo profile's size and difficulty) prepared twice, with
-per-frame alignment (released) and one alignment per video.
+Data: the easy tier (default: the demo profile's size and difficulty), or with ``--twin NAME``
+the twin of the real datasets (``--subjects N`` per dataset; ``--classes``: composite for the
+composite twin), prepared twice, with per-frame alignment (released) and one alignment per video
+(the per-frame cache is made only when a row needs it).
 
 - ``step0`` (no training), released model and recipe beside the kit's, on a batch of training
   clips: each loss term, its weighted share of the total and the gradient it sends to the shared
@@ -20,8 +23,10 @@ per-frame alignment (released) and one alignment per video.
   accuracy and classes predicted, flow EPE against the true flow beside zero flow, landmark NME
   against the true landmarks beside the training mean shape, seconds.
 
-Writes ``reports/benchmarks/learning.md`` and ``learning.csv`` (rows as they finish: a rerun skips
-the rows the csv holds, and with the same ``--work`` finished folds; ``--rows NAME`` reruns one).
+Writes ``reports/benchmarks/learning.md`` and ``learning.csv`` (rows as they finish, each with
+its ``data``: a rerun skips the rows the csv holds for that data, and with the same ``--work``
+finished folds; ``--rows NAME ...`` runs those, in that order). The record keeps one section per
+data: its command, step-0 and fixed-batch parts (``learning/<data>.md``) and its rows.
 """
 
 from __future__ import annotations
@@ -38,10 +43,13 @@ import torch
 
 from molkit.data import ClipDataset, PrepSettings, prepare
 from molkit.data.cache import atomic_write_text
+from molkit.intervals import subject_bootstrap
 from molkit.losses import joint_loss
+from molkit.metrics import summarize
 from molkit.model import MOL
 from molkit.profiles import get_profile
 from molkit.synthetic import SynthConfig, generate
+from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
 from molkit.train.checkpoint import load_plain
 from molkit.train.loso import LosoConfig, run_loso
 from molkit.train.recipes import KIT, apply_recipe, recipe_label, with_changes
@@ -82,23 +90,38 @@ def _rows() -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def make_data(work: Path, synth: SynthConfig) -> dict[str, Path]:
-    """The synthetic set and its caches, one per alignment (reused when already there)."""
-    root = work / "synthetic"
-    if not (root / "ground_truth").is_dir():
-        generate(root, synth)
-    caches = {}
-    for alignment in ("frame", "video"):
-        caches[alignment] = work / f"cache_{alignment}"
-        if not (caches[alignment] / "videos.csv").is_file():
-            prepare("casme2", root, caches[alignment], PrepSettings(alignment=alignment), progress=False)
-    return caches
+class Data:
+    """The benchmark's data (easy tier or twin) and its caches, one per alignment, each made on
+    first use and reused when already in ``work``."""
+
+    def __init__(self, work: Path, source: SynthConfig | tuple[str, int | None, TwinConfig]):
+        self.work, self.source = work, source
+        if isinstance(source, SynthConfig):
+            self.reader, self.root = "casme2", work / "synthetic"
+            self.label = f"easy tier, difficulty {Fraction(source.difficulty).limit_denominator(12)}"
+        else:
+            name, subjects, twin = source
+            self.reader, self.root = name, work / "twin"
+            part = f"first {subjects} subjects of each dataset" if subjects else "every subject"
+            self.label = f"{name} twin ({part}), amplitude scale {twin.amplitude_scale:g}"
+
+    def __getitem__(self, alignment: str) -> Path:
+        if isinstance(self.source, SynthConfig):
+            if not (self.root / "ground_truth").is_dir():
+                generate(self.root, self.source)
+        elif not (self.root / "ground_truth" / PROBLEMS_FILE).is_file():  # written last
+            name, subjects, twin = self.source
+            generate_twin(self.root, name, twin, subjects=subjects)
+        cache = self.work / f"cache_{alignment}"
+        if not (cache / "videos.csv").is_file():
+            prepare(self.reader, self.root, cache, PrepSettings(alignment=alignment), progress=False)
+        return cache
 
 
 def step0(cache: Path, base: LosoConfig, batch_size: int = 8) -> list[str]:
     """The released and the kit model at initialisation on one batch of training clips."""
     lines = [
-        "## At step 0",
+        "### At step 0",
         "",
         "One batch of training clips (training crops), released model and "
         "recipe beside the kit's; gradient norms are over the parameters named.",
@@ -119,7 +142,7 @@ def step0(cache: Path, base: LosoConfig, batch_size: int = 8) -> list[str]:
     ]
     for name in ("released", "kit"):
         config = apply_recipe(base, name)
-        data = ClipDataset(cache, train=True, crops=2, jitter=config.crop_jitter)
+        data = ClipDataset(cache, train=True, crops=2, jitter=config.crop_jitter, classes=config.classes)
         picks = torch.linspace(0, len(data) - 2, batch_size).long().tolist()
         picks = [p - p % 2 for p in picks]  # crop 0 of a clip; p + 1 is its crop 1
         batch = {k: torch.stack([data[p][k] for p in picks]) for k in ("clip", "flow", "landmarks", "label")}
@@ -198,14 +221,14 @@ def _one_pixel(base: LosoConfig) -> list[str]:
 
 def fit(cache: Path, base: LosoConfig, steps: int) -> list[str]:
     """MER loss only, a fixed batch of 2 test clips per class: batch accuracy along the steps."""
-    data = ClipDataset(cache, train=False)
+    data = ClipDataset(cache, train=False, classes=base.classes)
     table = data.table.drop_duplicates("video_id")
-    picks = [int(i) for c in range(5) for i in table.index[table.label == c][:2]]
+    picks = [int(i) for c in range(len(data.classes)) for i in table.index[table.label == c][:2]]
     batch = {k: torch.stack([data[p][k] for p in picks]) for k in ("clip", "flow", "landmarks", "label")}
     lines = [
-        "## Fitting a fixed batch",
+        "### Fitting a fixed batch",
         "",
-        f"MER loss only, 10 test clips (2 per class), full "
+        f"MER loss only, {len(picks)} test clips (2 per class), full "
         f"batch, {steps} steps; accuracy on the batch (eval mode) every {steps // 10} steps.",
         "",
         "| recipe | accuracy along the run | seconds |",
@@ -233,33 +256,44 @@ def fit(cache: Path, base: LosoConfig, steps: int) -> list[str]:
     return lines
 
 
-def run_row(
-    name: str, values: dict[str, Any], base: LosoConfig, caches: dict[str, Path], out: Path, difficulty: float
-) -> dict[str, Any]:
-    """One LOSO run of the recipe ``values`` describe; its row."""
+def run_row(name: str, values: dict[str, Any], base: LosoConfig, data: Data, out: Path) -> dict[str, Any]:
+    """One LOSO run of the recipe ``values`` describe; its row, with 95% intervals for per-video
+    UF1 and UAR from a bootstrap over the test subjects."""
     alignment = values["prep.alignment"]
     config = with_changes(base, {k: v for k, v in values.items() if k != "prep.alignment"})
+    cache = data[alignment]
     tic = time.perf_counter()
-    result = run_loso(config, caches[alignment], out, executor="processes", workers=2, progress=False)
+    result = run_loso(config, cache, out, executor="processes", workers=2, progress=False)
     seconds = time.perf_counter() - tic
     video = result.summary.set_index("level").loc["video"]
     clip = result.summary.set_index("level").loc["clip"]
-    references = error_references(config, caches[alignment]).set_index("predictor")
+    references = error_references(config, cache).set_index("predictor")
     fits = [
         load_plain(path)["metrics"]["training_fit"]["accuracy"]
         for path in sorted(out.glob(f"fold_*/{CHECKPOINT}"))
     ]
     recall = result.per_class[result.per_class.level == "video"].recall
+    videos, n = result.videos, len(result.class_names)
+    intervals = {
+        metric: subject_bootstrap(
+            videos.subject, videos.label, videos.pred, lambda t, p, m=metric: summarize(t, p, n)[m]
+        )
+        for metric in ("uf1", "uar")
+    }
     return {
+        "data": data.label,
         "row": name,
         "recipe": recipe_label(config, PrepSettings(alignment=alignment)),
-        "difficulty": difficulty,
         "folds": len(fits),
         "steps": config.train.steps,
         "batch": config.train.batch_size,
         "train_accuracy": sum(fits) / len(fits),
         "uf1": video["uf1"],
+        "uf1_low": intervals["uf1"].low,
+        "uf1_high": intervals["uf1"].high,
         "uar": video["uar"],
+        "uar_low": intervals["uar"].low,
+        "uar_high": intervals["uar"].high,
         "accuracy": video["accuracy"],
         "videos": int(video["n"]),
         "classes_predicted": int(result.videos.pred.nunique()),
@@ -272,22 +306,49 @@ def run_row(
     }
 
 
+def _interval(low: float, high: float) -> str:
+    return "" if pd.isna(low) else f" [{low:.2f}, {high:.2f}]"
+
+
 def rows_table(table: pd.DataFrame) -> list[str]:
     lines = [
-        "## One row per recipe",
-        "",
-        "| row | recipe | train acc | UF1 | UAR | acc | classes "
+        "| row | recipe | folds x steps | train acc | UF1 [95%] | UAR [95%] | acc | videos | classes "
         "predicted | min recall | EPE true (zero flow) | NME true (mean shape) | s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|",
+        "|---|---|---|---:|---|---|---:|---:|---:|---:|---|---|---:|",
     ]
     for r in table.itertuples():
         lines.append(
-            f"| {r.row} | {r.recipe} | {r.train_accuracy:.2f} | {r.uf1:.3f} | {r.uar:.3f} | "
-            f"{r.accuracy:.3f} | {r.classes_predicted} | {r.min_recall:.2f} | "
+            f"| {r.row} | {r.recipe} | {r.folds:.0f} x {r.steps:.0f} | {r.train_accuracy:.2f} | "
+            f"{r.uf1:.3f}{_interval(r.uf1_low, r.uf1_high)} | {r.uar:.3f}{_interval(r.uar_low, r.uar_high)} | "
+            f"{r.accuracy:.3f} | {r.videos:.0f} | {r.classes_predicted:.0f} | {r.min_recall:.2f} | "
             f"{r.epe_true:.4f} ({r.epe_zero_flow:.4f}) | {r.nme_true:.4f} ({r.nme_mean_shape:.4f}) "
             f"| {r.seconds:.0f} |"
         )
     return lines
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in label.split(",")[0]).strip("-")
+
+
+def record(table: pd.DataFrame, name: str) -> str:
+    """The whole record: per data, its parts (``learning/<data>.md``) and its rows."""
+    lines = [
+        "# What makes MOL learn: the diagnosis",
+        "",
+        "One section per data: the easy tier (every class one fixed movement, the kit's positive "
+        "control) and the twin of the real datasets (overlapping action units, head motion, "
+        "blinks, subjects that differ). Intervals: 95% bootstrap over the test subjects (few "
+        "subjects: wide). Rows run before the intervals were added show none.",
+        "",
+    ]
+    for label, rows in table.groupby("data", sort=False):
+        lines += [f"## {label}", ""]
+        parts = REPORTS / name / f"{_slug(label)}.md"
+        if parts.is_file():
+            lines += [parts.read_text().rstrip(), ""]
+        lines += ["### One row per recipe", "", *rows_table(rows), ""]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -296,55 +357,68 @@ def main() -> None:
     parser.add_argument("--parts", nargs="+", default=["step0", "fit", "rows"])
     parser.add_argument("--profile", default="demo", help="size, difficulty, steps and batch (default demo)")
     parser.add_argument("--difficulty", type=lambda text: float(Fraction(text)))
+    parser.add_argument("--twin", help="the twin of a dataset (casme2, samm, smic, composite) instead")
+    parser.add_argument("--subjects", type=int, help="the twin's first N subjects of each dataset")
+    parser.add_argument("--scale", type=float, help="the twin's amplitude scale (default: calibrated)")
+    parser.add_argument("--classes", default="5", help="class set (composite for the composite twin)")
     parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--fold-subjects", nargs="*", default=(), help="named folds instead of --folds")
     parser.add_argument("--steps", type=int, help="training steps per fold (default: the profile's)")
     parser.add_argument("--fit-steps", type=int, default=60)
-    parser.add_argument("--rows", nargs="*", help="row names to run (default: all)")
+    parser.add_argument("--rows", nargs="*", help="row names to run, in this order (default: all)")
     parser.add_argument("--name", default="learning", help="record name in reports/benchmarks/")
     args = parser.parse_args()
     profile = get_profile(args.profile)
-    difficulty = args.difficulty or profile.synthetic_difficulty
-    synth = SynthConfig(
-        subjects=profile.synthetic_subjects,
-        frames=profile.synthetic_frames,
-        samples_per_subject=profile.synthetic_samples_per_subject,
-        difficulty=difficulty,
+    if args.twin:
+        twin = TwinConfig() if args.scale is None else TwinConfig(amplitude_scale=args.scale)
+        data = Data(args.work, (args.twin, args.subjects, twin))
+        described = f"--twin {args.twin}" + (f" --subjects {args.subjects}" if args.subjects else "")
+    else:
+        difficulty = args.difficulty or profile.synthetic_difficulty
+        synth = SynthConfig(
+            subjects=profile.synthetic_subjects,
+            frames=profile.synthetic_frames,
+            samples_per_subject=profile.synthetic_samples_per_subject,
+            difficulty=difficulty,
+        )
+        data = Data(args.work, synth)
+        described = f"--difficulty {difficulty:g}"
+    folds = (args.folds, ()) if not args.fold_subjects else (None, tuple(args.fold_subjects))
+    base = LosoConfig.from_profile(
+        profile, classes=args.classes, recipe="released", folds=folds[0], fold_subjects=folds[1]
     )
-    caches = make_data(args.work, synth)
-    base = LosoConfig.from_profile(profile, recipe="released", folds=args.folds)
     base = base.replace(train=base.train.replace(steps=args.steps or profile.steps))
+    named = " ".join(args.fold_subjects) if args.fold_subjects else f"the first {args.folds}"
     header = [
-        "# What makes MOL learn: the diagnosis",
-        "",
-        f"`python benchmarks/bench_learning.py --work DIR --profile {profile.name} --difficulty "
-        f"{difficulty:g} --folds {args.folds} --steps {base.train.steps} --parts "
-        f"{' '.join(args.parts)}`; synthetic set of {synth.subjects} subjects x "
-        f"{synth.samples_per_subject} samples x {synth.frames} frames at difficulty "
-        f"{difficulty:g}; MOL with flow-head width {base.model.flow_width}, batch "
-        f"{base.train.batch_size}. CPU ({platform.machine()}), torch {torch.__version__}.",
+        f"`python benchmarks/bench_learning.py --work DIR --profile {profile.name} {described} "
+        f"--classes {args.classes} --steps {base.train.steps} --parts {' '.join(args.parts)}`; "
+        f"folds: {named}; MOL with flow-head width {base.model.flow_width}, batch "
+        f"{base.train.batch_size}, protocol {base.protocol}. CPU ({platform.machine()}), torch "
+        f"{torch.__version__}.",
         "",
     ]
     body: list[str] = []
     if "step0" in args.parts:
-        body += step0(caches["video"], base) + [""]
+        body += step0(data["video"], base) + [""]
     if "fit" in args.parts:
-        body += fit(caches["video"], base, args.fit_steps) + [""]
+        body += fit(data["video"], base, args.fit_steps) + [""]
+    if body:
+        atomic_write_text(REPORTS / args.name / f"{_slug(data.label)}.md", "\n".join(header + body))
     csv = REPORTS / f"{args.name}.csv"
+    done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame({"data": [], "row": []})
     if "rows" in args.parts:
-        done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame()
-        for name, values in _rows():
-            if (args.rows and name not in args.rows) or (not args.rows and name in set(done.get("row", []))):
-                continue  # not asked for, or recorded by an earlier run (--rows NAME runs it again)
+        rows = dict(_rows())
+        here = set(done.row[done.data == data.label])
+        for name in args.rows or [n for n in rows if n not in here]:
             folder = args.work / "runs" / name.replace(" ", "_").replace(",", "").replace("/", "-")
-            row = run_row(name, values, base, caches, folder, difficulty)
+            row = run_row(name, rows[name], base, data, folder)
             print(row, flush=True)
-            done = pd.concat(
-                [done[done.row != row["row"]] if len(done) else done, pd.DataFrame([row])], ignore_index=True
-            )
+            keep = done[(done.row != name) | (done.data != data.label)]
+            done = pd.concat([keep, pd.DataFrame([row])], ignore_index=True)
             atomic_write_text(csv, done.to_csv(index=False))
-        body += rows_table(done)
-    atomic_write_text(REPORTS / f"{args.name}.md", "\n".join(header + body) + "\n")
-    print("\n".join(header + body))
+    text = record(done, args.name)
+    atomic_write_text(REPORTS / f"{args.name}.md", text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,15 @@
   its exact coverage, and the two-sided exact sign test.
 - :func:`wilson_interval`: a proportion (e.g. a pointing-game hit rate).
 - :func:`mean_interval`: a mean (e.g. a mask share), Student's t.
+- :func:`subject_bootstrap`: a pooled score (UF1, UAR) of per-video predictions, resampling the
+  test subjects with replacement (videos of one subject are not independent; subjects are).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import stats
@@ -89,3 +91,31 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval
         return Interval(mean, mean, mean, confidence, 1)
     half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
     return Interval(mean, mean - half, mean + half, confidence, len(x))
+
+
+def subject_bootstrap(
+    subjects: Sequence[str],
+    truth: Sequence[int],
+    pred: Sequence[int],
+    score: Callable[[np.ndarray, np.ndarray], float],
+    confidence: float = 0.95,
+    draws: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """Percentile bootstrap of ``score(truth, pred)`` pooled over videos, each draw taking as many
+    subjects as there are, with replacement, with all their videos. One subject: zero width."""
+    subjects, truth, pred = np.asarray(subjects), np.asarray(truth), np.asarray(pred)
+    if len(subjects) == 0:
+        raise ValueError("subject_bootstrap needs at least one video")
+    estimate = float(score(truth, pred))
+    names = np.unique(subjects)
+    rows = [np.flatnonzero(subjects == name) for name in names]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(draws if len(names) > 1 else 0):
+        picked = np.concatenate([rows[i] for i in rng.integers(0, len(names), len(names))])
+        values.append(score(truth[picked], pred[picked]))
+    if not values:
+        return Interval(estimate, estimate, estimate, confidence, len(names))
+    low, high = np.quantile(values, [0.5 - confidence / 2, 0.5 + confidence / 2])
+    return Interval(estimate, float(low), float(high), confidence, len(names))

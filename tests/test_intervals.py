@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from molkit.intervals import mean_interval, sign_interval, sign_test, wilson_interval
+from molkit.intervals import mean_interval, sign_interval, sign_test, subject_bootstrap, wilson_interval
 
 
 def test_sign_interval_by_hand():
@@ -53,3 +53,34 @@ def test_mean_interval_against_scipy():
     got = mean_interval(x)
     assert (got.low, got.high) == pytest.approx((expected.low, expected.high))
     assert mean_interval([0.4]).low == 0.4
+
+
+def _accuracy(truth, pred):
+    return float(np.mean(truth == pred))
+
+
+def test_subject_bootstrap_stays_within_the_subjects_own_scores():
+    # four subjects of 10 videos each, accuracies 0.2, 0.5, 0.7, 1.0: any resample of whole
+    # subjects pools to an accuracy between the lowest and the highest subject's
+    rng = np.random.default_rng(1)
+    subjects, truth, pred = [], [], []
+    for name, hits in [("a", 2), ("b", 5), ("c", 7), ("d", 10)]:
+        t = rng.integers(0, 3, 10)
+        p = t.copy()
+        p[hits:] = (t[hits:] + 1) % 3
+        subjects += [name] * 10
+        truth += list(t)
+        pred += list(p)
+    interval = subject_bootstrap(subjects, truth, pred, _accuracy)
+    assert interval.estimate == pytest.approx(0.6) and interval.n == 4
+    assert 0.2 <= interval.low < 0.6 < interval.high <= 1.0
+    # a subject resampled alone can give the extremes; the 95% band is narrower than them
+    assert interval.high - interval.low < 0.8
+
+
+def test_subject_bootstrap_has_no_width_without_spread():
+    truth = np.array([0, 1, 2, 0, 1, 2])
+    one = subject_bootstrap(["s"] * 6, truth, truth, _accuracy)
+    assert (one.low, one.high, one.n) == (1.0, 1.0, 1)
+    same = subject_bootstrap(["a", "a", "a", "b", "b", "b"], truth, truth, _accuracy)
+    assert (same.low, same.estimate, same.high) == (1.0, 1.0, 1.0)

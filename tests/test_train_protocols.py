@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.utils.class_weight import compute_class_weight
 
+from molkit.train.loso import LosoConfig, chosen_folds
 from molkit.train.protocols import PROTOCOLS, plan_folds, selection_subjects
 from molkit.train.sampling import StepBatches, batch_indices, class_weights, steps_per_pass
 
@@ -79,3 +80,23 @@ def test_batches_depend_on_seed_and_step_only():
     resumed = StepBatches(labels, 4, seed=5, balanced=True, start=6, stop=10)
     assert list(sampler)[6:] == list(resumed)
     assert len(resumed) == 4
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_named_folds_are_the_folds_of_those_subjects(protocol):
+    named = ("sub12", "sub02")
+    config = LosoConfig(protocol=protocol, fold_subjects=named)
+    folds = chosen_folds(config, SUBJECTS)
+    every = {f.test_subject: f for f in plan_folds(protocol, SUBJECTS)}
+    assert [f.test_subject for f in folds] == list(named)  # in the order named
+    assert folds == [every[s] for s in named]  # the very folds of a full run (same training subjects)
+    assert [f.test_subject for f in chosen_folds(LosoConfig(protocol=protocol, folds=2), SUBJECTS)] == sorted(
+        SUBJECTS
+    )[:2]
+
+
+def test_named_folds_refuse_unknown_subjects_and_a_fold_count():
+    with pytest.raises(LookupError, match="sub99"):
+        chosen_folds(LosoConfig(fold_subjects=("sub01", "sub99")), SUBJECTS)
+    with pytest.raises(ValueError, match="not both"):
+        LosoConfig(folds=2, fold_subjects=("sub01",))

@@ -73,7 +73,9 @@ class LosoConfig(Config):
     training, and how the data is read. ``model``/``train`` configure MOL (``model.n_classes``
     and ``train.seed``/``device`` every method); ``ststnet``/``linear``/``lbptop`` the baselines.
 
-    ``folds``: run only the first N folds (sorted by test subject; None: all). ``truth``: also
+    ``folds``: run only the first N folds (sorted by test subject; None: all); ``fold_subjects``:
+    only the folds that test these subjects, named (a part of the data that spans its datasets,
+    the same on every run; empty: ``folds`` decides). ``truth``: also
     score flow and landmarks against the synthetic ground truth when the cache holds it.
     ``profile`` only labels the results; ``data_seed`` fixes the training crops and
     ``crop_jitter`` their range (:func:`molkit.data.clips.train_offset`). The defaults are the
@@ -88,6 +90,7 @@ class LosoConfig(Config):
     train_crops: int = 5
     crop_jitter: int = 16
     folds: int | None = None
+    fold_subjects: tuple[str, ...] = ()
     eval_batch_size: int = 16
     truth: bool = True
     profile: str = "paper"
@@ -100,6 +103,8 @@ class LosoConfig(Config):
         check_protocol(self.protocol)
         if self.method not in METHODS:
             raise ValueError(f"LosoConfig: unknown method {self.method!r}; choose one of {sorted(METHODS)}")
+        if self.fold_subjects and self.folds is not None:
+            raise ValueError("LosoConfig: give folds (the first N) or fold_subjects (named), not both")
         if self.model.n_classes != class_count(self.classes):
             raise ValueError(
                 f"LosoConfig: class set {self.classes!r} has "
@@ -347,7 +352,7 @@ def run_loso(
         atomic_write_text(out_dir / PREP, prep.to_json())
     classes = dataset_classes(open_clips(config, caches, None, False))
     atomic_write_text(out_dir / CLASSES, json.dumps(classes))
-    folds = plan_folds(config.protocol, all_subjects(config, caches))[: config.folds]
+    folds = chosen_folds(config, all_subjects(config, caches))
     tasks = [
         (config, caches, fold, fold_dir(out_dir, fold))
         for fold in folds
@@ -364,6 +369,19 @@ def run_loso(
         progress=progress,
     )
     return load_loso(out_dir)
+
+
+def chosen_folds(config: LosoConfig, subjects: list[str]) -> list[Fold]:
+    """The folds ``config`` runs: the named ``fold_subjects`` (each must be in the data), else
+    the first ``folds``, else all."""
+    folds = plan_folds(config.protocol, subjects)
+    if not config.fold_subjects:
+        return folds[: config.folds]
+    by_subject = {fold.test_subject: fold for fold in folds}
+    missing = [s for s in config.fold_subjects if s not in by_subject]
+    if missing:
+        raise LookupError(f"fold_subjects {missing} are not subjects of the data (it has {len(folds)})")
+    return [by_subject[s] for s in config.fold_subjects]
 
 
 def load_loso(out_dir: str | Path) -> LosoResult:

@@ -22,8 +22,7 @@ from torch.utils.data import ConcatDataset, DataLoader
 from molkit.data import Fold, cache, clips
 from molkit.metrics import METRICS, summarize, summarize_confusion
 from molkit.train.evaluation import end_point_error, inter_ocular_nme, item_table
-from molkit.train.loso import Caches, LosoConfig, all_subjects, open_clips
-from molkit.train.protocols import plan_folds
+from molkit.train.loso import Caches, LosoConfig, all_subjects, chosen_folds, open_clips
 
 CHANCE, MAJORITY = "chance (uniform guess)", "majority class (of each fold's training subjects)"
 ERROR_COLUMNS = ("epe_tvl1", "epe_true", "nme_dlib", "nme_true")
@@ -48,7 +47,7 @@ def majority_scores(videos: pd.DataFrame, folds: Sequence[Fold], n_classes: int)
 
 
 def _folds(config: LosoConfig, caches: Caches) -> list[Fold]:
-    return plan_folds(config.protocol, all_subjects(config, caches))[: config.folds]
+    return chosen_folds(config, all_subjects(config, caches))
 
 
 def _videos(config: LosoConfig, caches: Caches) -> pd.DataFrame:
