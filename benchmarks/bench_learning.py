@@ -45,7 +45,6 @@ from molkit.data import ClipDataset, PrepSettings, prepare
 from molkit.data.cache import atomic_write_text
 from molkit.intervals import subject_bootstrap
 from molkit.losses import joint_loss
-from molkit.metrics import summarize
 from molkit.model import MOL
 from molkit.profiles import get_profile
 from molkit.synthetic import SynthConfig, generate
@@ -275,9 +274,7 @@ def run_row(name: str, values: dict[str, Any], base: LosoConfig, data: Data, out
     recall = result.per_class[result.per_class.level == "video"].recall
     videos, n = result.videos, len(result.class_names)
     intervals = {
-        metric: subject_bootstrap(
-            videos.subject, videos.label, videos.pred, lambda t, p, m=metric: summarize(t, p, n)[m]
-        )
+        metric: subject_bootstrap(videos.subject, videos.label, videos.pred, n_classes=n, metric=metric)
         for metric in ("uf1", "uar")
     }
     return {

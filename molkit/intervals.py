@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats
+
+from molkit.metrics import summarize_confusion
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,25 +99,31 @@ def subject_bootstrap(
     subjects: Sequence[str],
     truth: Sequence[int],
     pred: Sequence[int],
-    score: Callable[[np.ndarray, np.ndarray], float],
+    *,
+    n_classes: int,
+    metric: str,
     confidence: float = 0.95,
     draws: int = 2000,
     seed: int = 0,
 ) -> Interval:
-    """Percentile bootstrap of ``score(truth, pred)`` pooled over videos, each draw taking as many
-    subjects as there are, with replacement, with all their videos. One subject: zero width."""
-    subjects, truth, pred = np.asarray(subjects), np.asarray(truth), np.asarray(pred)
+    """Percentile bootstrap of a pooled score (``metric`` of :func:`molkit.metrics.summarize`)
+    of per-video predictions, each draw taking as many subjects as there are, with replacement,
+    with all their videos (their confusion matrices summed). One subject: zero width."""
+    subjects = np.asarray(subjects)
     if len(subjects) == 0:
         raise ValueError("subject_bootstrap needs at least one video")
-    estimate = float(score(truth, pred))
-    names = np.unique(subjects)
-    rows = [np.flatnonzero(subjects == name) for name in names]
+    names, which = np.unique(subjects, return_inverse=True)
+    per_subject = np.zeros((len(names), n_classes * n_classes), np.int64)
+    np.add.at(per_subject, (which, np.asarray(truth) * n_classes + np.asarray(pred)), 1)
+    pooled = per_subject.sum(0).reshape(n_classes, n_classes)
+    estimate = summarize_confusion(pooled)[metric]
+    if len(names) == 1:
+        return Interval(estimate, estimate, estimate, confidence, 1)
     rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(draws if len(names) > 1 else 0):
-        picked = np.concatenate([rows[i] for i in rng.integers(0, len(names), len(names))])
-        values.append(score(truth[picked], pred[picked]))
-    if not values:
-        return Interval(estimate, estimate, estimate, confidence, len(names))
+    counts = np.stack(
+        [np.bincount(rng.integers(0, len(names), len(names)), minlength=len(names)) for _ in range(draws)]
+    )
+    matrices = (counts @ per_subject).reshape(draws, n_classes, n_classes)
+    values = [summarize_confusion(cm)[metric] for cm in matrices]
     low, high = np.quantile(values, [0.5 - confidence / 2, 0.5 + confidence / 2])
     return Interval(estimate, float(low), float(high), confidence, len(names))

@@ -55,10 +55,6 @@ def test_mean_interval_against_scipy():
     assert mean_interval([0.4]).low == 0.4
 
 
-def _accuracy(truth, pred):
-    return float(np.mean(truth == pred))
-
-
 def test_subject_bootstrap_stays_within_the_subjects_own_scores():
     # four subjects of 10 videos each, accuracies 0.2, 0.5, 0.7, 1.0: any resample of whole
     # subjects pools to an accuracy between the lowest and the highest subject's
@@ -71,7 +67,7 @@ def test_subject_bootstrap_stays_within_the_subjects_own_scores():
         subjects += [name] * 10
         truth += list(t)
         pred += list(p)
-    interval = subject_bootstrap(subjects, truth, pred, _accuracy)
+    interval = subject_bootstrap(subjects, truth, pred, n_classes=3, metric="accuracy")
     assert interval.estimate == pytest.approx(0.6) and interval.n == 4
     assert 0.2 <= interval.low < 0.6 < interval.high <= 1.0
     # a subject resampled alone can give the extremes; the 95% band is narrower than them
@@ -80,7 +76,7 @@ def test_subject_bootstrap_stays_within_the_subjects_own_scores():
 
 def test_subject_bootstrap_has_no_width_without_spread():
     truth = np.array([0, 1, 2, 0, 1, 2])
-    one = subject_bootstrap(["s"] * 6, truth, truth, _accuracy)
+    one = subject_bootstrap(["s"] * 6, truth, truth, n_classes=3, metric="accuracy")
     assert (one.low, one.high, one.n) == (1.0, 1.0, 1)
-    same = subject_bootstrap(["a", "a", "a", "b", "b", "b"], truth, truth, _accuracy)
+    same = subject_bootstrap(["a", "a", "a", "b", "b", "b"], truth, truth, n_classes=3, metric="accuracy")
     assert (same.low, same.estimate, same.high) == (1.0, 1.0, 1.0)

@@ -1,0 +1,106 @@
+"""The paper-shaped tables: columns read from the pooled predictions, scores against
+scikit-learn, references against the kit's other implementations, shared labels in the caption."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+from molkit.data import Fold
+from molkit.reports.paper_tables import (
+    chance_row,
+    citation,
+    majority_predictions,
+    measured_row,
+    missing_published,
+    paper_table,
+    published_rows,
+    shared_labels,
+)
+from molkit.train.references import majority_scores
+
+LABELS = {"tier": "twin", "profile": "demo", "protocol": "fixed", "flow width": 0.125}
+
+
+def _videos(seed: int = 0) -> pd.DataFrame:
+    """A composite run's per-video predictions: 3 datasets x 3 subjects x 6 videos."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for dataset in ("casme2", "samm", "smic"):
+        for s in range(3):
+            for v in range(6):
+                label = int(rng.integers(0, 3))
+                pred = label if rng.random() < 0.6 else int(rng.integers(0, 3))
+                rows.append((f"{dataset}/s{s}", f"{dataset}/s{s}/v{v}", label, pred))
+    return pd.DataFrame(rows, columns=["subject", "video_id", "label", "pred"])
+
+
+def _number(cell: str) -> float:
+    return float(cell.split(" ")[0])
+
+
+def test_columns_are_read_from_the_pooled_predictions():
+    videos = _videos()
+    row = measured_row("m", videos, "composite", LABELS)
+    assert _number(row["Composite UF1"]) == pytest.approx(
+        f1_score(videos.label, videos.pred, average="macro"), abs=5e-4
+    )
+    for dataset, name in (("casme2", "CASME II"), ("samm", "SAMM"), ("smic", "SMIC")):
+        part = videos[videos.video_id.str.startswith(dataset + "/")]
+        assert _number(row[f"{name} UF1"]) == pytest.approx(
+            f1_score(part.label, part.pred, average="macro"), abs=5e-4
+        )
+        assert _number(row[f"{name} UAR"]) == pytest.approx(
+            recall_score(part.label, part.pred, average="macro"), abs=5e-4
+        )
+        low, high = (float(x) for x in row[f"{name} UF1"].split("[")[1].rstrip("]").split(", "))
+        assert low <= _number(row[f"{name} UF1"]) <= high  # the estimate sits inside its interval
+    assert float(row["Acc"]) == pytest.approx(accuracy_score(videos.label, videos.pred), abs=5e-4)
+    assert float(row["WF1"]) == pytest.approx(
+        f1_score(videos.label, videos.pred, average="weighted"), abs=5e-4
+    )
+    assert row["videos"] == "54"
+
+
+def test_a_row_missing_a_dataset_has_no_composite_column():
+    videos = _videos()
+    coded = videos[~videos.video_id.str.startswith("smic/")]  # e.g. the AU oracle: SMIC has no codes
+    row = measured_row("oracle", coded, "composite", LABELS)
+    assert row["Composite UF1"] == row["SMIC UF1"] == row["Acc"] == ""
+    assert row["CASME II UF1"] != ""
+
+
+def test_majority_and_chance_agree_with_the_reference_rows():
+    videos = _videos(1)
+    subjects = sorted(videos.subject.unique())
+    folds = [Fold(s, tuple(t for t in subjects if t != s), None) for s in subjects]
+    expected = majority_scores(videos, folds, 3)
+    row = measured_row("majority", majority_predictions(videos), "composite", LABELS)
+    assert _number(row["Composite UF1"]) == pytest.approx(expected["uf1"], abs=5e-4)
+    chance = chance_row(videos, "composite", LABELS)
+    assert float(chance["Composite UAR"]) == pytest.approx(1 / 3, abs=5e-4)  # uniform guessing, exactly
+
+
+def test_published_rows_carry_their_numbers_and_a_citation():
+    (ststnet,) = [r for r in published_rows("composite") if r["method"].startswith("STSTNet")]
+    assert ststnet["CASME II UF1"] == "0.8382" and ststnet["Composite UAR"] == "0.7605"
+    assert ststnet["source"] == "Liong et al., IEEE FG 2019"
+    assert citation("Gan et al., OFF-ApexNet, Signal Processing: Image Communication 2019, abstract") == (
+        "Gan et al., Signal Processing: Image Communication 2019"
+    )
+    assert "MOL" in missing_published("composite") and "LBP-TOP" in missing_published("composite")
+
+
+def test_labels_every_row_shares_go_to_the_caption():
+    videos = _videos()
+    rows = [
+        measured_row("a", videos, "composite", LABELS),
+        measured_row("b", videos, "composite", {**LABELS, "flow width": ""}),
+        chance_row(videos, "composite", LABELS),
+        *published_rows("composite"),
+    ]
+    table, caption = shared_labels(paper_table(rows))
+    assert "tier" not in table.columns and "profile" not in table.columns
+    assert "flow width" in table.columns  # differs between rows
+    assert caption == "tier twin; profile demo; protocol fixed"
+    assert not table.isna().any().any()
