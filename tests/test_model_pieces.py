@@ -104,7 +104,7 @@ def test_ccc_gradcheck_both_readings() -> None:
 def test_fcc_gradcheck() -> None:
     torch.manual_seed(8)
     fcc = FCC(dim=2, meta_size=8).double()
-    x = torch.randn(2, 4, 6, 6, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(2, 4, 4, 4, dtype=torch.float64, requires_grad=True)  # S = 4 < 8: cropped kernels
     assert torch.autograd.gradcheck(fcc, (x,), eps=1e-6, atol=1e-5)
     # and with respect to the kernels and positional embeddings
     params = (fcc.meta_kernel_1_H, fcc.meta_pe_2_W)
