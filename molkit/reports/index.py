@@ -22,7 +22,11 @@ FIGURES = {
     "sensitivity": "Sensitivity: per-video UF1 against the synthetic movement size",
     "pointing": "Attribution: pointing game of the LOSO fold models on their held-out subjects",
 }
-FRONT_TABLES = {"results": "Results", "errors": "Flow and landmark errors, with reference predictors"}
+FRONT_TABLES = {
+    "results": "Results: every method on its folds, beside the references and the published numbers",
+    "results_named_folds": "Results on MOL's folds: every row on the same videos",
+    "errors": "Flow and landmark errors, with reference predictors",
+}
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
