@@ -16,7 +16,7 @@ from molkit.attribution import AttributionConfig, attribute, region_scores
 from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare
 from molkit.data.cache import atomic_write_text
 from molkit.reports.context import NotebookRun
-from molkit.reports.index import FIGURES_FOLDER, VERDICT_FILE
+from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
@@ -126,9 +126,9 @@ def data_label(run: NotebookRun) -> str:
     return f"easy tier, difficulty {difficulty}"
 
 
-def save_verdict(run: NotebookRun, line: str) -> Path:
-    """Write the verdict that opens the report's front page."""
-    return atomic_write_text(run.work / VERDICT_FILE.relative_to("work"), line + "\n")
+def save_claim(run: NotebookRun, number: int, sentence: str) -> Path:
+    """Write the verdict's sentence on claim ``number`` (``molkit.reports.verdict.CLAIMS``)."""
+    return atomic_write_text(run.work / CLAIMS_FOLDER.relative_to("work") / f"{number}.txt", sentence + "\n")
 
 
 def figure_path(run: NotebookRun, name: str) -> Path:
