@@ -22,6 +22,8 @@ composite twin), prepared twice, with per-frame alignment (released) and one ali
   departure set back, then other candidates. Columns: training fit, held-out per-video UF1, UAR,
   accuracy and classes predicted, flow EPE against the true flow beside zero flow, landmark NME
   against the true landmarks beside the training mean shape, seconds.
+- ``baselines``: STSTNet, the linear model and LBP-TOP on the same folds (trained as the
+  ``paper`` profile trains them), as reference rows.
 
 Writes ``reports/benchmarks/learning.md`` and ``learning.csv`` (rows as they finish, each with
 its ``data``: a rerun skips the rows the csv holds for that data, and with the same ``--work``
@@ -303,6 +305,51 @@ def run_row(name: str, values: dict[str, Any], base: LosoConfig, data: Data, out
     }
 
 
+def baseline_row(method: str, base: LosoConfig, data: Data, out: Path) -> dict[str, Any]:
+    """A baseline on the same folds, trained as the ``paper`` profile trains it (their steps do
+    not depend on the profile's size), as a reference row: how far the same data lets a method go."""
+    config = LosoConfig.from_profile(
+        "paper", classes=base.classes, method=method, folds=base.folds, fold_subjects=base.fold_subjects
+    )
+    config = config.replace(train=config.train.replace(seed=base.train.seed), truth=False)
+    tic = time.perf_counter()
+    result = run_loso(config, data["video"], out, progress=False)
+    videos, n = result.videos, len(result.class_names)
+    video = result.summary.set_index("level").loc["video"]
+    intervals = {
+        m: subject_bootstrap(videos.subject, videos.label, videos.pred, n_classes=n, metric=m)
+        for m in ("uf1", "uar")
+    }
+    return {
+        "data": data.label,
+        "row": f"reference: {result.config.method_name}",
+        "recipe": "paper profile (baseline)",
+        "folds": videos.subject.nunique(),
+        "steps": config.ststnet.steps if method == "ststnet" else float("nan"),
+        "batch": float("nan"),
+        "train_accuracy": float("nan"),
+        "uf1": video["uf1"],
+        "uf1_low": intervals["uf1"].low,
+        "uf1_high": intervals["uf1"].high,
+        "uar": video["uar"],
+        "uar_low": intervals["uar"].low,
+        "uar_high": intervals["uar"].high,
+        "accuracy": video["accuracy"],
+        "videos": len(videos),
+        "classes_predicted": int(videos.pred.nunique()),
+        "min_recall": float(result.per_class[result.per_class.level == "video"].recall.min()),
+        "epe_true": float("nan"),
+        "epe_zero_flow": float("nan"),
+        "nme_true": float("nan"),
+        "nme_mean_shape": float("nan"),
+        "seconds": time.perf_counter() - tic,
+    }
+
+
+def _number(value: float, digits: int) -> str:
+    return "" if pd.isna(value) else f"{value:.{digits}f}"
+
+
 def _interval(low: float, high: float) -> str:
     return "" if pd.isna(low) else f" [{low:.2f}, {high:.2f}]"
 
@@ -315,10 +362,11 @@ def rows_table(table: pd.DataFrame) -> list[str]:
     ]
     for r in table.itertuples():
         lines.append(
-            f"| {r.row} | {r.recipe} | {r.folds:.0f} x {r.steps:.0f} | {r.train_accuracy:.2f} | "
+            f"| {r.row} | {r.recipe} | {r.folds:.0f} x {_number(r.steps, 0)} | {_number(r.train_accuracy, 2)} | "
             f"{r.uf1:.3f}{_interval(r.uf1_low, r.uf1_high)} | {r.uar:.3f}{_interval(r.uar_low, r.uar_high)} | "
             f"{r.accuracy:.3f} | {r.videos:.0f} | {r.classes_predicted:.0f} | {r.min_recall:.2f} | "
-            f"{r.epe_true:.4f} ({r.epe_zero_flow:.4f}) | {r.nme_true:.4f} ({r.nme_mean_shape:.4f}) "
+            f"{_number(r.epe_true, 4)} ({_number(r.epe_zero_flow, 4)}) | "
+            f"{_number(r.nme_true, 4)} ({_number(r.nme_mean_shape, 4)}) "
             f"| {r.seconds:.0f} |"
         )
     return lines
@@ -403,16 +451,23 @@ def main() -> None:
         atomic_write_text(REPORTS / args.name / f"{_slug(data.label)}.md", "\n".join(header + body))
     csv = REPORTS / f"{args.name}.csv"
     done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame({"data": [], "row": []})
+
+    def record_row(row: dict[str, Any]) -> None:
+        nonlocal done
+        print(row, flush=True)
+        keep = done[(done.row != row["row"]) | (done.data != data.label)]
+        done = pd.concat([keep, pd.DataFrame([row])], ignore_index=True)
+        atomic_write_text(csv, done.to_csv(index=False))
+
     if "rows" in args.parts:
         rows = dict(_rows())
         here = set(done.row[done.data == data.label])
         for name in args.rows or [n for n in rows if n not in here]:
             folder = args.work / "runs" / name.replace(" ", "_").replace(",", "").replace("/", "-")
-            row = run_row(name, rows[name], base, data, folder)
-            print(row, flush=True)
-            keep = done[(done.row != name) | (done.data != data.label)]
-            done = pd.concat([keep, pd.DataFrame([row])], ignore_index=True)
-            atomic_write_text(csv, done.to_csv(index=False))
+            record_row(run_row(name, rows[name], base, data, folder))
+    if "baselines" in args.parts:
+        for method in ("ststnet", "linear", "lbptop"):
+            record_row(baseline_row(method, base, data, args.work / "baselines" / method))
     text = record(done, args.name)
     atomic_write_text(REPORTS / f"{args.name}.md", text + "\n")
     print(text)

@@ -10,8 +10,9 @@ apex per video; each dataset's column is read from the pooled predictions. Calib
 twin's one global knob (``TwinConfig.amplitude_scale``) so that the kit's STSTNet reaches UF1
 0.838 +- 0.05 on the CASME II column (Liong et al., FG 2019); ``calibrate`` appends one row per
 scale to ``reports/benchmarks/twin_calibration.csv`` and looks at nothing else. ``predict`` then
-reports STSTNet, the linear baseline and LBP-TOP (when the kit has it) on every column beside
-their published numbers, the AU-oracle rows and the times, in ``reports/benchmarks/twin.md``.
+reports STSTNet, OFF-ApexNet, the linear baseline and LBP-TOP on every column beside their
+published numbers (OFF-ApexNet's: accuracy and F-measure on the composite), the AU-oracle rows
+and the times, in ``reports/benchmarks/twin.md``.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def twin_cache(work: Path, scale: float, seed: int, workers: int) -> tuple[Path,
 
 
 def columns(videos: pd.DataFrame, n_classes: int = 3) -> dict[str, float]:
-    """UF1 and UAR per dataset column (read from the pooled per-video predictions) and pooled."""
+    """UF1 and UAR per dataset column (read from the pooled per-video predictions) and pooled,
+    and the pooled accuracy."""
     out = {}
     dataset = videos.video_id.str.split("/").str[0]
     for column in COLUMNS:
@@ -70,6 +72,7 @@ def columns(videos: pd.DataFrame, n_classes: int = 3) -> dict[str, float]:
             scores["uar"],
             len(part),
         )
+    out["composite_accuracy"] = summarize(videos["label"], videos["pred"], n_classes)["accuracy"]
     return out
 
 
@@ -105,7 +108,7 @@ def calibrate(args: argparse.Namespace) -> None:
 def predict(args: argparse.Namespace) -> None:
     cache, times = twin_cache(args.work, args.scale, args.seed, args.workers)
     rows = []
-    for method in [m for m in ("ststnet", "linear", "lbptop") if m in METHODS]:
+    for method in [m for m in ("ststnet", "offapexnet", "linear", "lbptop") if m in METHODS]:
         scores, seconds = run_method(method, cache, cache.parent / "loso", args.seed)
         rows.append({"method": METHODS[method], "scale": args.scale, **scores, "loso_s": seconds, **times})
         print(rows[-1], flush=True)
@@ -158,7 +161,7 @@ def calibration_reading(calibration: pd.DataFrame, oracle: pd.DataFrame) -> str:
 
 def _published() -> pd.DataFrame:
     table = pd.read_csv(io.StringIO(manifest_file("reference_results.csv").read_text(encoding="utf-8")))
-    return table[(table.classes == "composite") & table.UF1.notna()]
+    return table[(table.classes == "composite") & (table.UF1.notna() | table.Acc.notna())]
 
 
 def _cell(value: float) -> str:
@@ -201,13 +204,15 @@ def report(args: argparse.Namespace) -> None:
             "| method | source | " + " | ".join(f"{c} UF1 | {c} UAR" for c in COLUMNS) + " | LOSO s |",
             "|---|---|" + "---:|---:|" * len(COLUMNS) + "---:|",
         ]
+        notes: list[str] = []
         for row in measured.itertuples():
             cells = [
                 f"{_cell(getattr(row, f'{c}_uf1'))} | {_cell(getattr(row, f'{c}_uar'))}" for c in COLUMNS
             ]
             seconds = calibration.ststnet_loso_s.iloc[-1] if row.method == "STSTNet" else row.loso_s
             lines.append(f"| {row.method} | twin, measured | " + " | ".join(cells) + f" | {seconds:.0f} |")
-            for name, part in published[published.method == row.method.split(" ")[0]].groupby("method"):
+            mine = published[published.method == row.method.split(" ")[0]]
+            for name, part in mine[mine.UF1.notna()].groupby("method"):
                 by = part.set_index("dataset")
                 cells = [
                     f"{_cell(by.UF1.get(c))} | {_cell(by.UAR.get(c))}" if c in by.index else " | "
@@ -216,6 +221,14 @@ def report(args: argparse.Namespace) -> None:
                 lines.append(
                     f"| {name} | published: {by.source.iloc[0].split(',')[0]} | " + " | ".join(cells) + " | |"
                 )
+            for said in mine[mine.UF1.isna()].itertuples():  # accuracy and F-measure only
+                accuracy = getattr(row, "composite_accuracy", float("nan"))
+                notes.append(
+                    f"{said.method} on the {said.dataset}: accuracy {_cell(accuracy)} and macro F1 (the "
+                    f"composite UF1) {_cell(row.composite_uf1)} measured; published accuracy "
+                    f"{said.Acc:.4f}, F-measure {said.F1:.4f} ({said.source})."
+                )
+        lines += ["", *notes] if notes else []
         lines += [
             "",
             "No published per-dataset LBP-TOP numbers are in this table: the MEGC 2019 baseline table "

@@ -22,6 +22,13 @@ class STSTNetConfig(Config):
 
 
 @dataclasses.dataclass
+class OFFApexNetConfig(STSTNetConfig):
+    """Training of OFF-ApexNet on one fold: the same settings and loop as STSTNet's (molkit's
+    choice: the authors' optimiser, rate, epochs and batch could not be read in a source reachable
+    here; see :mod:`molkit.baselines.offapexnet`). ``dropout``: after each hidden dense layer."""
+
+
+@dataclasses.dataclass
 class LinearConfig(Config):
     """``C``: inverse L2 regularisation strength of ``LogisticRegression`` (lbfgs)."""
 

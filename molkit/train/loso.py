@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import ConcatDataset, Dataset
 
-from molkit.baselines.config import LBPTOPConfig, LinearConfig, STSTNetConfig
+from molkit.baselines.config import LBPTOPConfig, LinearConfig, OFFApexNetConfig, STSTNetConfig
 from molkit.config import Config
 from molkit.data import ClipDataset, Fold, PrepSettings, class_names, read_videos
 from molkit.data.cache import atomic_write_text
@@ -52,6 +52,7 @@ METHODS: dict[str, str] = {
     "ststnet": "STSTNet",
     "linear": "linear (logistic regression)",
     "lbptop": "LBP-TOP (linear SVM)",
+    "offapexnet": "OFF-ApexNet",
 }
 Caches = str | Path | Mapping[str, str | Path]
 
@@ -71,7 +72,8 @@ def dataset_classes(dataset: Dataset) -> list[str]:
 class LosoConfig(Config):
     """A LOSO run: which model (``method``, one of :data:`METHODS`), protocol, class set, model,
     training, and how the data is read. ``model``/``train`` configure MOL (``model.n_classes``
-    and ``train.seed``/``device`` every method); ``ststnet``/``linear``/``lbptop`` the baselines.
+    and ``train.seed``/``device`` every method); ``ststnet``/``linear``/``lbptop``/``offapexnet``
+    the baselines.
 
     ``folds``: run only the first N folds (sorted by test subject; None: all); ``fold_subjects``:
     only the folds that test these subjects, named (a part of the data that spans its datasets,
@@ -98,6 +100,7 @@ class LosoConfig(Config):
     ststnet: STSTNetConfig = dataclasses.field(default_factory=STSTNetConfig)
     linear: LinearConfig = dataclasses.field(default_factory=LinearConfig)
     lbptop: LBPTOPConfig = dataclasses.field(default_factory=LBPTOPConfig)
+    offapexnet: OFFApexNetConfig = dataclasses.field(default_factory=OFFApexNetConfig)
 
     def __post_init__(self) -> None:
         check_protocol(self.protocol)
@@ -115,8 +118,8 @@ class LosoConfig(Config):
     def from_profile(
         cls, profile: str | Profile | None = None, classes: str = "5", recipe: str = "kit", **changes: Any
     ) -> LosoConfig:
-        """The run a profile describes (flow width, steps, batch size, training crops, STSTNet's
-        steps), trained with ``recipe`` ("kit", or "released": :mod:`molkit.train.recipes`).
+        """The run a profile describes (flow width, steps, batch size, training crops, STSTNet's and
+        OFF-ApexNet's steps), trained with ``recipe`` ("kit", or "released": :mod:`molkit.train.recipes`).
         Selection protocols score the selection subject 5 times per fold (about once per pass
         over CASME II's training clips at the paper profile, as the released code does)."""
         profile = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -131,6 +134,7 @@ class LosoConfig(Config):
             model=MOLConfig(n_classes=class_count(classes), flow_width=profile.flow_width),
             train=train,
             ststnet=STSTNetConfig(steps=profile.baseline_steps),
+            offapexnet=OFFApexNetConfig(steps=profile.baseline_steps),
         )
         return apply_recipe(config, recipe).replace(**changes)
 
@@ -283,13 +287,15 @@ def _baseline_fold(
     subject's videos, one row each."""
     # imported here: molkit.baselines itself uses molkit.train
     from molkit.baselines import (
+        OFFApexNet,
+        STSTNet,
+        cnn_logits,
         fit_lbptop,
         fit_linear,
         lbptop_logits,
         lbptop_video_features,
         linear_logits,
-        ststnet_logits,
-        train_ststnet,
+        train_cnn,
         video_features,
     )
 
@@ -313,15 +319,19 @@ def _baseline_fold(
         return test.predictions(linear_logits(fit_linear(config.linear, train), test.features, n_classes))
     if config.method == "lbptop":  # likewise
         return test.predictions(lbptop_logits(fit_lbptop(config.lbptop, train), test.features, n_classes))
-    model = train_ststnet(
-        config.ststnet,
+    network, settings = (
+        (OFFApexNet, config.offapexnet) if config.method == "offapexnet" else (STSTNet, config.ststnet)
+    )
+    model = train_cnn(
+        network,
+        settings,
         train,
         n_classes,
         config.train.seed,
-        config.train.device,
+        device=config.train.device,
         select=features(select) if select else None,
     )
-    return test.predictions(ststnet_logits(model, test.features))
+    return test.predictions(cnn_logits(model, test.features))
 
 
 def run_loso(

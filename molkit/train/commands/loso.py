@@ -1,5 +1,5 @@
 """``molkit loso``: leave-one-subject-out training and evaluation of MOL or a baseline
-(``--model ststnet|linear`` on the cache's onset->apex flow, ``--model lbptop`` on its aligned
+(``--model ststnet|offapexnet|linear`` on the cache's onset->apex flow, ``--model lbptop`` on its aligned
 frames), on this machine or a cluster."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         choices=sorted(METHODS),
         help="what the folds train: mol (default), a baseline on the onset->apex flow (ststnet, "
-        "linear) or the MEGC 2019 LBP-TOP baseline (lbptop)",
+        "offapexnet, linear) or the MEGC 2019 LBP-TOP baseline (lbptop)",
     )
     parser.add_argument("--folds", type=int, help="run only the first N folds")
     parser.add_argument("--executor", choices=EXECUTORS, default="inprocess")
