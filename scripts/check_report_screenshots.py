@@ -42,7 +42,7 @@ def main() -> int:
     index = args.run_dir / "index.html"
     front = page_content(index)
     if not front.verdict.strip():
-        problems.append(f"{index}: no verdict (notebook 02 writes work/front/verdict.txt)")
+        problems.append(f"{index}: no verdict (notebooks 02, 03 and 04 write work/front/claims/)")
     problems += [
         f"{index}: the {name!r} figure is missing"
         for name in args.figure or ["ablations"]

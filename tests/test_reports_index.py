@@ -20,7 +20,10 @@ from molkit.reports.screenshot import BROWSERS, page_content
 from molkit.reports.tables import to_html
 
 REPO = Path(__file__).resolve().parents[1]
-VERDICT = "MOL predicted one class in 3 of 8 folds (per-video UF1 0.10, chance 0.20)"
+CLAIMS = {  # claim 3 not yet written: the page shows the claims that are there, in order
+    1: "MOL predicted one class in 3 of 8 folds (per-video UF1 0.10, chance 0.20).",
+    2: "Per-video UF1 minus the full model's: no flow -0.05 [-0.20, +0.10].",
+}
 
 
 def figure(path: Path) -> Path:
@@ -34,8 +37,9 @@ def figure(path: Path) -> Path:
 def fake_run(run_dir: Path, verdict: bool = True) -> Path:
     work = run_dir / "work"
     if verdict:
-        (work / "front").mkdir(parents=True, exist_ok=True)
-        (work / "front" / "verdict.txt").write_text(VERDICT + "\n")
+        (work / "front" / "claims").mkdir(parents=True, exist_ok=True)
+        for number, text in CLAIMS.items():
+            (work / "front" / "claims" / f"{number}.txt").write_text(text + "\n")
     (work / "tables").mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame({"method": ["molkit MOL", "chance (uniform guess)"], "UF1": [0.1, 0.2]})
     (work / "tables" / "results.html").write_text(to_html(table))
@@ -52,7 +56,9 @@ def fake_run(run_dir: Path, verdict: bool = True) -> Path:
 def test_front_page_opens_with_verdict_table_and_figures(tmp_path):
     index = fake_run(tmp_path / "run")
     content = page_content(index)
-    assert content.verdict == VERDICT
+    assert content.verdict == (
+        f"MOL against the baselines. {CLAIMS[1]}The flow and landmark tasks. {CLAIMS[2]}"
+    )  # one sentence per claim, each after its title
     assert content.results_tables == 1
     assert content.figures == [("ablations", "work/figures/ablations.png")]
     assert content.missing_figures(index) == []
@@ -97,7 +103,7 @@ def test_screenshot_check_fails_without_verdict_or_figure(tmp_path):
     gone = subprocess.run(script + [str(run_dir)], capture_output=True, text=True)
     assert gone.returncode == 1 and "figure work/figures/ablations.png does not exist" in gone.stderr
     fake_run(run_dir, verdict=False)  # rewrites the index, figure again, no verdict (file stays)
-    (run_dir / "work" / "front" / "verdict.txt").unlink()
+    shutil.rmtree(run_dir / "work" / "front" / "claims")
     fake_run(run_dir, verdict=False)
     bare = subprocess.run(script + [str(run_dir)], capture_output=True, text=True)
     assert bare.returncode == 1 and "no verdict" in bare.stderr

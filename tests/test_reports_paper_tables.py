@@ -7,6 +7,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 from molkit.data import Fold
+from molkit.model import MOLConfig
 from molkit.reports.paper_tables import (
     chance_row,
     citation,
@@ -15,8 +16,10 @@ from molkit.reports.paper_tables import (
     missing_published,
     paper_table,
     published_rows,
+    run_tables,
     shared_labels,
 )
+from molkit.train.loso import LosoConfig, LosoResult
 from molkit.train.references import majority_scores
 
 LABELS = {"tier": "twin", "profile": "demo", "protocol": "fixed", "flow width": 0.125}
@@ -104,3 +107,29 @@ def test_labels_every_row_shares_go_to_the_caption():
     assert "flow width" in table.columns  # differs between rows
     assert caption == "tier twin; profile demo; protocol fixed"
     assert not table.isna().any().any()
+
+
+def _result(method: str, videos: pd.DataFrame) -> LosoResult:
+    logits = np.eye(3)[videos.pred.to_numpy()]
+    clips = videos.assign(fold=videos.subject, **{f"logit_{k}": logits[:, k] for k in range(3)})
+    config = LosoConfig(method=method, classes="composite", model=MOLConfig(n_classes=3), profile="twin")
+    return LosoResult(config, clips.drop(columns="pred"), ["negative", "positive", "surprise"])
+
+
+def test_a_run_on_named_folds_gets_a_second_table_on_their_videos():
+    videos = _videos(2)
+    spanning = ["casme2/s0", "samm/s1", "smic/s2"]  # one subject of each dataset
+    named = videos[videos.subject.isin(spanning)]
+    tables = run_tables([_result("mol", named), _result("ststnet", videos)], "twin")
+    assert list(tables) == ["all folds", "3 named folds"]
+    every, caption = tables["all folds"]
+    assert list(every.videos[:2]) == ["18", "54"]  # each method on its own folds
+    assert "tier twin" in caption and "profile twin" in caption
+    assert "flow width" in every.columns  # MOL has a flow head, STSTNet none
+    on_named, _ = tables["3 named folds"]
+    assert set(on_named.videos[on_named.videos != ""]) == {"18"}  # every row on MOL's videos
+    ststnet = on_named[on_named.method == "STSTNet"].iloc[0]
+    part = videos[videos.subject.isin(spanning)]
+    assert _number(ststnet["Composite UF1"]) == pytest.approx(
+        f1_score(part.label, part.pred, average="macro"), abs=5e-4
+    )

@@ -18,15 +18,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dataset",
-        default="synthetic",
-        help="synthetic (default), casme2, samm, smic or composite (MEGC 2019)",
+        help="the profile's (default), synthetic (the easy tier), twin (the twin of the real "
+        "datasets), casme2, samm, smic or composite (MEGC 2019)",
     )
     parser.add_argument(
         "--data-root",
         help="the dataset's folder (a real copy, or a synthetic one to reuse); "
         "for composite, a folder holding the copies named casme2*, samm*, smic*",
     )
-    parser.add_argument("--classes", default="5", choices=["5", "3", "composite"], help="class set")
+    parser.add_argument(
+        "--classes", choices=["5", "3", "composite"], help="class set (default: the profile's)"
+    )
     parser.add_argument("--protocol", default="fixed", choices=["fixed", "inner-val", "released"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")

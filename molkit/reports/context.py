@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 REPORTS_HOME = REPO if (REPO / "pyproject.toml").is_file() else Path.cwd()
 DATASETS = (
     "synthetic",
+    "twin",
     "casme2",
     "samm",
     "smic",
@@ -89,9 +90,9 @@ class NotebookRun(Config):
 
 def notebook_run(
     profile: str | None,
-    dataset: str,
+    dataset: str | None,
     data_root: str | None,
-    classes: str,
+    classes: str | None,
     protocol: str,
     seed: int,
     device: str,
@@ -99,14 +100,18 @@ def notebook_run(
 ) -> NotebookRun:
     """Resolve a notebook's ``parameters`` cell, seed everything, and create the work folder.
 
+    ``dataset`` and ``classes`` None: the profile's (``synthetic`` is the easy tier, ``twin`` the
+    twin of the real datasets; both are generated, so they need no ``data_root``).
+
     ``output_dir=None`` (a notebook opened by hand) uses ``$MOLKIT_WORK_DIR`` when set (``make
     test`` points it at a temporary folder), else ``reports/interactive-<profile>/work``, so the
     notebooks still find each other's results when run one after another.
     """
     prof = get_profile(profile)
+    dataset, classes = dataset or prof.dataset, classes or prof.classes
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {list(DATASETS)}")
-    if dataset != "synthetic" and data_root is None:
+    if dataset not in ("synthetic", "twin") and data_root is None:
         raise ValueError(f"dataset {dataset!r} needs data_root: the folder of your licensed copy")
     root = Path(data_root).expanduser().resolve() if data_root else None
     if root is not None and not root.is_dir():

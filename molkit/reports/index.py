@@ -1,5 +1,6 @@
-"""``index.html``: the front page of a run. It opens with the results: a one-line verdict
-(written by notebook 02 into ``work/front/verdict.txt``), the results table (``work/tables/
+"""``index.html``: the front page of a run. It opens with the results: the verdict, one sentence
+per claim of the paper (written by notebooks 02, 03 and 04 into ``work/front/claims/``), the
+results tables (``work/tables/
 results.html``, notebook 05), the error table with its references (``work/tables/errors.html``),
 and the figures of ``work/figures/`` (the ablation plot of notebook 03, the sensitivity curve when
 one is there); then each executed notebook with its status, time and pages, the exported tables,
@@ -13,16 +14,21 @@ from pathlib import Path
 
 from molkit.data.cache import atomic_write_text
 from molkit.reports.record import RunRecord
+from molkit.reports.verdict import CLAIMS
 
 TABLES_FOLDER = Path("work") / "tables"  # where notebook 05 exports the results tables
-VERDICT_FILE = Path("work") / "front" / "verdict.txt"
+CLAIMS_FOLDER = Path("work") / "front" / "claims"  # <n>.txt, one sentence per claim (molkit.reports.verdict)
 FIGURES_FOLDER = Path("work") / "figures"
 FIGURES = {
     "ablations": "Ablations: each variant's difference to the full model, paired by seed and fold",
     "sensitivity": "Sensitivity: per-video UF1 against the synthetic movement size",
     "pointing": "Attribution: pointing game of the LOSO fold models on their held-out subjects",
 }
-FRONT_TABLES = {"results": "Results", "errors": "Flow and landmark errors, with reference predictors"}
+FRONT_TABLES = {
+    "results": "Results: every method on its folds, beside the references and the published numbers",
+    "results_named_folds": "Results on MOL's folds: every row on the same videos",
+    "errors": "Flow and landmark errors, with reference predictors",
+}
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
@@ -52,11 +58,13 @@ def front_page(run_dir: str | Path) -> str:
     """The results part of the index, read from the run's work folder: the verdict, the front
     tables and the figures that exist (each missing piece says which notebook makes it)."""
     run_dir = Path(run_dir)
-    verdict_path = run_dir / VERDICT_FILE
-    verdict = verdict_path.read_text(encoding="utf-8").strip() if verdict_path.is_file() else ""
+    claims = [(title, run_dir / CLAIMS_FOLDER / f"{number}.txt") for number, title in CLAIMS.items()]
+    said = [(title, path.read_text(encoding="utf-8").strip()) for title, path in claims if path.is_file()]
     parts = [
-        f'<p class="verdict">{escape(verdict)}</p>'
-        if verdict
+        '<p class="verdict">'
+        + "<br>".join(f"<b>{escape(title)}.</b> {escape(text)}" for title, text in said)
+        + "</p>"
+        if said
         else '<p class="missing">No verdict yet: notebook 02 has not finished.</p>'
     ]
     for stem, title in FRONT_TABLES.items():

@@ -23,7 +23,8 @@ import pandas as pd
 from molkit.baselines.oracle import oracle_predictions
 from molkit.intervals import Interval, subject_bootstrap
 from molkit.metrics import summarize
-from molkit.reports.tables import load_reference_results
+from molkit.reports.tables import load_reference_results, method_label
+from molkit.train.loso import LosoResult
 from molkit.train.references import chance_scores
 
 PAPER_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -199,3 +200,80 @@ def shared_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     }
     caption = "; ".join(f"{k} {v}" for k, v in shared.items() if v)
     return table.drop(columns=list(shared)), caption
+
+
+def result_labels(result: LosoResult, tier: str) -> dict[str, object]:
+    """What made a LOSO result: its tier, profile, protocol and flow-head width."""
+    config = result.config
+    return {
+        "tier": tier,
+        "profile": config.profile,
+        "protocol": config.protocol,
+        "flow width": config.flow_width,
+    }
+
+
+def reference_rows(
+    videos: pd.DataFrame, classes: str, labels: Mapping[str, object], manifest_table: pd.DataFrame | None
+) -> list[dict[str, str]]:
+    """Chance, the majority class of each fold's training subjects and (when the data's sheet
+    codes action units) the AU oracle's LOSO predictions, on ``videos``."""
+    rows = [
+        measured_row(
+            "majority class (each fold's training subjects)", majority_predictions(videos), classes, labels
+        ),
+        chance_row(videos, classes, labels),
+    ]
+    if (
+        manifest_table is not None
+        and manifest_table.get("action_units", pd.Series(dtype=object)).notna().any()
+    ):
+        rows.append(
+            measured_row(
+                "AU oracle (exact code, other subjects)",
+                oracle_videos(manifest_table, videos, classes),
+                classes,
+                labels,
+            )
+        )
+    return rows
+
+
+def run_tables(
+    results: list[LosoResult], tier: str, manifest_table: pd.DataFrame | None = None
+) -> dict[str, tuple[pd.DataFrame, str]]:
+    """The paper-shaped tables of a run's LOSO results: ``all folds`` (every result as run, the
+    references on the videos of the result that tests the most, then the published rows) and,
+    when a result ran on fewer folds (MOL on named folds), ``<n> named folds`` (every result and
+    reference restricted to those folds' videos). Each table with its caption: the labels its
+    rows share and the published numbers it lacks."""
+    classes = results[0].config.classes
+    widest = max(results, key=lambda r: len(r.videos))
+    labels = {
+        "tier": tier,
+        "profile": widest.config.profile,
+        "protocol": widest.config.protocol,
+        "flow width": "",
+    }
+    tables = {}
+    rows = [measured_row(method_label(r), r.videos, classes, result_labels(r, tier)) for r in results]
+    rows += reference_rows(widest.videos, classes, labels, manifest_table)
+    tables["all folds"] = _captioned(rows + published_rows(classes), classes)
+    narrow = min(results, key=lambda r: len(r.videos))
+    if len(narrow.videos) < len(widest.videos):
+        keep = set(narrow.videos.video_id)
+        rows = []
+        for result in results:
+            part = result.videos[result.videos.video_id.isin(keep)]
+            rows.append(measured_row(method_label(result), part, classes, result_labels(result, tier)))
+        rows += reference_rows(
+            widest.videos[widest.videos.video_id.isin(keep)], classes, labels, manifest_table
+        )
+        tables[f"{narrow.videos.subject.nunique()} named folds"] = _captioned(rows, classes)
+    return tables
+
+
+def _captioned(rows: list[dict[str, str]], classes: str) -> tuple[pd.DataFrame, str]:
+    table, shared = shared_labels(paper_table(rows))
+    caption = "; ".join(part for part in (shared, missing_published(classes)) if part)
+    return table, caption

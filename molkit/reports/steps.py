@@ -4,6 +4,7 @@ that a notebook cell is one line and the same step means the same thing in every
 from __future__ import annotations
 
 import hashlib
+import json
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -15,21 +16,32 @@ from molkit.attribution import AttributionConfig, attribute, region_scores
 from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare
 from molkit.data.cache import atomic_write_text
 from molkit.reports.context import NotebookRun
-from molkit.reports.index import FIGURES_FOLDER, VERDICT_FILE
+from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
+from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
 from molkit.train.checkpoint import load_checkpoint
 from molkit.train.loso import LosoConfig, LosoResult, run_loso
 from molkit.train.recipes import prep_changes
 from molkit.train.trainer import CHECKPOINT, LOG, read_log
 
+TWINS_BY_CLASSES = {"5": "casme2", "3": "composite", "composite": "composite"}
+
 
 def data_source(run: NotebookRun) -> tuple[str, Path]:
-    """(reader, root) of the run's data: the user's copy, or the synthetic benchmark (laid out
-    like CASME II), generated into the work folder at the profile's size and the run's seed."""
+    """(reader, root) of the run's data: the user's copy, or generated into the work folder at
+    the profile's size and the run's seed: the easy tier (laid out like CASME II) or the twin
+    (the composite's for classes "3" and "composite", CASME II's for "5"; reused when the work
+    folder already holds it)."""
+    reader = {"synthetic": "casme2", "twin": TWINS_BY_CLASSES[run.classes]}.get(run.dataset, run.dataset)
     if run.data_root is not None:
-        return ("casme2" if run.dataset == "synthetic" else run.dataset), run.data_root
+        return reader, run.data_root
     p = run.profile
+    if run.dataset == "twin":
+        root, config = run.work / "twin", TwinConfig(seed=run.seed)
+        if not holds_twin(root, reader, config, subjects=p.twin_subjects):
+            generate_twin(root, reader, config, subjects=p.twin_subjects, workers=p.workers)
+        return reader, root
     config = SynthConfig(
         subjects=p.synthetic_subjects,
         samples_per_subject=p.synthetic_samples_per_subject,
@@ -55,14 +67,20 @@ def prepare_data(run: NotebookRun, progress: bool = True) -> PrepReport:
 def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> LosoConfig:
     """The LOSO run the profile describes, trained with ``recipe`` (default: the profile's), with
     the run's class set, protocol, seed and device, scored against the ground truth when the data
-    has one. ``changes`` replace fields."""
+    has one. MOL runs on the profile's named folds when it names some (``folds=N``: the first N
+    of them); the baselines on every fold. ``changes`` replace fields."""
     base = LosoConfig.from_profile(
         run.profile, classes=run.classes, protocol=run.protocol, recipe=recipe or run.profile.recipe
     )
+    named, folds = run.profile.fold_subjects, {}
+    if named and changes.get("method", "mol") == "mol":  # MOL on the profile's named folds
+        count = changes.pop("folds", None)
+        folds = {"folds": None, "fold_subjects": named[:count] if count else named}
     return base.replace(
         train=base.train.replace(seed=run.seed, device=run.device),
         data_seed=run.seed,
         truth=has_ground_truth(run.recall("data_root")),
+        **folds,
     ).replace(**changes)
 
 
@@ -95,17 +113,22 @@ def run_method(run: NotebookRun, config: LosoConfig, progress: bool = True) -> t
 
 
 def data_label(run: NotebookRun) -> str:
-    """What the numbers are on: the dataset, and for the synthetic set its difficulty."""
+    """What the numbers are on, starting with its tier: ``twin``, ``easy tier`` (with its
+    difficulty) or the dataset's name for a real copy."""
     root = Path(run.recall("data_root"))
     if not has_ground_truth(root):
         return run.dataset
-    config = SynthConfig.load(root / TRUTH_DIR / CONFIG_FILE)
-    return f"{run.dataset}, difficulty {Fraction(config.difficulty).limit_denominator(12)}"  # 1/3, 1, 2
+    record = json.loads((root / TRUTH_DIR / CONFIG_FILE).read_text())
+    if "twin" in record:
+        part = f", first {record['subjects']} subjects of each dataset" if record["subjects"] else ""
+        return f"twin of {record['twin']}{part}"
+    difficulty = Fraction(record["difficulty"]).limit_denominator(12)  # 1/3, 1, 2
+    return f"easy tier, difficulty {difficulty}"
 
 
-def save_verdict(run: NotebookRun, line: str) -> Path:
-    """Write the verdict that opens the report's front page."""
-    return atomic_write_text(run.work / VERDICT_FILE.relative_to("work"), line + "\n")
+def save_claim(run: NotebookRun, number: int, sentence: str) -> Path:
+    """Write the verdict's sentence on claim ``number`` (``molkit.reports.verdict.CLAIMS``)."""
+    return atomic_write_text(run.work / CLAIMS_FOLDER.relative_to("work") / f"{number}.txt", sentence + "\n")
 
 
 def figure_path(run: NotebookRun, name: str) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -115,7 +116,6 @@ def loso_row(result: LosoResult, dataset: str) -> dict[str, object]:
     """The per-video row of a LOSO result, labelled with its method (MOL: and its training recipe),
     protocol, profile and flow width; the note gives the video count and any collapse."""
     video = result.summary.set_index("level").loc["video"]
-    recipe = result.config.recipe(result.prep)  # MOL's training recipe; None for the baselines
     note = f"per video, {int(video['n'])} videos"
     if result.collapsed_folds:
         note += f"; one class predicted in {result.collapsed_folds} of {len(result.collapse) - 1} folds"
@@ -126,29 +126,15 @@ def loso_row(result: LosoResult, dataset: str) -> dict[str, object]:
         result.config.profile,
         result.config.flow_width,
         video.to_dict(),
-        method=f"molkit {result.config.method_name}" + (f" ({recipe} recipe)" if recipe else ""),
+        method=f"molkit {method_label(result)}",
         note=note,
     )
 
 
-def reference_rows(references: pd.DataFrame, result: LosoResult, dataset: str) -> list[dict[str, object]]:
-    """Rows of ``molkit.train.references.class_references`` (chance, majority class), labelled like
-    ``result``'s rows; their source is this run's labels."""
-    config = result.config
-    return [
-        kit_result(
-            dataset,
-            config.classes,
-            config.protocol,
-            config.profile,
-            None,
-            row._asdict(),
-            method=row.reference,
-            source="computed from this run's labels",
-            note=f"per video, {row.n} videos",
-        )
-        for row in references.itertuples(index=False)
-    ]
+def method_label(result: LosoResult) -> str:
+    """The method of a LOSO result, MOL with its training recipe: ``MOL (kit recipe)``."""
+    recipe = result.config.recipe(result.prep)  # None for the baselines
+    return result.config.method_name + (f" ({recipe} recipe)" if recipe else "")
 
 
 def error_table(results: Sequence[LosoResult], references: pd.DataFrame) -> pd.DataFrame:
@@ -184,6 +170,8 @@ def _formatted(table: pd.DataFrame, digits: int, missing: str) -> pd.DataFrame:
     """Every cell as text: metrics to ``digits`` places (``missing`` when absent), others as-is."""
 
     def cell(column: str, value: object) -> str:
+        if isinstance(value, str):  # already formatted (e.g. a score with its interval)
+            return value
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return missing if column in METRICS else ""
         if column in METRICS:
@@ -220,13 +208,19 @@ def to_html(table: pd.DataFrame, digits: int = 4) -> str:
     )
 
 
-def export_table(table: pd.DataFrame, stem: str | Path, digits: int = 4) -> dict[str, Path]:
-    """Write ``stem.md``, ``stem.tex``, ``stem.html`` and ``stem.csv``; returns the paths by format."""
+def export_table(
+    table: pd.DataFrame, stem: str | Path, digits: int = 4, caption: str = ""
+) -> dict[str, Path]:
+    """Write ``stem.md``, ``stem.tex``, ``stem.html`` and ``stem.csv``; returns the paths by format.
+    ``caption`` (what every row shares, sources) follows the table in Markdown and HTML and is
+    a comment in LaTeX."""
     stem = Path(stem)
     writers = {
-        "md": lambda: to_markdown(table, digits),
-        "tex": lambda: to_latex(table, digits),
-        "html": lambda: to_html(table, digits),
+        "md": lambda: to_markdown(table, digits) + (f"\n{caption}\n" if caption else ""),
+        "tex": lambda: (f"% {caption}\n" if caption else "") + to_latex(table, digits),
+        "html": lambda: (
+            to_html(table, digits) + (f'\n<p class="caption">{escape(caption)}</p>' if caption else "")
+        ),
         "csv": lambda: table.to_csv(index=False),
     }
     return {

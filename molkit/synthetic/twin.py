@@ -383,8 +383,7 @@ def generate_twin(
     specs = _specs(name, table, config, subjects, problems)
     out = Path(out_dir)
     _clear(out)
-    record = {"twin": name, "subjects": subjects, **config.to_dict()}
-    write_atomic(out / TRUTH_DIR / CONFIG_FILE, pd.Series(record).to_json(indent=1).encode())
+    write_atomic(out / TRUTH_DIR / CONFIG_FILE, twin_record(name, config, subjects).encode())
     groups: dict[tuple, list[dict]] = {}
     for spec in specs:
         groups.setdefault((spec["dataset"], spec["subject"]), []).append(spec)
@@ -401,3 +400,16 @@ def generate_twin(
         LAYOUTS[dataset].write_sheet(out / copy, [specs[i] for i in part.index])
     write_problems(problems, out / TRUTH_DIR / PROBLEMS_FILE)
     return TwinReport(out, name, len(specs), len(groups), problems, time.perf_counter() - start)
+
+
+def twin_record(name: str, config: TwinConfig, subjects: int | None) -> str:
+    """What ``ground_truth/config.json`` holds for a twin: its name, subjects kept and config."""
+    return pd.Series({"twin": name, "subjects": subjects, **config.to_dict()}).to_json(indent=1)
+
+
+def holds_twin(root: str | Path, name: str, config: TwinConfig, *, subjects: int | None = None) -> bool:
+    """Whether ``root`` holds this very twin, complete (its problems table is written last)."""
+    truth = Path(root) / TRUTH_DIR
+    return (truth / PROBLEMS_FILE).is_file() and (truth / CONFIG_FILE).read_text() == twin_record(
+        name, config, subjects
+    )
