@@ -35,13 +35,21 @@ def _models():
     return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(predictor_path()))
 
 
-def detect_landmarks(gray: np.ndarray, upsample: int = 1) -> np.ndarray | None:
+def detect_landmarks(gray: np.ndarray, upsample: int = 1, *, large_face: int = 0) -> np.ndarray | None:
     """The 68 landmarks ``[68, 2]`` (x, y) of the largest face in a uint8 grayscale image, or
-    None when dlib finds no face."""
+    None when dlib finds no face.
+
+    The detector upsamples the image ``upsample`` times, which finds small faces and costs about
+    4x per step on large frames. ``large_face`` (px, 0: off) looks without upsampling first and
+    keeps the largest face found there when its box is at least that wide; otherwise (no face, or
+    a smaller one) the frame is detected at ``upsample`` as without it. On a frame with several
+    faces, one found only with upsampling can then be missed."""
     import dlib
 
     detector, predictor = _models()
-    faces = detector(gray, upsample)
+    faces = detector(gray, 0) if large_face and upsample else []
+    if not any(r.width() >= large_face for r in faces):
+        faces = detector(gray, upsample)
     if len(faces) == 0:
         return None
     face = max(faces, key=lambda r: r.width() * r.height())

@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from molkit.data import PrepSettings, alignment, clips, face
+from molkit.data import PrepSettings, alignment, clips
 from molkit.data.problems import runs
 from molkit.gpu import autocast
 from molkit.model import MOL
@@ -101,7 +101,7 @@ def prepare_video(frames: list[np.ndarray], settings: PrepSettings | None = None
     if step == 0:
         raise ValueError(f"{len(frames)} frames: a clip needs at least {clips.CLIP_LENGTH}")
     used = frames[: clips.CLIP_LENGTH * step]
-    marks = [face.detect_landmarks(f, settings.detector_upsample) for f in used]
+    marks = [settings.landmarks(f) for f in used]
     if all(m is None for m in marks):
         raise NoFaceError(f"dlib finds no face in any of its {len(used)} frames")
     aligned, landmarks, _ = align_frames(used, marks, settings)

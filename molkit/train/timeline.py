@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from molkit.data import PrepSettings, clips, face
+from molkit.data import PrepSettings, clips
 from molkit.data.problems import format_runs, runs
 from molkit.gpu import autocast
 from molkit.model import MOL
@@ -259,7 +259,7 @@ def predict_timeline(
         bar.update()
         if index % plan.gap or frame is None:
             continue
-        marks = face.detect_landmarks(frame, settings.detector_upsample)
+        marks = settings.landmarks(frame)
         checked.append(index + 1)
         found.append(marks is not None)
         recent.append((index, frame, marks))
