@@ -21,7 +21,9 @@ from molkit.baselines import (
     train_ststnet,
     video_features,
 )
+from molkit.baselines.features import _apex_file_features
 from molkit.cli import main
+from molkit.data.cache import save_tensors
 from molkit.model import MOLConfig
 from molkit.train import LosoConfig, TrainConfig, plan_folds, run_loso
 from molkit.train.loso import all_subjects, open_clips
@@ -78,6 +80,19 @@ def test_apex_features_of_uniform_and_stretching_flows():
     step = np.diff(features[0], axis=1)
     assert step.mean() == pytest.approx(0.01, rel=1e-3)
     np.testing.assert_allclose(step, 0.01, rtol=0.02)  # area averaging over 4.57 px cells
+
+
+def test_apex_features_are_computed_once_per_version_of_a_cache_file(tmp_path):
+    flows = np.random.default_rng(2).normal(0, 1, (2, 2, 144, 144)).astype(np.float16)
+    for flow in flows:  # the second replaces the first, as a new preparation would
+        save_tensors(tmp_path / "videos" / "a.pt", {"apex_flow": torch.from_numpy(flow)})
+        got = _apex_file_features(tmp_path, "videos/a.pt")
+        np.testing.assert_array_equal(got, apex_features(torch.from_numpy(flow)))
+    assert _apex_file_features(tmp_path, "videos/a.pt") is got and not got.flags.writeable
+    save_tensors(tmp_path / "videos" / "b.pt", {"frames": torch.zeros(8, 144, 144)})
+    assert _apex_file_features(tmp_path, "videos/b.pt") is None
+    with pytest.raises(ValueError, match="c.pt: not a readable molkit cache file"):
+        _apex_file_features(tmp_path, "videos/c.pt")
 
 
 def test_ststnet_fits_separable_features():

@@ -24,6 +24,7 @@ from molkit.synthetic.generate import _streams
 from molkit.synthetic.motion import (
     Motion,
     Nuisances,
+    _near,
     check_folding,
     draw_expression,
     expression_curve,
@@ -190,6 +191,46 @@ def test_movements_that_would_fold_the_skin_are_refused():
     assert fold.strain() > 0.9
     with pytest.raises(ValueError, match="fold the skin"):
         check_folding(fold, "test")
+
+
+def test_the_shortcuts_equal_their_definitions():
+    # near points, class support and strain skip what cannot matter; by hand, nothing is skipped
+    rng = np.random.default_rng(5)
+    centres, reach, points = (
+        rng.uniform(10, 90, (6, 2)),
+        rng.uniform(2, 20, (6, 2)),
+        rng.uniform(0, 100, (400, 2)),
+    )
+    inside = [
+        any(abs(p - c)[0] < r[0] and abs(p - c)[1] < r[1] for c, r in zip(centres, reach)) for p in points
+    ]
+    assert _near(points, centres, reach).tolist() == np.flatnonzero(inside).tolist()
+    motion = Motion(
+        centres=np.vstack([rng.uniform(20, 140, (5, 2)), [[2.0, 150.0]]]),  # one across the frame's edge
+        radii=rng.uniform(3, 25, (6, 2)),
+        vectors=rng.normal(0, 1, (6, 2)),
+        amplitudes=rng.uniform(0, 1, (3, 6)),
+        is_class=np.array([True, True, True, True, False, True]),
+        head=np.zeros((3, 4)),
+        pivot=np.zeros(2),
+    )
+    ys, xs = np.mgrid[0:160, 0:192]
+    grid = np.stack([xs.ravel(), ys.ravel()], 1).astype(float)
+    support = (motion.weights(grid)[:, motion.is_class] > 0).any(-1).reshape(160, 192)
+    np.testing.assert_array_equal(motion.class_support(160, 192), support)
+    low, high = (motion.centres - motion.radii).min(0), (motion.centres + motion.radii).max(0)
+    xs, ys = np.meshgrid(np.arange(low[0], high[0], 0.5), np.arange(low[1], high[1], 0.5))
+    points = np.stack([xs.ravel(), ys.ravel()], 1)
+    jacobian = np.zeros((len(points), 2, 2))
+    for centre, radius, vector, amplitude in zip(
+        motion.centres, motion.radii, motion.vectors, motion.amplitudes.T
+    ):
+        offset = (points - centre) / radius**2
+        weight_slope = 4.0 * np.clip(1.0 - (offset * (points - centre)).sum(1), 0.0, None)
+        jacobian += (vector * np.abs(amplitude).max())[None, :, None] * (-weight_slope[:, None] * offset)[
+            :, None, :
+        ]
+    assert motion.strain() == pytest.approx(np.sqrt((jacobian**2).sum((1, 2))).max(), rel=1e-12)
 
 
 def strain_by_finite_differences(motion: Motion) -> float:

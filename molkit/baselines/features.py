@@ -4,6 +4,7 @@ three 28x28 images, horizontal flow u, vertical flow v and optical strain, as ST
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,5 +87,18 @@ def video_features(
 
 
 def _apex_file_features(cache_dir: Path, file: str) -> np.ndarray | None:
-    data = cache.load_tensors(cache_dir / file)
-    return apex_features(data["apex_flow"]) if "apex_flow" in data else None
+    path = Path(cache_dir) / file
+    stat = path.stat() if path.is_file() else None  # a missing file: load_tensors says so
+    return _apex_path_features(path, stat and (stat.st_ino, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4096)
+def _apex_path_features(path: Path, version: tuple[int, int] | None) -> np.ndarray | None:
+    """Computed once per file ``version`` (inode and modification time: cache files are replaced,
+    never rewritten in place): a LOSO run asks again in every fold. Read-only."""
+    data = cache.load_tensors(path)
+    if "apex_flow" not in data:
+        return None
+    features = apex_features(data["apex_flow"])
+    features.flags.writeable = False
+    return features

@@ -23,6 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pandas as pd
+import threadpoolctl
 import torch
 from tqdm.auto import tqdm
 
@@ -251,17 +252,19 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
 
 
 def _truth(job: _Job, step: int, matrices: np.ndarray, settings: PrepSettings) -> dict[str, Any]:
-    """The synthetic ground truth in the aligned coordinates of each frame."""
+    """The synthetic ground truth in the aligned coordinates of each frame (one BLAS thread: the
+    motion's matrix products are small, and their results the same with any number)."""
     synthetic, root, sample = _truth_module(), Path(job.root), job.row["folder"]
-    flows = [
-        alignment.carry_flow(
-            lambda points, t=t: synthetic.true_flow(root, sample, t, t + step, points=points),
-            matrices[t],
-            matrices[t + step],
-            settings.align_size,
-        )
-        for t in range(len(matrices) - step)
-    ]
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        flows = [
+            alignment.carry_flow(
+                lambda points, t=t: synthetic.true_flow(root, sample, t, t + step, points=points),
+                matrices[t],
+                matrices[t + step],
+                settings.align_size,
+            )
+            for t in range(len(matrices) - step)
+        ]
     marks = np.asarray(synthetic.true_landmarks(root, sample))[: len(matrices)]
     regions = synthetic.sample_truth(root, sample).get("regions", [])
     return {

@@ -64,20 +64,29 @@ def _photographs() -> dict[str, np.ndarray]:
 
 
 @functools.cache
-def source_faces(extent: float = EXTENT_PX) -> tuple[Face, ...]:
-    """The photographs and their mirror images, resized so that the feature extent is ``extent``."""
+def _landmarked() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The photographs and their mirror images, each with its dlib landmarks (found once)."""
     from molkit.data.face import detect_landmarks
 
-    faces = []
+    found = []
     for name, photo in _photographs().items():
         for image in (photo, np.ascontiguousarray(photo[:, ::-1])):
             landmarks = detect_landmarks(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
             if landmarks is None:
                 raise RuntimeError(f"dlib found no face in the {name} photograph")
-            scale = extent / feature_extent(landmarks)
-            size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
-            resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-            faces.append(Face(resized.astype(np.float32), (landmarks + 0.5) * scale - 0.5))
+            found.append((image, landmarks))
+    return tuple(found)
+
+
+@functools.cache
+def source_faces(extent: float = EXTENT_PX) -> tuple[Face, ...]:
+    """The photographs and their mirror images, resized so that the feature extent is ``extent``."""
+    faces = []
+    for image, landmarks in _landmarked():
+        scale = extent / feature_extent(landmarks)
+        size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+        resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        faces.append(Face(resized.astype(np.float32), (landmarks + 0.5) * scale - 0.5))
     return tuple(faces)
 
 

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import threadpoolctl
 
 from molkit.config import Config
 from molkit.synthetic.action_units import EMOTIONS, THREE_CLASS
@@ -94,7 +95,13 @@ def sample_name(subject: int, sample: int) -> str:
 
 
 def _render_sample(root: Path, config: SynthConfig, task: _Task) -> tuple:
-    """Write one sample's frames and ground truth; return its coding-sheet row."""
+    """Write one sample's frames and ground truth; return its coding-sheet row. One BLAS thread:
+    the motion's matrix products are small, and the bytes the same with any number of threads."""
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        return _render_frames(root, config, task)
+
+
+def _render_frames(root: Path, config: SynthConfig, task: _Task) -> tuple:
     class_rng, nuisance_rng, photometry_rng, noise_rng = _streams(config.seed, task.subject, task.sample)
     low, high = config.apex_displacement
     peak_px = class_rng.uniform(low, high) / config.difficulty * task.face.crop_scale

@@ -16,6 +16,7 @@ without folding the skin.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -55,8 +56,7 @@ class Motion:
 
     def weights(self, points: np.ndarray) -> np.ndarray:
         """Bump weights ``[N, K]`` at points ``[N, 2]``."""
-        s2 = (((points[:, None, :] - self.centres[None]) / self.radii[None]) ** 2).sum(-1)
-        return np.clip(1.0 - s2, 0.0, None) ** 2
+        return bump_weights(points[:, None, :], self.centres[None], self.radii[None])
 
     def displacement(self, t: int, points: np.ndarray, class_only: bool = False) -> np.ndarray:
         """Skin displacement ``u_t`` at material points ``[N, 2]`` (head motion excluded)."""
@@ -89,8 +89,7 @@ class Motion:
             amplitudes=self.amplitudes[:, moving],
         )
         reach = sub.radii + np.abs(sub.vectors) * sub.amplitudes[t][:, None] + 1.0
-        near = np.abs(target[:, None] - sub.centres[None]) < reach[None]
-        active = np.flatnonzero((near[..., 0] & near[..., 1]).any(-1))
+        active = _near(target, sub.centres, reach)
         goal = guess = target[active]
         for _ in range(_MAX_ITERATIONS):
             update = goal - sub.displacement(t, guess)
@@ -109,31 +108,63 @@ class Motion:
         return (self.forward(j, self.inverse(i, grid)) - grid).reshape(height, width, 2).astype(np.float32)
 
     def class_support(self, height: int, width: int) -> np.ndarray:
-        """Pixels of the neutral face that the class's action units move, ``bool [H, W]``."""
-        weights = self.weights(pixel_grid(height, width))[:, self.is_class]
-        return (weights > 0).any(-1).reshape(height, width)
+        """Pixels of the neutral face that the class's action units move, ``bool [H, W]``.
+        Each bump is weighed only on the pixels of its bounding box (outside it, its weight is 0)."""
+        support = np.zeros((height, width), bool)
+        for centre, radius in zip(self.centres[self.is_class], self.radii[self.is_class]):
+            x0, y0 = np.maximum(np.floor(centre - radius).astype(int), 0)
+            x1, y1 = np.minimum(np.ceil(centre + radius).astype(int) + 1, (width, height))
+            if x0 < x1 and y0 < y1:
+                ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+                points = np.stack([xs.ravel(), ys.ravel()], axis=1)
+                moved = bump_weights(points, centre, radius) > 0
+                support[y0:y1, x0:x1] |= moved.reshape(y1 - y0, x1 - x0)
+        return support
 
     def strain(self) -> float:
         """Largest Frobenius norm of the skin displacement's gradient (sampled every half pixel)
-        with every bump at its largest amplitude: what the fixed point must contract."""
+        with every bump at its largest amplitude: what the fixed point must contract. Only the
+        points near a bump are weighed (elsewhere the gradient is 0)."""
         low, high = (self.centres - self.radii).min(0), (self.centres + self.radii).max(0)
         xs, ys = np.meshgrid(np.arange(low[0], high[0], 0.5), np.arange(low[1], high[1], 0.5))
         points = np.stack([xs.ravel(), ys.ravel()], 1)
+        points = points[_near(points, self.centres, self.radii + 1.0)]
         offsets = (points[:, None, :] - self.centres[None]) / self.radii[None] ** 2  # [N, K, 2]
         inside = np.clip(1.0 - (offsets * (points[:, None, :] - self.centres[None])).sum(-1), 0.0, None)
         gradients = -4.0 * inside[..., None] * offsets  # d w_k / d p
         vectors = self.vectors * np.abs(self.amplitudes).max(0)[:, None]
         jacobian = np.einsum("ka,nkb->nab", vectors, gradients)
-        return float(np.sqrt((jacobian**2).sum((1, 2))).max())
+        return float(np.sqrt((jacobian**2).sum((1, 2))).max(initial=0.0))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
+def bump_weights(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Weights ``(1 - s^2)^2`` (0 where ``s >= 1``) of bumps at ``centres`` with half-axes ``radii``
+    at ``points``, broadcast over their leading axes; the last axis is (x, y)."""
+    s2 = (((points - centres) / radii) ** 2).sum(-1)
+    return np.clip(1.0 - s2, 0.0, None) ** 2
+
+
+def _near(points: np.ndarray, centres: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """Sorted indices of the ``points`` ``[N, 2]`` within ``reach`` (strictly) of a centre along
+    both axes: each centre tests y on every point, then x on the few left."""
+    xs, ys = np.ascontiguousarray(points[:, 0]), np.ascontiguousarray(points[:, 1])
+    near = np.zeros(len(points), bool)
+    for (cx, cy), (rx, ry) in zip(centres, reach):
+        rows = np.flatnonzero(np.abs(ys - cy) < ry)
+        near[rows[np.abs(xs[rows] - cx) < rx]] = True
+    return np.flatnonzero(near)
+
+
+@functools.lru_cache(maxsize=8)
 def pixel_grid(height: int, width: int) -> np.ndarray:
-    """Pixel centres ``[H*W, 2]`` as (x, y), row-major."""
+    """Pixel centres ``[H*W, 2]`` as (x, y), row-major (one read-only array per size)."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
-    return np.stack([xs.ravel(), ys.ravel()], axis=1)
+    grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    grid.flags.writeable = False
+    return grid
 
 
 def expression_curve(n_frames: int, onset: int, apex: int, offset: int) -> np.ndarray:

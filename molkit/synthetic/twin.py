@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
+import threadpoolctl
 
 from molkit.config import Config
 from molkit.data.manifest import DATASETS
@@ -316,7 +317,13 @@ def _encode(image: np.ndarray, dataset: str, quality: int) -> bytes:
 
 
 def _render_subject(root: Path, config: TwinConfig, specs: list[dict]) -> None:
-    """Write the frames and ground truth of one subject's samples."""
+    """Write the frames and ground truth of one subject's samples, with one BLAS thread: its
+    matrix products are small, and the bytes are the same with any number of threads."""
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        _render_samples(root, config, specs)
+
+
+def _render_samples(root: Path, config: TwinConfig, specs: list[dict]) -> None:
     dataset, subject_index = specs[0]["dataset"], specs[0]["seeds"][1]
     face = subject_face(config, dataset, subject_index)
     factor = _subject_factor(config, dataset, subject_index)
