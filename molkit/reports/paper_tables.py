@@ -275,5 +275,4 @@ def run_tables(
 
 def _captioned(rows: list[dict[str, str]], classes: str) -> tuple[pd.DataFrame, str]:
     table, shared = shared_labels(paper_table(rows))
-    caption = "; ".join(part for part in (shared, missing_published(classes)) if part)
-    return table, caption
+    return table, " ".join(p for p in (shared and f"Every row: {shared}.", missing_published(classes)) if p)
