@@ -263,7 +263,7 @@ def interval_table(args: argparse.Namespace, scale: float) -> list[str]:
         "## The prediction with intervals (the paper's table shape)",
         "",
         "Per video, pooled over the 68 folds and read per dataset column; 95% bootstrap over the "
-        "column's test subjects (2000 draws). The AU oracle votes each sample's exact code among the "
+        "column's test subjects (1000 draws). The AU oracle votes each sample's exact code among the "
         "other subjects (no SMIC codes: no SMIC or composite column).",
         "",
         to_markdown(table, digits=3),

@@ -103,7 +103,7 @@ def subject_bootstrap(
     n_classes: int,
     metric: str,
     confidence: float = 0.95,
-    draws: int = 2000,
+    draws: int = 1000,
     seed: int = 0,
 ) -> Interval:
     """Percentile bootstrap of a pooled score (``metric`` of :func:`molkit.metrics.summarize`)

@@ -22,7 +22,7 @@ from molkit.train.loso import LosoConfig, open_clips
 from molkit.train.predict import predict_frames, read_frames
 from molkit.train.recipes import prep_changes
 
-FIT_STEPS = 40
+FIT_STEPS = 30
 
 
 def test_mol_fits_a_fixed_batch_of_ten_clips(synthetic_cache):
@@ -51,7 +51,7 @@ def test_mol_fits_a_fixed_batch_of_ten_clips(synthetic_cache):
 
 def test_the_whole_path_recognises_held_out_subjects(tmp_path):
     root = generate(
-        tmp_path / "easy", subjects=7, samples_per_subject=5, frames=12, seed=3, difficulty=1 / 3, workers=2
+        tmp_path / "easy", subjects=6, samples_per_subject=5, frames=12, seed=3, difficulty=1 / 3, workers=2
     )
     settings = PrepSettings(**prep_changes("kit"))
     prepare("casme2", root, tmp_path / "cache", settings, workers=2, progress=False)
@@ -60,7 +60,7 @@ def test_the_whole_path_recognises_held_out_subjects(tmp_path):
         model=config.model.replace(flow=False, landmarks=False),  # MER alone: fast
         train=config.train.replace(steps=90, batch_size=8),
     )
-    train, held_out = ("sub01", "sub02", "sub03", "sub04", "sub05"), ("sub06", "sub07")
+    train, held_out = ("sub01", "sub02", "sub03", "sub04"), ("sub05", "sub06")
     train_fold(
         config.model,
         config.train,
