@@ -52,7 +52,7 @@ from molkit.profiles import get_profile
 from molkit.synthetic import SynthConfig, generate
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
 from molkit.train.checkpoint import load_plain
-from molkit.train.loso import LosoConfig, run_loso
+from molkit.train.loso import LosoConfig, LosoResult, run_loso
 from molkit.train.recipes import KIT, apply_recipe, recipe_label, with_changes
 from molkit.train.references import error_references
 from molkit.train.trainer import CHECKPOINT
@@ -266,19 +266,12 @@ def run_row(name: str, values: dict[str, Any], base: LosoConfig, data: Data, out
     tic = time.perf_counter()
     result = run_loso(config, cache, out, executor="processes", workers=2, progress=False)
     seconds = time.perf_counter() - tic
-    video = result.summary.set_index("level").loc["video"]
     clip = result.summary.set_index("level").loc["clip"]
     references = error_references(config, cache).set_index("predictor")
     fits = [
         load_plain(path)["metrics"]["training_fit"]["accuracy"]
         for path in sorted(out.glob(f"fold_*/{CHECKPOINT}"))
     ]
-    recall = result.per_class[result.per_class.level == "video"].recall
-    videos, n = result.videos, len(result.class_names)
-    intervals = {
-        metric: subject_bootstrap(videos.subject, videos.label, videos.pred, n_classes=n, metric=metric)
-        for metric in ("uf1", "uar")
-    }
     return {
         "data": data.label,
         "row": name,
@@ -287,21 +280,30 @@ def run_row(name: str, values: dict[str, Any], base: LosoConfig, data: Data, out
         "steps": config.train.steps,
         "batch": config.train.batch_size,
         "train_accuracy": sum(fits) / len(fits),
-        "uf1": video["uf1"],
-        "uf1_low": intervals["uf1"].low,
-        "uf1_high": intervals["uf1"].high,
-        "uar": video["uar"],
-        "uar_low": intervals["uar"].low,
-        "uar_high": intervals["uar"].high,
-        "accuracy": video["accuracy"],
-        "videos": int(video["n"]),
-        "classes_predicted": int(result.videos.pred.nunique()),
-        "min_recall": float(recall.min()),
+        **held_out(result),
         "epe_true": clip.get("epe_true", float("nan")),
         "epe_zero_flow": references.loc["zero flow", "epe_true"],
         "nme_true": clip.get("nme_true", float("nan")),
         "nme_mean_shape": references.loc["training mean shape", "nme_true"],
         "seconds": seconds,
+    }
+
+
+def held_out(result: LosoResult) -> dict[str, Any]:
+    """Per-video held-out scores of a LOSO result, UF1 and UAR with their 95% bootstrap over the
+    test subjects, and how many classes it predicts."""
+    videos, n = result.videos, len(result.class_names)
+    video = result.summary.set_index("level").loc["video"]
+    scores: dict[str, Any] = {}
+    for metric in ("uf1", "uar"):
+        interval = subject_bootstrap(videos.subject, videos.label, videos.pred, n_classes=n, metric=metric)
+        scores |= {metric: video[metric], f"{metric}_low": interval.low, f"{metric}_high": interval.high}
+    return {
+        **scores,
+        "accuracy": video["accuracy"],
+        "videos": len(videos),
+        "classes_predicted": int(videos.pred.nunique()),
+        "min_recall": float(result.per_class[result.per_class.level == "video"].recall.min()),
     }
 
 
@@ -314,34 +316,17 @@ def baseline_row(method: str, base: LosoConfig, data: Data, out: Path) -> dict[s
     config = config.replace(train=config.train.replace(seed=base.train.seed), truth=False)
     tic = time.perf_counter()
     result = run_loso(config, data["video"], out, progress=False)
-    videos, n = result.videos, len(result.class_names)
-    video = result.summary.set_index("level").loc["video"]
-    intervals = {
-        m: subject_bootstrap(videos.subject, videos.label, videos.pred, n_classes=n, metric=m)
-        for m in ("uf1", "uar")
-    }
+    nan = float("nan")
     return {
         "data": data.label,
         "row": f"reference: {result.config.method_name}",
         "recipe": "paper profile (baseline)",
-        "folds": videos.subject.nunique(),
-        "steps": config.ststnet.steps if method == "ststnet" else float("nan"),
-        "batch": float("nan"),
-        "train_accuracy": float("nan"),
-        "uf1": video["uf1"],
-        "uf1_low": intervals["uf1"].low,
-        "uf1_high": intervals["uf1"].high,
-        "uar": video["uar"],
-        "uar_low": intervals["uar"].low,
-        "uar_high": intervals["uar"].high,
-        "accuracy": video["accuracy"],
-        "videos": len(videos),
-        "classes_predicted": int(videos.pred.nunique()),
-        "min_recall": float(result.per_class[result.per_class.level == "video"].recall.min()),
-        "epe_true": float("nan"),
-        "epe_zero_flow": float("nan"),
-        "nme_true": float("nan"),
-        "nme_mean_shape": float("nan"),
+        "folds": result.videos.subject.nunique(),
+        "steps": config.ststnet.steps if method == "ststnet" else nan,
+        "batch": nan,
+        "train_accuracy": nan,
+        **held_out(result),
+        **dict.fromkeys(("epe_true", "epe_zero_flow", "nme_true", "nme_mean_shape"), nan),
         "seconds": time.perf_counter() - tic,
     }
 
