@@ -332,7 +332,12 @@ def baseline_row(method: str, base: LosoConfig, data: Data, out: Path) -> dict[s
 
 
 def _number(value: float, digits: int) -> str:
-    return "" if pd.isna(value) else f"{value:.{digits}f}"
+    return "–" if pd.isna(value) else f"{value:.{digits}f}"
+
+
+def _pair(value: float, reference: float, digits: int) -> str:
+    """A measured error beside its reference predictor's, or a dash where the row has none."""
+    return "–" if pd.isna(value) else f"{value:.{digits}f} ({reference:.{digits}f})"
 
 
 def _interval(low: float, high: float) -> str:
@@ -347,11 +352,11 @@ def rows_table(table: pd.DataFrame) -> list[str]:
     ]
     for r in table.itertuples():
         lines.append(
-            f"| {r.row} | {r.recipe} | {r.folds:.0f} x {_number(r.steps, 0)} | {_number(r.train_accuracy, 2)} | "
+            f"| {r.row} | {r.recipe} | {r.folds:.0f}{'' if pd.isna(r.steps) else f' x {r.steps:.0f}'} | "
+            f"{_number(r.train_accuracy, 2)} | "
             f"{r.uf1:.3f}{_interval(r.uf1_low, r.uf1_high)} | {r.uar:.3f}{_interval(r.uar_low, r.uar_high)} | "
             f"{r.accuracy:.3f} | {r.videos:.0f} | {r.classes_predicted:.0f} | {r.min_recall:.2f} | "
-            f"{_number(r.epe_true, 4)} ({_number(r.epe_zero_flow, 4)}) | "
-            f"{_number(r.nme_true, 4)} ({_number(r.nme_mean_shape, 4)}) "
+            f"{_pair(r.epe_true, r.epe_zero_flow, 4)} | {_pair(r.nme_true, r.nme_mean_shape, 4)} "
             f"| {r.seconds:.0f} |"
         )
     return lines
@@ -369,7 +374,9 @@ def record(table: pd.DataFrame, name: str) -> str:
         "One section per data: the easy tier (every class one fixed movement, the kit's positive "
         "control) and the twin of the real datasets (overlapping action units, head motion, "
         "blinks, subjects that differ). Intervals: 95% bootstrap over the test subjects (few "
-        "subjects: wide). Rows run before the intervals were added show none.",
+        "subjects: wide). Rows run before the intervals were added show none. s: wall seconds of the "
+        "run that finished the row (a resumed row counts only its last part; the machine was often "
+        "shared).",
         "",
     ]
     for label, rows in table.groupby("data", sort=False):

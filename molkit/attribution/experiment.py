@@ -64,11 +64,11 @@ def train_without(
     out_dir: str | Path,
     held_out: int = 2,
     profile: str | Profile | None = None,
-    classes: str = "5",
+    classes: str | None = None,
     device: str = "auto",
     progress: bool = True,
 ) -> tuple[MOL, list[str]]:
-    """MOL trained at ``profile``'s settings on all subjects but the last ``held_out`` (reused when
+    """MOL trained at ``profile``'s settings (its class set unless ``classes``) on all subjects but the last ``held_out`` (reused when
     ``out_dir`` already holds it); returns the model (eval mode) and the held-out subjects."""
     config = LosoConfig.from_profile(profile, classes=classes)
     config = config.replace(train=config.train.replace(device=device))
@@ -114,7 +114,7 @@ def pointing_experiment(
     (``config``: default, sized for the ``$MOLKIT_PROFILE`` profile).
 
     Regions are drawn from the synthetic ground-truth landmarks; the true regions of a clip are
-    those its class's action units move.
+    those its own coded action units move (per sample on the twin, the class's on the easy tier).
     """
     data = ClipDataset(cache_dir, subjects=list(subjects), train=False, classes=classes, with_truth=True)
     rows = data.table.index[data.table.clip_index == 0]

@@ -116,13 +116,18 @@ class LosoConfig(Config):
 
     @classmethod
     def from_profile(
-        cls, profile: str | Profile | None = None, classes: str = "5", recipe: str = "kit", **changes: Any
+        cls,
+        profile: str | Profile | None = None,
+        classes: str | None = None,
+        recipe: str = "kit",
+        **changes: Any,
     ) -> LosoConfig:
-        """The run a profile describes (flow width, steps, batch size, training crops, STSTNet's and
-        OFF-ApexNet's steps), trained with ``recipe`` ("kit", or "released": :mod:`molkit.train.recipes`).
+        """The run a profile describes (class set unless ``classes`` is given, flow width, steps,
+        batch size, training crops, STSTNet's and OFF-ApexNet's steps), trained with ``recipe`` ("kit", or "released": :mod:`molkit.train.recipes`).
         Selection protocols score the selection subject 5 times per fold (about once per pass
         over CASME II's training clips at the paper profile, as the released code does)."""
         profile = profile if isinstance(profile, Profile) else get_profile(profile)
+        classes = classes or profile.classes
         train = TrainConfig(
             steps=profile.steps, batch_size=profile.batch_size, eval_every=max(1, profile.steps // 5)
         )

@@ -29,7 +29,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="size of the run (default: $MOLKIT_PROFILE, else demo); ignored with --config",
     )
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS))
-    parser.add_argument("--classes", choices=["5", "3", "composite"])
+    parser.add_argument(
+        "--classes", choices=["5", "3", "composite"], help="class set (default: the profile's)"
+    )
     parser.add_argument("--steps", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
@@ -52,11 +54,10 @@ def caches_from_args(args: argparse.Namespace) -> Caches:
 
 def config_from_args(args: argparse.Namespace) -> LosoConfig:
     """The profile's (or ``--config``'s) run with the options given on the command line."""
-    classes = args.classes or "5"
     config = (
         LosoConfig.load(args.config)
         if args.config
-        else LosoConfig.from_profile(args.profile, classes=classes)
+        else LosoConfig.from_profile(args.profile, classes=args.classes)
     )
     if args.classes and args.classes != config.classes:
         config = config.replace(
