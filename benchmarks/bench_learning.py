@@ -24,6 +24,9 @@ composite twin), prepared twice, with per-frame alignment (released) and one ali
   against the true landmarks beside the training mean shape, seconds.
 - ``baselines``: STSTNet, the linear model and LBP-TOP on the same folds (trained as the
   ``paper`` profile trains them), as reference rows.
+- ``pairs``: notebook 03's question on the rows' runs (``TASK_ROWS``): each task variant's
+  per-video UF1 minus the full model's, paired by named fold, with its sign interval
+  (``learning/<data>-pairs.md``).
 
 Writes ``reports/benchmarks/learning.md`` and ``learning.csv`` (rows as they finish, each with
 its ``data``: a rerun skips the rows the csv holds for that data, and with the same ``--work``
@@ -49,10 +52,11 @@ from molkit.intervals import subject_bootstrap
 from molkit.losses import joint_loss
 from molkit.model import MOL
 from molkit.profiles import get_profile
+from molkit.reports.ablations import differences_sentence, paired_differences
 from molkit.synthetic import SynthConfig, generate
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
 from molkit.train.checkpoint import load_plain
-from molkit.train.loso import LosoConfig, LosoResult, run_loso
+from molkit.train.loso import LosoConfig, LosoResult, load_loso, run_loso
 from molkit.train.recipes import KIT, apply_recipe, recipe_label, with_changes
 from molkit.train.references import error_references
 from molkit.train.trainer import CHECKPOINT
@@ -78,6 +82,8 @@ def _rows() -> list[tuple[str, dict[str, Any]]]:
             )
         )
     rows += [
+        ("kit, no flow", {**KIT_CHANGES, "model.flow": False}),
+        ("kit, no landmarks", {**KIT_CHANGES, "model.landmarks": False}),
         (
             "kit, MER only (no flow, no landmarks)",
             {**KIT_CHANGES, "model.flow": False, "model.landmarks": False},
@@ -289,6 +295,48 @@ def run_row(name: str, values: dict[str, Any], base: LosoConfig, data: Data, out
     }
 
 
+# notebook 03's task variants, as rows of this record
+TASK_ROWS = {
+    "full": "kit",
+    "no flow": "kit, no flow",
+    "no landmarks": "kit, no landmarks",
+    "no flow, no landmarks": "kit, MER only (no flow, no landmarks)",
+}
+
+
+def row_folder(work: Path, name: str) -> Path:
+    return work / "runs" / name.replace(" ", "_").replace(",", "").replace("/", "-")
+
+
+def task_pairs(work: Path, folds: tuple[str, ...], seed: int) -> list[str]:
+    """Notebook 03's question on this record's runs: each task variant's per-video UF1 on a
+    named fold minus the full model's on the same fold (one seed: pairs are folds), with the
+    sign interval of the median difference (:func:`molkit.reports.ablations.paired_differences`)."""
+    per_fold = []
+    for variant, row in TASK_ROWS.items():
+        if (row_folder(work, row) / "loso.yaml").is_file():
+            table = load_loso(row_folder(work, row)).per_fold
+            table = table[(table.level == "video") & table.fold.isin(folds)]
+            per_fold.append(table.assign(variant=variant, seed=seed))
+    pairs = paired_differences(pd.concat(per_fold, ignore_index=True), "uf1")
+    return [
+        "### The auxiliary tasks, paired by fold",
+        "",
+        f"Each variant's per-video UF1 on a fold minus the full model's (kit recipe) on the same "
+        f"fold, seed {seed}: one pair per named fold; median with its exact sign interval.",
+        "",
+        "| variant | pairs | mean | median [interval] | coverage | sign test p |",
+        "|---|---:|---:|---|---:|---:|",
+        *(
+            f"| {r.variant} | {r.pairs} | {r.mean:+.3f} | {r.median:+.3f} [{r.low:+.3f}, {r.high:+.3f}] | "
+            f"{r.coverage:.3f} | {r.p_sign:.3f} |"
+            for r in pairs.itertuples()
+        ),
+        "",
+        differences_sentence(pairs),
+    ]
+
+
 def held_out(result: LosoResult) -> dict[str, Any]:
     """Per-video held-out scores of a LOSO result, UF1 and UAR with their 95% bootstrap over the
     test subjects, and how many classes it predicts."""
@@ -385,6 +433,9 @@ def record(table: pd.DataFrame, name: str) -> str:
         if parts.is_file():
             lines += [parts.read_text().rstrip(), ""]
         lines += ["### One row per recipe", "", *rows_table(rows), ""]
+        pairs = REPORTS / name / f"{_slug(label)}-pairs.md"
+        if pairs.is_file():
+            lines += [pairs.read_text().rstrip(), ""]
     return "\n".join(lines)
 
 
@@ -439,8 +490,9 @@ def main() -> None:
         body += step0(data["video"], base) + [""]
     if "fit" in args.parts:
         body += fit(data["video"], base, args.fit_steps) + [""]
-    if body:
-        atomic_write_text(REPORTS / args.name / f"{_slug(data.label)}.md", "\n".join(header + body))
+    fragment = REPORTS / args.name / f"{_slug(data.label)}.md"
+    if body or not fragment.is_file():  # the command, and the step-0 and fit parts when run
+        atomic_write_text(fragment, "\n".join(header + body))
     csv = REPORTS / f"{args.name}.csv"
     done = pd.read_csv(csv) if csv.is_file() else pd.DataFrame({"data": [], "row": []})
 
@@ -455,8 +507,10 @@ def main() -> None:
         rows = dict(_rows())
         here = set(done.row[done.data == data.label])
         for name in args.rows or [n for n in rows if n not in here]:
-            folder = args.work / "runs" / name.replace(" ", "_").replace(",", "").replace("/", "-")
-            record_row(run_row(name, rows[name], base, data, folder))
+            record_row(run_row(name, rows[name], base, data, row_folder(args.work, name)))
+    if "pairs" in args.parts:
+        lines = task_pairs(args.work, base.fold_subjects, base.train.seed)
+        atomic_write_text(REPORTS / args.name / f"{_slug(data.label)}-pairs.md", "\n".join(lines))
     if "baselines" in args.parts:
         for method in ("ststnet", "linear", "lbptop"):
             record_row(baseline_row(method, base, data, args.work / "baselines" / method))

@@ -5,8 +5,9 @@ Same weights, same batch, one run; prints medians and the ratio, counts FLOPs pe
 writes reports/benchmarks/model_train_step.md.
 
 ``--throughput`` instead measures training steps/s, clips/s and peak memory of molkit alone at
-``--batch`` (32) on ``--device`` (a GPU): float32, bf16 autocast + channels_last, and with
-``--compile`` also torch.compile; on CUDA it writes reports/benchmarks/model_train_step_gpu.md.
+``--batch`` (32) on ``--device``: float32, on CUDA also bf16 autocast + channels_last, and with
+``--compile`` torch.compile; it projects the ``paper`` profile's whole run from them and writes
+reports/benchmarks/model_train_step_gpu.md (CUDA) or model_train_step_cpu.md.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 from bench_ccc import interleaved_medians, write_report  # noqa: E402
 from released_reference import ReleasedMOL  # noqa: E402
 
+from molkit.data import composite_list  # noqa: E402
 from molkit.gpu import autocast, channels_last, maybe_compile, pick_device  # noqa: E402
 from molkit.losses import LossWeights, joint_loss  # noqa: E402
 from molkit.model import MOL, MOLConfig, MOLOutput, from_released_state_dict  # noqa: E402
+from molkit.profiles import get_profile  # noqa: E402
+from molkit.reports.ablations import ABLATIONS  # noqa: E402
 
 B, T = 2, 8
-LOSO_STEPS = 26 * 1000  # CASME II: 26 folds x 1000 steps
 
 
 def make_batch(
@@ -79,13 +82,37 @@ def flops_by_part(model: MOL, x: torch.Tensor, batch: dict) -> tuple[float, dict
     return step.get_total_flops(), {"forward": forward.get_total_flops(), **parts}
 
 
+def paper_runs() -> dict[str, int]:
+    """Training steps of the ``paper`` profile's whole run, per part: MOL on every fold of the
+    composite twin under the kit and the released recipe (notebook 02) and the ablations'
+    variants x seeds on every fold (notebook 03); the baselines' few minutes are left out."""
+    profile = get_profile("paper")
+    folds = composite_list().groupby(["dataset", "subject"]).ngroups  # 68 LOSO folds
+    variants = len(profile.ablation_variants or ABLATIONS)
+    ablation_folds = profile.ablation_folds or folds
+    return {
+        f"MOL, kit and released recipes ({folds} folds x {profile.steps} steps each)": 2
+        * folds
+        * profile.steps,
+        f"ablations ({variants} variants x {len(profile.ablation_seeds)} seeds x {ablation_folds} folds x "
+        f"{profile.ablation_steps} steps)": variants
+        * len(profile.ablation_seeds)
+        * ablation_folds
+        * profile.ablation_steps,
+    }
+
+
 def throughput(args: argparse.Namespace) -> None:
-    """Steps/s, clips/s and peak memory of molkit's training step at ``args.batch``."""
+    """Steps/s, clips/s and peak memory of molkit's training step at ``args.batch``, and the
+    ``paper`` profile's whole run projected from them: on CUDA every variant, on a CPU float32
+    alone (``--steps`` and ``--warmup`` small: a step of batch 32 takes about a minute there)."""
     device = pick_device(args.device)
     torch.manual_seed(0)
     model = MOL(MOLConfig(flow_width=args.width)).to(device).train()
     x, batch = make_batch(args.batch, device)
-    variants = [("float32", False, False), ("bf16 + channels_last", True, False)]
+    variants = [("float32", False, False)]
+    if device.type == "cuda":
+        variants.append(("bf16 + channels_last", True, False))
     if args.compile:
         variants.append(("bf16 + channels_last + compile", True, True))
     rows = []
@@ -100,7 +127,7 @@ def throughput(args: argparse.Namespace) -> None:
             joint_loss(output, batch, LossWeights())["total"].backward()
             optimiser.step()
 
-        for _ in range(3):  # warm-up (and compilation)
+        for _ in range(args.warmup):  # warm-up (and compilation)
             step()
         if device.type == "cuda":
             torch.cuda.synchronize()
@@ -112,26 +139,36 @@ def throughput(args: argparse.Namespace) -> None:
             torch.cuda.synchronize()
         rate = args.steps / (time.perf_counter() - start)
         peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
-        rows.append((name, rate, rate * args.batch, peak, LOSO_STEPS / rate / 60))
-        print(
-            f"{name:32s} {rate:6.2f} steps/s  {rate * args.batch:7.1f} clips/s  peak {peak:5.1f} GiB  "
-            f"CASME II LOSO (26 x 1000 steps) {LOSO_STEPS / rate / 60:6.1f} min"
-        )
-    if device.type != "cuda":
-        return  # a CPU run is a check of the script, not a record
+        rows.append((name, rate, rate * args.batch, peak))
+        print(f"{name:32s} {rate:7.4f} steps/s  {rate * args.batch:7.2f} clips/s  peak {peak:5.1f} GiB")
+    runs = paper_runs()
+    total = sum(runs.values())
+    where = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU ({platform.machine()}, {args.threads} threads)"
+    )
+    fastest = max(rate for _, rate, _, _ in rows)
     write_report(
-        "model_train_step_gpu",
+        f"model_train_step_{'gpu' if device.type == 'cuda' else 'cpu'}",
         [
-            "# Training throughput of molkit's MOL",
+            "# Training throughput of molkit's MOL, and the `paper` profile's whole run projected",
             "",
-            f"`{' '.join(sys.argv)}` on {torch.cuda.get_device_name(device)}, torch {torch.__version__}: flow width {args.width}, "
+            f"`{' '.join(sys.argv)}` on {where}, torch {torch.__version__}: flow width {args.width}, "
             f"B = {args.batch}, T = {T}, forward + joint loss + backward + AdamW, {args.steps} timed steps "
-            "after 3 warm-up steps. Target: a CASME II-size LOSO run (26 folds x 1000 steps x batch 32) in",
-            "under 30 minutes, i.e. at least 15 steps/s.",
+            f"after {args.warmup} warm-up steps.",
             "",
-            "| variant | steps/s | clips/s | peak memory (GiB) | LOSO estimate (min) |",
-            "|---|---:|---:|---:|---:|",
-            *(f"| {n} | {r:.2f} | {c:.1f} | {p:.1f} | {m:.1f} |" for n, r, c, p, m in rows),
+            "| variant | steps/s | clips/s | peak memory (GiB) |",
+            "|---|---:|---:|---:|",
+            *(f"| {n} | {r:.4f} | {c:.2f} | {p:.1f} |" for n, r, c, p in rows),
+            "",
+            f"The `paper` profile's training steps (batch {args.batch}), projected at the fastest variant's "
+            f"{fastest:.4f} steps/s (one process; evaluation, preparation and the baselines left out):",
+            "",
+            "| part | steps | projected hours |",
+            "|---|---:|---:|",
+            *(f"| {part} | {steps} | {steps / fastest / 3600:,.1f} |" for part, steps in runs.items()),
+            f"| **whole run** | {total} | **{total / fastest / 3600:,.1f}** |",
         ],
     )
 
@@ -145,6 +182,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--width", type=float, default=1.0)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--compile", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

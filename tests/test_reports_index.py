@@ -3,6 +3,7 @@ run's work folder), and the screenshot check fails when one of them is missing."
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from molkit.reports.figures import save_figure
 from molkit.reports.index import write_index
-from molkit.reports.record import new_record
+from molkit.reports.record import file_provenance, new_record
 from molkit.reports.reproduce import reproduce
 from molkit.reports.screenshot import BROWSERS, page_content
 from molkit.reports.tables import to_html
@@ -78,6 +79,9 @@ def test_reproduce_shows_the_sensitivity_curve_it_is_given(tmp_path):
     index = tmp_path / "run" / "index.html"
     assert ("sensitivity", "work/figures/sensitivity.png") in page_content(index).figures
     assert (tmp_path / "run" / "work" / "figures" / "sensitivity.png").read_bytes() == curve.read_bytes()
+    # a figure this run did not make says where it comes from (outside git: its file's date)
+    written = dt.datetime.fromtimestamp(curve.stat().st_mtime, dt.UTC)
+    assert f"(not from this run: curve.png, last written {written:%Y-%m-%d})" in index.read_text()
     reproduce(
         [],
         tmp_path / "plain",
@@ -111,3 +115,21 @@ def test_screenshot_check_fails_without_verdict_or_figure(tmp_path):
         script + [str(run_dir), "--figure", "sensitivity"], capture_output=True, text=True
     )
     assert "the 'sensitivity' figure is missing" in missing.stderr
+
+
+def test_a_recorded_figure_names_its_commit(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "reports").mkdir(parents=True)
+    curve = figure(repo / "reports" / "curve.png")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "record"], check=True)
+    commit = subprocess.run(git[:3] + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
+    committed = subprocess.run(git[:3] + ["log", "-1", "--format=%cs"], capture_output=True, text=True).stdout
+    assert (
+        file_provenance(curve)
+        == f"reports/curve.png, recorded {committed.strip()} at commit {commit.strip()}"
+    )
+    curve.write_bytes(curve.read_bytes() + b"\0")
+    assert file_provenance(curve).endswith("(changed since)")

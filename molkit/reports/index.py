@@ -3,7 +3,8 @@ per claim of the paper (written by notebooks 02, 03 and 04 into ``work/front/cla
 results tables (``work/tables/
 results.html``, notebook 05), the error table with its references (``work/tables/errors.html``),
 and the figures of ``work/figures/`` (the ablation plot of notebook 03, the sensitivity curve when
-one is there); then each executed notebook with its status, time and pages, the exported tables,
+one is there; a figure that this run did not make has a ``<name>.source.txt`` beside it, which its
+caption quotes); then each executed notebook with its status, time and pages, the exported tables,
 and the run record."""
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from molkit.reports.verdict import CLAIMS
 TABLES_FOLDER = Path("work") / "tables"  # where notebook 05 exports the results tables
 CLAIMS_FOLDER = Path("work") / "front" / "claims"  # <n>.txt, one sentence per claim (molkit.reports.verdict)
 FIGURES_FOLDER = Path("work") / "figures"
+SOURCE_SUFFIX = ".source.txt"  # beside a figure this run did not make: where it comes from
 FIGURES = {
     "ablations": "Ablations: each variant's difference to the full model, paired by seed and fold",
-    "sensitivity": "Sensitivity: per-video UF1 against the synthetic movement size",
+    "sensitivity": "Sensitivity (easy tier): per-video UF1 against the synthetic movement size",
     "pointing": "Attribution: pointing game of the LOSO fold models on their held-out subjects",
 }
 FRONT_TABLES = {
@@ -79,6 +81,9 @@ def front_page(run_dir: str | Path) -> str:
     for stem, caption in FIGURES.items():
         figure = FIGURES_FOLDER / f"{stem}.png"
         if (run_dir / figure).is_file():
+            source = run_dir / figure.with_suffix(SOURCE_SUFFIX)
+            if source.is_file():
+                caption = f"{caption} ({source.read_text(encoding='utf-8').strip()})"
             parts.append(
                 f'<figure><img src="{escape(figure.as_posix())}" alt="{stem}">'
                 f"<figcaption>{escape(caption)}</figcaption></figure>"

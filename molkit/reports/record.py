@@ -96,6 +96,23 @@ def git_state(repo: str | Path = ".") -> tuple[str | None, bool | None]:
     return commit, bool(status) if status is not None else None
 
 
+def file_provenance(path: str | Path) -> str:
+    """Where a file that a run did not make comes from: its path in its git checkout with the
+    date and commit that last changed it (and whether it changed since), else its name and the
+    date it was last written."""
+    path = Path(path).resolve()
+    root = _git(["rev-parse", "--show-toplevel"], path.parent)
+    last = _git(["log", "-1", "--format=%cs %h", "--", path.name], path.parent) if root else None
+    if not last:
+        written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+        return f"{path.name}, last written {written:%Y-%m-%d}"
+    date, commit = last.split()
+    changed = _git(["status", "--porcelain", "--", path.name], path.parent)
+    return f"{path.relative_to(root).as_posix()}, recorded {date} at commit {commit}" + (
+        " (changed since)" if changed else ""
+    )
+
+
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     """Installed version of each named distribution (``"not installed"`` when absent)."""
     versions = {}

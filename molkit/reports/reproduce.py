@@ -19,8 +19,16 @@ from tqdm.auto import tqdm
 
 from molkit.data.cache import atomic_write_bytes, atomic_write_text
 from molkit.reports.context import REPO
-from molkit.reports.index import FIGURES_FOLDER, write_index
-from molkit.reports.record import NotebookResult, RunRecord, load_record, new_record, now, save_record
+from molkit.reports.index import FIGURES_FOLDER, SOURCE_SUFFIX, write_index
+from molkit.reports.record import (
+    NotebookResult,
+    RunRecord,
+    file_provenance,
+    load_record,
+    new_record,
+    now,
+    save_record,
+)
 
 RECORD_NAME = "run.json"
 INDEX_NAME = "index.html"
@@ -142,11 +150,16 @@ def reproduce(
     shared ``work`` folder through which notebooks hand results on). The run record and index are
     rewritten after every notebook, so a report exists even if the run is interrupted.
     ``sensitivity``: a sensitivity-curve PNG shown on the front page, copied into the run when
-    it exists (default: the benchmark's, ``reports/benchmarks/sensitivity.png``)."""
+    it exists (default: the benchmark's, ``reports/benchmarks/sensitivity.png``), with where it
+    comes from (not from this run: its record's date and commit)."""
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     if sensitivity is not None and Path(sensitivity).is_file():
-        atomic_write_bytes(run_dir / FIGURES_FOLDER / "sensitivity.png", Path(sensitivity).read_bytes())
+        figure = run_dir / FIGURES_FOLDER / "sensitivity.png"
+        atomic_write_bytes(figure, Path(sensitivity).read_bytes())
+        atomic_write_text(
+            figure.with_suffix(SOURCE_SUFFIX), f"not from this run: {file_provenance(sensitivity)}"
+        )
     parameters = {"output_dir": str(run_dir / WORK_NAME), **parameters}
     record = new_record(run_dir.name, parameters, repo=repo)
     record.notebooks = _kept_results(run_dir, parameters, {nb.name for nb in notebooks})
