@@ -1,4 +1,4 @@
-"""Per-frame (released) against per-video alignment on the synthetic demo set: how much of the
+"""Per-frame (released) against per-video alignment on the easy-profile synthetic set: how much of the
 motion between clip frames is alignment jitter, and how much class information the prepared
 clips keep, measured by linear probes under LOSO (scikit-learn, clip level, test crop).
 
@@ -62,7 +62,7 @@ def loso_probe(features: np.ndarray, labels: np.ndarray, subjects: np.ndarray) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="folder for the data and caches")
-    parser.add_argument("--profile", default="demo", help="its synthetic set size is used")
+    parser.add_argument("--profile", default="easy", help="its synthetic set size is used")
     args = parser.parse_args()
     profile = get_profile(args.profile)
     root = args.work / "synthetic"

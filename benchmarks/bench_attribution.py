@@ -1,8 +1,8 @@
-"""Time per attribution method on MOL (demo-profile flow width), per clip, against the cost of one
+"""Time per attribution method on MOL (the easy profile's flow width), per clip, against the cost of one
 forward + backward pass of the MER logits; and Integrated Gradients with the auxiliary heads
 skipped (what ``MERLogits`` does) against the full multi-output forward.
 
-With ``--cache DIR`` (a prepared synthetic cache) it also trains MOL at the demo profile on all
+With ``--cache DIR`` (a prepared synthetic cache) it also trains MOL at the easy profile on all
 subjects but the last two and plays the pointing game on those two, per method, against chance.
 
 Writes reports/benchmarks/attribution.md.
@@ -55,9 +55,9 @@ def median_seconds(run, repeats: int) -> float:
 def pointing_section(
     cache: str, work: str, device: torch.device, steps: int | None, samples: int | None
 ) -> list[str]:
-    """Train at the demo profile without the last two subjects; pointing game on those two.
+    """Train at the easy profile without the last two subjects; pointing game on those two.
     ``steps``/``samples`` cut the training steps and attributed clips (on a slow machine)."""
-    profile = get_profile("demo")
+    profile = get_profile("easy")
     profile = profile.replace(
         steps=steps or profile.steps, attribution_samples=samples or profile.attribution_samples
     )
@@ -83,12 +83,12 @@ def pointing_section(
         "",
         f"## Pointing game on held-out synthetic subjects ({', '.join(held)})",
         "",
-        f"MOL trained with the demo profile's settings (fixed schedule: {profile.steps} steps "
+        f"MOL trained with the easy profile's settings (fixed schedule: {profile.steps} steps "
         f"of batch "
         f"{profile.batch_size}, flow head width {profile.flow_width}, {profile.train_crops} crops) "
         f"on the other subjects of `{cache}` ({trained:.0f} s, {device.type}); the true-class "
         f"logit of the first clip of {len(result.clips)} held-out videos (classes {counts}), "
-        "`AttributionConfig.from_profile('demo')`. `pointing_rate`: top region (highest "
+        "`AttributionConfig.from_profile('easy')`. `pointing_rate`: top region (highest "
         "density) among the class's true regions; `chance_hit`: a region drawn at random; "
         "`mask_share`: share of positive attribution inside the true regions; `chance_share`: a "
         "uniform attribution's; `random`: uniformly random attributions (empirical chance). "
@@ -108,13 +108,13 @@ def main() -> None:
         default="/tmp/molkit-bench-attribution",
         help="where the held-out model is trained (reused when there)",
     )
-    parser.add_argument("--steps", type=int, help="training steps (default: the demo profile's)")
+    parser.add_argument("--steps", type=int, help="training steps (default: the easy profile's)")
     parser.add_argument(
-        "--samples", type=int, help="clips attributed (default: the demo profile's attribution_samples)"
+        "--samples", type=int, help="clips attributed (default: the easy profile's attribution_samples)"
     )
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    width = get_profile("demo").flow_width
+    width = get_profile("easy").flow_width
     torch.manual_seed(0)
     model = MOL(MOLConfig(n_classes=5, flow_width=width)).to(device).eval()
     clips = torch.randn(args.clips, 1, 8, 128, 128, device=device)

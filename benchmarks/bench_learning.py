@@ -3,7 +3,7 @@
     python benchmarks/bench_learning.py --work DIR [--parts step0 fit rows] [--folds 2] [--steps 300]
     python benchmarks/bench_learning.py --work DIR --twin composite --fold-subjects casme2/sub17 ...
 
-Data: the easy tier (default: the demo profile's size and difficulty), or with ``--twin NAME``
+Data: the easy tier (default: the easy profile's size and difficulty), or with ``--twin NAME``
 the twin of the real datasets (``--subjects N`` per dataset; ``--classes``: composite for the
 composite twin), prepared twice, with per-frame alignment (released) and one alignment per video
 (the per-frame cache is made only when a row needs it).
@@ -52,7 +52,7 @@ from molkit.intervals import subject_bootstrap
 from molkit.losses import joint_loss
 from molkit.model import MOL
 from molkit.profiles import get_profile
-from molkit.reports.ablations import differences_sentence, paired_differences
+from molkit.reports.ablations import RECORD_LABELS, differences_sentence, paired_differences
 from molkit.synthetic import SynthConfig, generate
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
 from molkit.train.checkpoint import load_plain
@@ -308,10 +308,13 @@ def row_folder(work: Path, name: str) -> Path:
     return work / "runs" / name.replace(" ", "_").replace(",", "").replace("/", "-")
 
 
-def task_pairs(work: Path, folds: tuple[str, ...], seed: int) -> list[str]:
+def task_pairs(work: Path, base: LosoConfig, label: str, name: str) -> list[str]:
     """Notebook 03's question on this record's runs: each task variant's per-video UF1 on a
     named fold minus the full model's on the same fold (one seed: pairs are folds), with the
-    sign interval of the median difference (:func:`molkit.reports.ablations.paired_differences`)."""
+    sign interval of the median difference (:func:`molkit.reports.ablations.paired_differences`).
+    Writes ``<name>_pairs.csv`` (what the ``demo`` profile's notebook 03 shows) and returns the
+    record's section."""
+    folds, seed = base.fold_subjects, base.train.seed
     per_fold = []
     for variant, row in TASK_ROWS.items():
         if (row_folder(work, row) / "loso.yaml").is_file():
@@ -319,11 +322,14 @@ def task_pairs(work: Path, folds: tuple[str, ...], seed: int) -> list[str]:
             table = table[(table.level == "video") & table.fold.isin(folds)]
             per_fold.append(table.assign(variant=variant, seed=seed))
     pairs = paired_differences(pd.concat(per_fold, ignore_index=True), "uf1")
+    made = dict(zip(RECORD_LABELS, (label, "kit", " ".join(folds), base.train.steps, seed)))
+    atomic_write_text(REPORTS / f"{name}_pairs.csv", pairs.assign(**made).to_csv(index=False))
     return [
         "### The auxiliary tasks, paired by fold",
         "",
         f"Each variant's per-video UF1 on a fold minus the full model's (kit recipe) on the same "
-        f"fold, seed {seed}: one pair per named fold; median with its exact sign interval.",
+        f"fold, seed {seed}: one pair per named fold; median with its exact sign interval "
+        f"(`{name}_pairs.csv`).",
         "",
         "| variant | pairs | mean | median [interval] | coverage | sign test p |",
         "|---|---:|---:|---|---:|---:|",
@@ -443,7 +449,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="data, caches and runs (reused)")
     parser.add_argument("--parts", nargs="+", default=["step0", "fit", "rows"])
-    parser.add_argument("--profile", default="demo", help="size, difficulty, steps and batch (default demo)")
+    parser.add_argument("--profile", default="easy", help="size, difficulty, steps and batch (default easy)")
     parser.add_argument("--difficulty", type=lambda text: float(Fraction(text)))
     parser.add_argument("--twin", help="the twin of a dataset (casme2, samm, smic, composite) instead")
     parser.add_argument("--subjects", type=int, help="the twin's first N subjects of each dataset")
@@ -509,7 +515,7 @@ def main() -> None:
         for name in args.rows or [n for n in rows if n not in here]:
             record_row(run_row(name, rows[name], base, data, row_folder(args.work, name)))
     if "pairs" in args.parts:
-        lines = task_pairs(args.work, base.fold_subjects, base.train.seed)
+        lines = task_pairs(args.work, base, data.label, args.name)
         atomic_write_text(REPORTS / args.name / f"{_slug(data.label)}-pairs.md", "\n".join(lines))
     if "baselines" in args.parts:
         for method in ("ststnet", "linear", "lbptop"):

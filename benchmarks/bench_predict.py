@@ -10,7 +10,7 @@ temperature scaling on its held-out subjects.
 One row per length: a peak that does not grow with the length is what streaming promises.
 
 Writes ``reports/benchmarks/predict.md`` (its calibration section is kept unless ``--loso`` gives
-a new one). The checkpoint is an untrained MOL (demo flow-head
+a new one). The checkpoint is an untrained MOL (the easy profile's flow-head
 width) with CASME II's clip timing unless ``--checkpoint`` names one: the cost per frame does not
 depend on the weights.
 """
@@ -66,7 +66,7 @@ def write_video(path: Path, frames: int, face_px: int = 320) -> Path:
 
 def untrained_checkpoint(path: Path, large_face: int) -> Path:
     torch.manual_seed(0)
-    model = MOL(LosoConfig.from_profile("demo").model)
+    model = MOL(LosoConfig.from_profile("easy").model)
     return save_checkpoint(
         path,
         state_dict_cpu(model),

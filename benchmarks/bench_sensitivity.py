@@ -5,7 +5,7 @@ the synthetic benchmark's difficulty, same folds for every method, several seeds
 
 Methods: MOL with the kit's recipe, the same without its auxiliary tasks (no flow, no landmarks:
 MOL's central claim is that they help where movements are subtle), STSTNet and the linear baseline
-on the onset->apex flow. Data: one synthetic set per difficulty (the demo profile's size, the same
+on the onset->apex flow. Data: one synthetic set per difficulty (the easy profile's size, the same
 identities and draws, only the movements' size differs), prepared as the kit prepares. Every
 method trains on the first ``--folds`` LOSO folds with each seed (the linear model has no seed).
 
@@ -83,7 +83,7 @@ def plot(table: pd.DataFrame, chance: float, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True)
-    parser.add_argument("--profile", default="demo", help="data size, steps and batch (default demo)")
+    parser.add_argument("--profile", default="easy", help="data size, steps and batch (default easy)")
     parser.add_argument(
         "--difficulties", nargs="+", type=lambda t: float(Fraction(t)), default=[1 / 3, 1 / 2, 1.0, 2.0]
     )

@@ -1,4 +1,4 @@
-"""Generation time of the demo-size synthetic set (all cores against one process), how often
+"""Generation time of the easy-profile synthetic set (all cores against one process), how often
 dlib's HOG detector + 68-point predictor find the face on its frames (the issue asks >= 95%), and
 how learnable the class is for a linear probe that is told the apex (leave one subject out).
 
@@ -80,7 +80,7 @@ def main() -> None:
         "--upsample", type=int, default=1, help="dlib detector upsampling (prepare's default: 1)"
     )
     args = parser.parse_args()
-    profile = get_profile("demo")
+    profile = get_profile("easy")
     config = SynthConfig(
         subjects=profile.synthetic_subjects,
         samples_per_subject=profile.synthetic_samples_per_subject,

@@ -1,4 +1,4 @@
-"""The demo profile's LOSO on the synthetic demo set: ``fixed`` (leak-free) beside ``released``
+"""The easy profile's LOSO on its synthetic set: ``fixed`` (leak-free) beside ``released``
 (test-set selection), with UF1, UAR, per-class recall and run time of each, in one run.
 
     python benchmarks/bench_train_loso_demo.py --work /tmp/demo   # synthesises and prepares if needed
@@ -26,7 +26,7 @@ REPORT = Path(__file__).resolve().parents[1] / "reports" / "benchmarks" / "train
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="folder for data, cache and runs")
-    parser.add_argument("--profile", default="demo")
+    parser.add_argument("--profile", default="easy")
     parser.add_argument("--protocols", nargs="+", default=["fixed", "released"])
     args = parser.parse_args()
     profile = get_profile(args.profile)
@@ -40,7 +40,7 @@ def main() -> None:
         )
         prepare("casme2", root, cache)
     lines = [
-        f"# LOSO on the synthetic demo set, profile `{profile.name}`",
+        f"# LOSO on the easy-profile synthetic set, profile `{profile.name}`",
         "",
         f"`python benchmarks/bench_train_loso_demo.py --work DIR --profile {profile.name}`; "
         f"{profile.synthetic_subjects} subjects x {profile.synthetic_samples_per_subject} "

@@ -1,11 +1,17 @@
-"""Ablation differences paired by seed and fold, against a hand computation."""
+"""Ablation differences paired by seed and fold, against a hand computation; the benchmark's
+record that the demo profile shows instead of training."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from molkit.reports.ablations import differences_sentence, paired_differences
+from molkit.reports.ablations import (
+    RECORD_LABELS,
+    differences_sentence,
+    paired_differences,
+    recorded_ablation,
+)
 
 
 def per_fold_table() -> pd.DataFrame:
@@ -73,3 +79,17 @@ def test_sentence_with_too_few_pairs():
     assert differences_sentence(paired_differences(table[table.variant == "full"], "uf1")).startswith(
         "Only the full"
     )
+
+
+def test_a_recorded_ablation_reads_back_with_what_made_it(tmp_path):
+    differences = paired_differences(per_fold_table(), "uf1")
+    made = dict(zip(RECORD_LABELS, ("twin of composite", "kit", "smic/s3 casme2/sub02", 400, 2023)))
+    path = tmp_path / "ablations_twin_pairs.csv"
+    differences.assign(**made).to_csv(path, index=False)  # as benchmarks/bench_learning.py writes it
+    record = recorded_ablation(path)
+    pd.testing.assert_frame_equal(record.differences, differences)
+    assert record.label == (
+        "twin of composite | MOL (kit recipe), 400 steps, seed 2023 | named folds smic/s3 casme2/sub02"
+    )
+    assert record.source.startswith("not from this run: ablations_twin_pairs.csv, last written ")
+    assert recorded_ablation(tmp_path / "absent.csv") is None

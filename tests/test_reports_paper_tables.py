@@ -115,7 +115,7 @@ def test_labels_every_row_shares_go_to_the_caption():
 def _result(method: str, videos: pd.DataFrame) -> LosoResult:
     logits = np.eye(3)[videos.pred.to_numpy()]
     clips = videos.assign(fold=videos.subject, **{f"logit_{k}": logits[:, k] for k in range(3)})
-    config = LosoConfig(method=method, classes="composite", model=MOLConfig(n_classes=3), profile="twin")
+    config = LosoConfig(method=method, classes="composite", model=MOLConfig(n_classes=3), profile="demo")
     return LosoResult(config, clips.drop(columns="pred"), ["negative", "positive", "surprise"])
 
 
@@ -123,11 +123,13 @@ def test_a_run_on_named_folds_gets_a_second_table_on_their_videos():
     videos = _videos(2)
     spanning = ["casme2/s0", "samm/s1", "smic/s2"]  # one subject of each dataset
     named = videos[videos.subject.isin(spanning)]
-    tables = run_tables([_result("mol", named), _result("ststnet", videos)], "twin")
+    left_out = ["MOL (released recipe)"]
+    tables = run_tables([_result("mol", named), _result("ststnet", videos)], "twin", not_run=left_out)
     assert list(tables) == ["all folds", "3 named folds"]
     every, caption = tables["all folds"]
     assert list(every.videos[:2]) == ["18", "54"]  # each method on its own folds
-    assert caption.startswith("Every row: tier twin; profile twin; protocol fixed.")
+    assert caption.startswith("Every row: tier twin; profile demo; protocol fixed.")
+    assert "Not run at this profile: MOL (released recipe)." in caption
     assert "flow width" in every.columns  # MOL has a flow head, STSTNet none
     on_named, _ = tables["3 named folds"]
     assert set(on_named.videos[on_named.videos != ""]) == {"18"}  # every row on MOL's videos

@@ -1,4 +1,4 @@
-"""A run's data follows its profile: the twin profile names the twin, its class set and MOL's
+"""A run's data follows its profile: the default (demo) profile names the twin, its class set and MOL's
 folds; the baselines keep every fold; every label starts with the tier."""
 
 import json
@@ -16,31 +16,32 @@ def _run(tmp_path, profile, dataset=None, classes=None):
 
 
 def test_the_profile_decides_the_data_unless_the_notebook_names_it(tmp_path):
-    twin = _run(tmp_path, "twin")
+    twin = _run(tmp_path, "demo")
     assert (twin.dataset, twin.classes) == ("twin", "composite")
-    smoke = _run(tmp_path, "smoke")
-    assert (smoke.dataset, smoke.classes) == ("synthetic", "5")
-    named = _run(tmp_path, "twin", "twin", "5")
+    for name in ("smoke", "easy"):
+        easy = _run(tmp_path, name)
+        assert (easy.dataset, easy.classes) == ("synthetic", "5")
+    named = _run(tmp_path, "demo", "twin", "5")
     assert (named.dataset, named.classes) == ("twin", "5")
     with pytest.raises(ValueError, match="needs data_root"):
-        _run(tmp_path, "twin", "casme2")
+        _run(tmp_path, "demo", "casme2")
 
 
 def test_mol_runs_the_named_folds_and_the_baselines_every_fold(tmp_path):
-    run = _run(tmp_path, "twin")
+    run = _run(tmp_path, "demo")
     run.remember(data_root=str(tmp_path / "absent"))
     named = run.profile.fold_subjects
     assert loso_config(run).fold_subjects == named and loso_config(run).folds is None
     assert loso_config(run, folds=2).fold_subjects == named[:2]  # the ablations' first N of them
     baseline = loso_config(run, method="ststnet")
     assert baseline.fold_subjects == () and baseline.folds is None
-    easy = _run(tmp_path, "demo", "synthetic", "5")
+    easy = _run(tmp_path, "easy")
     easy.remember(data_root=str(tmp_path / "absent"))
     assert loso_config(easy).fold_subjects == () and loso_config(easy).folds == easy.profile.folds
 
 
 def test_a_complete_twin_is_reused_and_labelled_by_its_tier(tmp_path):
-    run = _run(tmp_path, "twin")
+    run = _run(tmp_path, "demo")
     root = run.work / "twin"
     config = TwinConfig(seed=run.seed)
     assert not holds_twin(root, "composite", config, subjects=4)

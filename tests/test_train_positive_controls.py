@@ -26,7 +26,7 @@ FIT_STEPS = 30
 
 
 def test_mol_fits_a_fixed_batch_of_ten_clips(synthetic_cache):
-    config = LosoConfig.from_profile("demo")  # the kit's recipe at the demo's flow-head width
+    config = LosoConfig.from_profile("easy")  # the kit's recipe at the demo's flow-head width
     data = ClipDataset(synthetic_cache[0], train=False)
     videos = data.table.drop_duplicates("video_id")
     picks = [int(i) for c in range(5) for i in videos.index[videos.label == c][:2]]
@@ -55,7 +55,7 @@ def test_the_whole_path_recognises_held_out_subjects(tmp_path):
     )
     settings = PrepSettings(**prep_changes("kit"))
     prepare("casme2", root, tmp_path / "cache", settings, workers=2, progress=False)
-    config = LosoConfig.from_profile("demo")
+    config = LosoConfig.from_profile("easy")
     config = config.replace(
         model=config.model.replace(flow=False, landmarks=False),  # MER alone: fast
         train=config.train.replace(steps=90, batch_size=8),

@@ -1,9 +1,11 @@
 """Notebook 03's ablations: MOL variants trained under several seeds on the same LOSO folds, and
 each variant's difference to the full model paired by seed and fold, with an exact interval.
 
-By default (and at the ``smoke`` and ``demo`` profiles) the four task variants run: full, no
-flow, no landmarks, neither. The model variants (CCC readings, no CCC, k) run at the ``paper``
-profile or when asked for (``which="all"``, or ``papermill -p ablations all``)."""
+By default (and at the ``smoke``, ``easy`` and ``demo`` profiles) the four task variants run:
+full, no flow, no landmarks, neither. The model variants (CCC readings, no CCC, k) run at the
+``paper`` profile or when asked for (``which="all"``, or ``papermill -p ablations all``). A
+profile whose ablation does not fit its time (``ablations_recorded``: the ``demo``) shows the
+benchmark's record instead (:func:`recorded_ablation`), saying where it comes from."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ import pandas as pd
 from molkit.data.cache import atomic_write_text
 from molkit.executors import run_tasks
 from molkit.intervals import sign_interval, sign_test
-from molkit.reports.context import NotebookRun
+from molkit.reports.context import REPO, NotebookRun
+from molkit.reports.record import file_provenance
 from molkit.reports.steps import fold_executor, loso_config, loso_folder
 from molkit.train.loso import load_loso, run_loso
 
@@ -35,6 +38,9 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 }
 TASK_VARIANTS = ("full", "no flow", "no landmarks", "no flow, no landmarks")
 POOLED_CSV, FOLDS_CSV = "ablations.csv", "ablation_folds.csv"
+# the task ablation on the twin, paired by named fold (benchmarks/bench_learning.py --parts pairs)
+RECORD = REPO / "reports" / "benchmarks" / "ablations_twin_pairs.csv"
+RECORD_LABELS = ("data", "recipe", "folds", "steps", "seed")  # what made the record, on every row
 
 
 def ablation_variants(run: NotebookRun, which: str | None = None) -> dict[str, dict[str, Any]]:
@@ -121,6 +127,31 @@ def run_ablations(run: NotebookRun, which: str | None = None, progress: bool = T
     ablations = Ablations(pd.DataFrame(pooled), pd.concat(per_fold, ignore_index=True), label)
     ablations.save(run.path("ablations", POOLED_CSV).parent)
     return ablations
+
+
+@dataclasses.dataclass
+class RecordedAblation:
+    """The benchmark's paired differences (:func:`paired_differences`' columns), what made them
+    and where they come from."""
+
+    differences: pd.DataFrame
+    label: str
+    source: str
+
+
+def recorded_ablation(path: str | Path = RECORD) -> RecordedAblation | None:
+    """The task ablation's benchmark record, or None where there is none (an installed kit)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path)
+    made = table.iloc[0]
+    label = (
+        f"{made.data} | MOL ({made.recipe} recipe), {made.steps} steps, seed {made.seed} | "
+        f"named folds {made.folds}"
+    )
+    differences = table.drop(columns=list(RECORD_LABELS))
+    return RecordedAblation(differences, label, f"not from this run: {file_provenance(path)}")
 
 
 def load_ablations(folder: str | Path, label: str = "") -> Ablations:

@@ -15,7 +15,7 @@ shares go to the caption (:func:`shared_labels`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -240,13 +240,18 @@ def reference_rows(
 
 
 def run_tables(
-    results: list[LosoResult], tier: str, manifest_table: pd.DataFrame | None = None
+    results: list[LosoResult],
+    tier: str,
+    manifest_table: pd.DataFrame | None = None,
+    *,
+    not_run: Sequence[str] = (),
 ) -> dict[str, tuple[pd.DataFrame, str]]:
     """The paper-shaped tables of a run's LOSO results: ``all folds`` (every result as run, the
     references on the videos of the result that tests the most, then the published rows) and,
     when a result ran on fewer folds (MOL on named folds), ``<n> named folds`` (every result and
     reference restricted to those folds' videos). Each table with its caption: the labels its
-    rows share and the published numbers it lacks."""
+    rows share, the rows the run left out (``not_run``) and the published numbers it lacks."""
+    left_out = f"Not run at this profile: {', '.join(not_run)}." if not_run else ""
     classes = results[0].config.classes
     widest = max(results, key=lambda r: len(r.videos))
     labels = {
@@ -258,7 +263,7 @@ def run_tables(
     tables = {}
     rows = [measured_row(method_label(r), r.videos, classes, result_labels(r, tier)) for r in results]
     rows += reference_rows(widest.videos, classes, labels, manifest_table)
-    tables["all folds"] = _captioned(rows + published_rows(classes), classes)
+    tables["all folds"] = _captioned(rows + published_rows(classes), classes, left_out)
     narrow = min(results, key=lambda r: len(r.videos))
     if len(narrow.videos) < len(widest.videos):
         keep = set(narrow.videos.video_id)
@@ -269,10 +274,11 @@ def run_tables(
         rows += reference_rows(
             widest.videos[widest.videos.video_id.isin(keep)], classes, labels, manifest_table
         )
-        tables[f"{narrow.videos.subject.nunique()} named folds"] = _captioned(rows, classes)
+        tables[f"{narrow.videos.subject.nunique()} named folds"] = _captioned(rows, classes, left_out)
     return tables
 
 
-def _captioned(rows: list[dict[str, str]], classes: str) -> tuple[pd.DataFrame, str]:
+def _captioned(rows: list[dict[str, str]], classes: str, left_out: str) -> tuple[pd.DataFrame, str]:
     table, shared = shared_labels(paper_table(rows))
-    return table, " ".join(p for p in (shared and f"Every row: {shared}.", missing_published(classes)) if p)
+    parts = (shared and f"Every row: {shared}.", left_out, missing_published(classes))
+    return table, " ".join(p for p in parts if p)

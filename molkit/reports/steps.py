@@ -16,13 +16,13 @@ from molkit.attribution import AttributionConfig, attribute, region_scores
 from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare
 from molkit.data.cache import atomic_write_text
 from molkit.reports.context import NotebookRun
-from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER
+from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER, SOURCE_SUFFIX
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
 from molkit.train.checkpoint import load_checkpoint
 from molkit.train.loso import LosoConfig, LosoResult, run_loso
-from molkit.train.recipes import prep_changes
+from molkit.train.recipes import RECIPES, prep_changes
 from molkit.train.trainer import CHECKPOINT, LOG, read_log
 
 TWINS_BY_CLASSES = {"5": "casme2", "3": "composite", "composite": "composite"}
@@ -56,7 +56,7 @@ def prepare_data(run: NotebookRun, progress: bool = True) -> PrepReport:
     """Read and prepare the run's data into ``work/cache`` (reused when already there) and hand
     the reader, data root and cache on to the later notebooks."""
     reader, root = data_source(run)
-    settings = PrepSettings(**prep_changes(run.profile.recipe))
+    settings = PrepSettings(**prep_changes(run.profile.recipes[0]))
     report = prepare(
         reader, root, run.path("cache"), settings, workers=run.profile.workers, progress=progress
     )
@@ -70,7 +70,7 @@ def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> 
     has one. MOL runs on the profile's named folds when it names some (``folds=N``: the first N
     of them); the baselines on every fold. ``changes`` replace fields."""
     base = LosoConfig.from_profile(
-        run.profile, classes=run.classes, protocol=run.protocol, recipe=recipe or run.profile.recipe
+        run.profile, classes=run.classes, protocol=run.protocol, recipe=recipe or run.profile.recipes[0]
     )
     named, folds = run.profile.fold_subjects, {}
     if named and changes.get("method", "mol") == "mol":  # MOL on the profile's named folds
@@ -82,6 +82,11 @@ def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> 
         truth=has_ground_truth(run.recall("data_root")),
         **folds,
     ).replace(**changes)
+
+
+def recipes_not_run(run: NotebookRun) -> list[str]:
+    """MOL's recipes that the profile leaves out of notebook 02, as the tables name them."""
+    return [f"MOL ({recipe} recipe)" for recipe in RECIPES if recipe not in run.profile.recipes]
 
 
 def loso_folder(run: NotebookRun, kind: str, name: str, config: LosoConfig) -> Path:
@@ -134,6 +139,12 @@ def save_claim(run: NotebookRun, number: int, sentence: str) -> Path:
 def figure_path(run: NotebookRun, name: str) -> Path:
     """Where a front-page figure (``ablations``, ``pointing``...) goes: ``work/figures/NAME.png``."""
     return run.work / FIGURES_FOLDER.relative_to("work") / f"{name}.png"
+
+
+def figure_source(run: NotebookRun, name: str, source: str) -> Path:
+    """Say where a front-page figure that this run did not compute comes from (its caption
+    quotes it)."""
+    return atomic_write_text(figure_path(run, name).with_suffix(SOURCE_SUFFIX), source)
 
 
 def training_logs(loso_dir: str | Path) -> pd.DataFrame:
