@@ -295,6 +295,10 @@ def run_row(name: str, values: dict[str, Any], base: LosoConfig, data: Data, out
     }
 
 
+TITLES = {
+    "learning": "What makes MOL learn: the diagnosis",
+    "ablations_twin": "The auxiliary tasks on the twin: MOL with and without flow and landmarks, paired by fold",
+}
 # notebook 03's task variants, as rows of this record
 TASK_ROWS = {
     "full": "kit",
@@ -422,8 +426,9 @@ def _slug(label: str) -> str:
 
 def record(table: pd.DataFrame, name: str) -> str:
     """The whole record: per data, its parts (``learning/<data>.md``) and its rows."""
+    title = TITLES.get(name, TITLES["learning"])
     lines = [
-        "# What makes MOL learn: the diagnosis",
+        f"# {title}",
         "",
         "One section per data: the easy tier (every class one fixed movement, the kit's positive "
         "control) and the twin of the real datasets (overlapping action units, head motion, "

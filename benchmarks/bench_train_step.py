@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -138,39 +139,49 @@ def throughput(args: argparse.Namespace) -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
         rate = args.steps / (time.perf_counter() - start)
-        peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
+        if device.type == "cuda":
+            peak = torch.cuda.max_memory_allocated() / 2**30
+        else:  # the process's peak resident memory (Linux: KiB)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         rows.append((name, rate, rate * args.batch, peak))
         print(f"{name:32s} {rate:7.4f} steps/s  {rate * args.batch:7.2f} clips/s  peak {peak:5.1f} GiB")
-    runs = paper_runs()
-    total = sum(runs.values())
     where = (
         torch.cuda.get_device_name(device)
         if device.type == "cuda"
         else f"CPU ({platform.machine()}, {args.threads} threads)"
     )
+    memory = "peak memory (GiB)" if device.type == "cuda" else "peak resident memory of the process (GiB)"
+    lines = [
+        "# Training throughput of molkit's MOL, and the `paper` profile's whole run projected",
+        "",
+        f"`{' '.join(sys.argv)}` on {where}, torch {torch.__version__}: flow width {args.width}, "
+        f"B = {args.batch}, T = {T}, forward + joint loss + backward + AdamW, {args.steps} timed steps "
+        f"after {args.warmup} warm-up steps.",
+        "",
+        f"| variant | steps/s | clips/s | {memory} |",
+        "|---|---:|---:|---:|",
+        *(f"| {n} | {r:.4f} | {c:.2f} | {p:.1f} |" for n, r, c, p in rows),
+        "",
+    ]
+    paper = get_profile("paper")
     fastest = max(rate for _, rate, _, _ in rows)
-    write_report(
-        f"model_train_step_{'gpu' if device.type == 'cuda' else 'cpu'}",
-        [
-            "# Training throughput of molkit's MOL, and the `paper` profile's whole run projected",
-            "",
-            f"`{' '.join(sys.argv)}` on {where}, torch {torch.__version__}: flow width {args.width}, "
-            f"B = {args.batch}, T = {T}, forward + joint loss + backward + AdamW, {args.steps} timed steps "
-            f"after {args.warmup} warm-up steps.",
-            "",
-            "| variant | steps/s | clips/s | peak memory (GiB) |",
-            "|---|---:|---:|---:|",
-            *(f"| {n} | {r:.4f} | {c:.2f} | {p:.1f} |" for n, r, c, p in rows),
-            "",
-            f"The `paper` profile's training steps (batch {args.batch}), projected at the fastest variant's "
-            f"{fastest:.4f} steps/s (one process; evaluation, preparation and the baselines left out):",
+    if (args.batch, args.width) != (paper.batch_size, paper.flow_width):
+        lines.append(
+            f"No projection: the `paper` profile trains at B = {paper.batch_size}, width {paper.flow_width}."
+        )
+    else:
+        runs = paper_runs()
+        total = sum(runs.values())
+        lines += [
+            f"The `paper` profile's training steps, projected at the fastest variant's {fastest:.4f} "
+            "steps/s (one process; evaluation, preparation and the baselines left out):",
             "",
             "| part | steps | projected hours |",
             "|---|---:|---:|",
             *(f"| {part} | {steps} | {steps / fastest / 3600:,.1f} |" for part, steps in runs.items()),
             f"| **whole run** | {total} | **{total / fastest / 3600:,.1f}** |",
-        ],
-    )
+        ]
+    write_report(f"model_train_step_{'gpu' if device.type == 'cuda' else 'cpu'}", lines)
 
 
 def main() -> None:
