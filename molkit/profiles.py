@@ -121,13 +121,14 @@ PROFILES: dict[str, Profile] = {
 
 
 # The default: the easy profile's model and steps on the composite twin's first 4 subjects of each
-# dataset (116 samples, 12 subjects). Measured on this 2-core CPU (fresh clone, 2026-12-01):
-# generating and preparing them 3.4 min, MOL's 400 steps 7.6 min per two folds side by side.
-# So MOL (kit recipe) runs on two named folds that hold every class (smic/s3: 39 videos,
-# casme2/sub02: 9), the baselines on all 12; the released recipe (another 7.6 min) and the task
-# ablation (six seed x fold pairs of four variants at 400 steps, about 80 min; at 100 steps MOL
-# has not started learning on the twin, its MER loss still at chance) do not fit in 25 minutes:
-# notebook 03 shows the ablation's benchmark record, and `-p ablations tasks` trains it.
+# dataset (116 samples, 12 subjects). Measured on this 2-core CPU from a fresh clone (2026-12-01):
+# generating and preparing them 3.0 min, MOL's 400 steps about 7 min per two folds side by side,
+# the whole run with MOL on two folds 13.0 min. So MOL (kit recipe) runs on four named folds, two
+# rounds, that hold every dataset and every class (smic/s3: 39 videos, casme2/sub02: 9,
+# samm/007: 8, samm/006: 11), the baselines on all 12. The released recipe (another round) and the
+# task ablation (six seed x fold pairs of four variants at 400 steps, about 80 min; at 100 steps
+# MOL has not started learning on the twin, its MER loss still at chance) do not fit in 25
+# minutes: notebook 03 shows the ablation's benchmark record, and `-p ablations tasks` trains it.
 PROFILES["demo"] = dataclasses.replace(
     PROFILES["easy"],
     name="demo",
@@ -135,7 +136,7 @@ PROFILES["demo"] = dataclasses.replace(
     classes="composite",
     twin_subjects=4,
     folds=None,
-    fold_subjects=("smic/s3", "casme2/sub02"),
+    fold_subjects=("smic/s3", "casme2/sub02", "samm/007", "samm/006"),
     recipes=("kit",),
     ablation_steps=400,
     ablation_seeds=(0, 1, 2),

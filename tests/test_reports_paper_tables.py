@@ -138,3 +138,14 @@ def test_a_run_on_named_folds_gets_a_second_table_on_their_videos():
     assert _number(ststnet["Composite UF1"]) == pytest.approx(
         f1_score(part.label, part.pred, average="macro"), abs=5e-4
     )
+
+
+def test_columns_no_row_fills_are_left_out():
+    videos = _videos(3)
+    two = videos[~videos.subject.str.startswith("samm")]  # no SAMM video: no SAMM, no composite
+    table = paper_table([measured_row("MOL", two, "composite", {})])
+    assert [c for c in table.columns if "UF1" in c] == ["CASME II UF1", "SMIC UF1"]
+    smic = two[two.subject.str.startswith("smic")]
+    assert _number(table["SMIC UF1"].iloc[0]) == pytest.approx(
+        f1_score(smic.label, smic.pred, average="macro"), abs=5e-4
+    )

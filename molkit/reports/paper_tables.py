@@ -181,9 +181,10 @@ def missing_published(classes: str, methods: tuple[str, ...] = ("MOL", "LBP-TOP"
 
 
 def paper_table(rows: list[dict[str, str]]) -> pd.DataFrame:
-    """The rows as one table, columns in the paper's order, empty cells as empty text."""
+    """The rows as one table, columns in the paper's order (a score column no row fills is left
+    out), empty cells as empty text."""
     table = pd.DataFrame(rows).fillna("")
-    metric = [c for c in table.columns if c.split(" ")[-1] in ("UF1", "UAR")]
+    metric = [c for c in table.columns if c.split(" ")[-1] in ("UF1", "UAR") and (table[c] != "").any()]
     front = ["method", *[c for c in LABELS if c in table.columns]]
     back = [c for c in ("Acc", "WF1", "videos", "source") if c in table.columns]
     return table[front + metric + back]
