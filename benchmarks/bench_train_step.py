@@ -90,16 +90,15 @@ def paper_runs() -> dict[str, int]:
     profile = get_profile("paper")
     folds = composite_list().groupby(["dataset", "subject"]).ngroups  # 68 LOSO folds
     variants = len(profile.ablation_variants or ABLATIONS)
-    ablation_folds = profile.ablation_folds or folds
+    seeds, ablation_folds = len(profile.ablation_seeds), profile.ablation_folds or folds
+    mol = f"MOL, kit and released recipes ({folds} folds x {profile.steps} steps each)"
+    ablations = (
+        f"ablations ({variants} variants x {seeds} seeds x {ablation_folds} folds x "
+        f"{profile.ablation_steps} steps)"
+    )
     return {
-        f"MOL, kit and released recipes ({folds} folds x {profile.steps} steps each)": 2
-        * folds
-        * profile.steps,
-        f"ablations ({variants} variants x {len(profile.ablation_seeds)} seeds x {ablation_folds} folds x "
-        f"{profile.ablation_steps} steps)": variants
-        * len(profile.ablation_seeds)
-        * ablation_folds
-        * profile.ablation_steps,
+        mol: 2 * folds * profile.steps,
+        ablations: variants * seeds * ablation_folds * profile.ablation_steps,
     }
 
 

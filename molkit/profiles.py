@@ -3,7 +3,7 @@
 - ``smoke``: CI; seconds per notebook, results meaningless.
 - ``demo``: a part of the twin of the MEGC 2019 composite (the data that poses what real data
   poses) end to end in under 25 minutes on a 2-core CPU, with a narrow flow head (``flow_width``
-  < 1, named in every report); MOL on two named folds, the baselines on every fold; the
+  < 1, named in every report); MOL on four named folds, the baselines on every fold; the
   auxiliary-task ablation shown from its benchmark record (it does not fit in the 25 minutes).
 - ``easy``: the same model and steps on the easy tier (the synthetic benchmark where every class
   is one fixed movement), the kit's positive control: two folds, kit and released recipes, a short

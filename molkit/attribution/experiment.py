@@ -68,8 +68,9 @@ def train_without(
     device: str = "auto",
     progress: bool = True,
 ) -> tuple[MOL, list[str]]:
-    """MOL trained at ``profile``'s settings (its class set unless ``classes``) on all subjects but the last ``held_out`` (reused when
-    ``out_dir`` already holds it); returns the model (eval mode) and the held-out subjects."""
+    """MOL trained at ``profile``'s settings (its class set unless ``classes``) on all subjects
+    but the last ``held_out`` (reused when ``out_dir`` already holds it); returns the model (eval
+    mode) and the held-out subjects."""
     config = LosoConfig.from_profile(profile, classes=classes)
     config = config.replace(train=config.train.replace(device=device))
     subjects = all_subjects(config, cache_dir)
