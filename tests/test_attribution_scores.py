@@ -123,8 +123,11 @@ def test_pointing_sentence_says_which_methods_beat_chance():
     )
     sentence = pointing_sentence(pointing_intervals(games))
     # Wilson 95% for 18/20 is about [0.70, 0.97]: above 0.2
-    assert sentence.startswith(
-        "good: pointing rate 0.90 [0.70, 0.97] over 20 clips, chance 0.20, "
-        "random attribution 0.20 -> above chance"
+    assert sentence == (
+        "Above chance: good 0.90 [0.70, 0.97] (pointing rate over 20 clips, chance 0.20, "
+        "random attribution 0.20)."
     )
-    assert "random:" not in sentence
+    # a method whose interval reaches down to chance is said to be indistinguishable from it
+    games.loc[2:17, "hit"] = False  # 2 of 20: Wilson about [0.03, 0.30]
+    sentence = pointing_sentence(pointing_intervals(games))
+    assert sentence.startswith("Not distinguishable from chance: good 0.10 [0.03, 0.30] (")

@@ -83,17 +83,24 @@ def pointing_intervals(games: pd.DataFrame, by: str = "method", confidence: floa
 
 
 def pointing_sentence(intervals: pd.DataFrame, random: str = "random") -> str:
-    """One plain sentence per method of :func:`pointing_intervals`: is its pointing rate above
-    chance (its interval's low end above the chance level) and above the random attribution's?"""
+    """One sentence over the methods of :func:`pointing_intervals`: which point above chance (their
+    interval's low end above the chance level) and which do not, each with its rate and interval;
+    the clips, the chance level and the random attribution's rate are said once."""
     rows = intervals.drop(index=random, errors="ignore")
-    baseline = intervals.loc[random, "pointing_rate"] if random in intervals.index else None
-    parts = []
-    for method, row in rows.iterrows():
-        above = row.rate_low > row.chance_hit
-        versus = "" if baseline is None else f", random attribution {baseline:.2f}"
-        parts.append(
-            f"{method}: pointing rate {row.pointing_rate:.2f} [{row.rate_low:.2f}, "
-            f"{row.rate_high:.2f}] over {int(row.n)} clips, chance {row.chance_hit:.2f}{versus}"
-            f" -> {'above chance' if above else 'not distinguishable from chance'}"
-        )
-    return ". ".join(parts) + "."
+    above = rows.rate_low > rows.chance_hit
+    groups = []
+    for verdict, chosen in (("above chance", rows[above]), ("not distinguishable from chance", rows[~above])):
+        if len(chosen):
+            rates = (f"{m} {r.pointing_rate:.2f} [{r.rate_low:.2f}, {r.rate_high:.2f}]" for m, r in chosen.iterrows())
+            groups.append(f"{verdict}: {', '.join(rates)}")
+    shared = f"pointing rate over {_span(rows.n, '{:.0f}')} clips, chance {_span(rows.chance_hit, '{:.2f}')}"
+    if random in intervals.index:
+        shared += f", random attribution {intervals.loc[random, 'pointing_rate']:.2f}"
+    said = "; ".join(groups)
+    return f"{said[:1].upper()}{said[1:]} ({shared})."
+
+
+def _span(values: pd.Series, form: str) -> str:
+    """One value, or the range ``low-high`` where they differ."""
+    low, high = form.format(values.min()), form.format(values.max())
+    return low if low == high else f"{low}-{high}"
