@@ -42,6 +42,7 @@ from molkit.train.recipes import prep_changes
 REPORTS = Path(__file__).resolve().parents[1] / "reports" / "benchmarks"
 COLUMNS = ("casme2", "samm", "smic", "composite")
 TARGET = ("casme2", 0.838, 0.05)  # STSTNet's published CASME II column, UF1, and the tolerance
+INTERVALS = REPORTS / "twin" / "intervals.md"  # written by ``predict`` from its runs, read by ``report``
 
 
 def cpu_seconds() -> float:
@@ -123,6 +124,7 @@ def predict(args: argparse.Namespace) -> None:
         rows.append({"method": METHODS[method], "scale": args.scale, **scores, "loso_s": seconds, **times})
         print(rows[-1], flush=True)
     atomic_write_text(REPORTS / "twin_prediction.csv", pd.DataFrame(rows).to_csv(index=False))
+    atomic_write_text(INTERVALS, "\n".join(interval_table(args, args.scale)))
     report(args)
 
 
@@ -136,6 +138,7 @@ def timing(args: argparse.Namespace) -> None:
         cpu = cpu_seconds()
         scores, times[f"{method}_loso_s"] = run_method(method, cache, cache.parent / "loso", args.seed)
         times[f"{method}_loso_cpu_s"] = cpu_seconds() - cpu
+        times.update({f"{method}_{c}_uf1": scores[f"{c}_uf1"] for c in COLUMNS})
         print(method, {k: round(v, 3) for k, v in scores.items() if k.endswith("uf1")}, flush=True)
     row = {"host": platform.node(), "date": time.strftime("%Y-%m-%d"), "scale": args.scale, **times}
     print(row, flush=True)
@@ -154,9 +157,41 @@ def times_paragraph(times: pd.Series) -> str:
         f"generating the composite twin {minutes('generate_s')}, preparing it (kit preparation, 8 frames "
         f"per sample) {minutes('prepare_s')}: {making / 60:.1f} min together (target 10); STSTNet over "
         f"the 68 folds {minutes('ststnet_loso_s')}, the linear model {minutes('linear_loso_s')}: "
-        f"{loso / 60:.1f} min together (target 10). Other work shared the machine: wall times are upper "
-        "bounds. Preparation is what is left: OpenCV's TV-L1 (8 flows a sample) and dlib's detection (8 "
-        "frames a sample), whose outputs the cache keeps as they are."
+        f"{loso / 60:.1f} min together (target 10)."
+        + ("" if making <= 600 else SLOW_PREPARATION)
+        + rerun_sentence(times)
+    )
+
+
+SLOW_PREPARATION = (
+    " Generating and preparing misses its target, and preparation alone does. Its cost is OpenCV's "
+    "TV-L1 at the released parameters (8 flows of 144 px a sample: 29.4 of the 33.9 s, 0.41 s a flow, "
+    "in a cProfile of `prepare` on the CASME II twin's first subject, 9 videos, one worker, "
+    "2026-12-01; dlib's detection 2.5 s). The kit keeps those parameters: faster settings would "
+    "change the flows MOL learns from and STSTNet reads, and with them the calibration."
+)
+
+
+def rerun_sentence(times: pd.Series) -> str:
+    """The fresh twin's STSTNet and linear UF1 per column beside the prediction rows': two runs of
+    one setting (same seed, scale and commands), so their difference is the run-to-run spread."""
+    path = REPORTS / "twin_prediction.csv"
+    if not path.is_file() or f"ststnet_{COLUMNS[0]}_uf1" not in times:
+        return ""
+    recorded = pd.read_csv(path).set_index("method")
+    parts, gaps = [], []
+    for method in ("ststnet", "linear"):
+        now = [times[f"{method}_{c}_uf1"] for c in COLUMNS]
+        before = [recorded.loc[METHODS[method], f"{c}_uf1"] for c in COLUMNS]
+        gaps += [abs(a - b) for a, b in zip(now, before)]
+        parts.append(
+            f"{METHODS[method]} {' / '.join(f'{v:.3f}' for v in now)} "
+            f"(prediction table: {' / '.join(f'{v:.3f}' for v in before)})"
+        )
+    return (
+        f" The fresh twin's runs, same seed and scale, gave UF1 ({' / '.join(COLUMNS)}): "
+        f"{'; '.join(parts)}. Two runs of one setting differ by up to {max(gaps):.3f} in a column: "
+        "read the prediction table's differences to the published numbers with that spread in mind."
     )
 
 
@@ -250,7 +285,8 @@ def prediction_reading(measured: pd.DataFrame, published: pd.DataFrame) -> list[
 
 def interval_table(args: argparse.Namespace, scale: float) -> list[str]:
     """The prediction in the paper's table shape, each UF1/UAR with its 95% bootstrap over the
-    column's test subjects, beside chance, the majority class, the AU oracle and the published rows."""
+    column's test subjects, beside chance, the majority class, the AU oracle and the published rows
+    (from ``predict``'s runs in ``--work``)."""
     folder = args.work / f"scale{scale:g}-seed{args.seed}"
     runs = [
         folder / "loso" / m for m in METHODS if m != "mol" and (folder / "loso" / m / "loso.yaml").is_file()
@@ -350,7 +386,7 @@ def report(args: argparse.Namespace) -> None:
             "",
             *prediction_reading(measured, published),
             "",
-            *interval_table(args, measured.scale.iloc[0]),
+            *([INTERVALS.read_text(encoding="utf-8").rstrip(), ""] if INTERVALS.is_file() else []),
         ]
     timed = REPORTS / "twin_times.csv"
     lines += [
