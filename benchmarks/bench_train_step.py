@@ -155,7 +155,7 @@ def throughput(args: argparse.Namespace) -> None:
         "",
         f"`{' '.join(sys.argv)}` on {where}, torch {torch.__version__}: flow width {args.width}, "
         f"B = {args.batch}, T = {T}, forward + joint loss + backward + AdamW, {args.steps} timed steps "
-        f"after {args.warmup} warm-up steps.",
+        f"after {args.warmup} warm-up step{'s' if args.warmup != 1 else ''}.",
         "",
         f"| variant | steps/s | clips/s | {memory} |",
         "|---|---:|---:|---:|",
