@@ -13,6 +13,7 @@ import torch
 from molkit.cli import main
 from molkit.data import ClipDataset
 from molkit.train.calibration import (
+    calibration_line,
     expected_calibration_error,
     fit_temperature,
     loso_calibration,
@@ -96,8 +97,12 @@ def test_an_inner_val_fold_fits_its_temperature_on_the_validation_subject(inner_
     # measured, not asserted: this 20-step model is near uniform, and the NLL-optimal temperature
     # (here at the bound: uniform answers) need not lower the ECE (reported with the work)
     before, after = softmax(logits.numpy()), softmax(logits.numpy(), record["temperature"])
-    print(
-        f"validation sub02: ECE {naive_ece(before, labels.numpy()):.3f} -> {naive_ece(after, labels.numpy()):.3f}"
+    ece = naive_ece(before, labels.numpy()), naive_ece(after, labels.numpy())
+    print(f"validation sub02: ECE {ece[0]:.3f} -> {ece[1]:.3f}")
+    fit = record["temperature_fit"]  # the record keeps both, and predict says them
+    assert (fit["ece_before"], fit["ece_after"]) == pytest.approx(ece, abs=1e-6)
+    assert calibration_line(record).endswith(
+        f"ECE {ece[0]:.3f} raw, {ece[1]:.3f} calibrated on its {len(labels)} clips"
     )
 
 

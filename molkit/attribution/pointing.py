@@ -91,7 +91,10 @@ def pointing_sentence(intervals: pd.DataFrame, random: str = "random") -> str:
     groups = []
     for verdict, chosen in (("above chance", rows[above]), ("not distinguishable from chance", rows[~above])):
         if len(chosen):
-            rates = (f"{m} {r.pointing_rate:.2f} [{r.rate_low:.2f}, {r.rate_high:.2f}]" for m, r in chosen.iterrows())
+            rates = (
+                f"{m} {r.pointing_rate:.2f} [{r.rate_low:.2f}, {r.rate_high:.2f}]"
+                for m, r in chosen.iterrows()
+            )
             groups.append(f"{verdict}: {', '.join(rates)}")
     shared = f"pointing rate over {_span(rows.n, '{:.0f}')} clips, chance {_span(rows.chance_hit, '{:.2f}')}"
     if random in intervals.index:

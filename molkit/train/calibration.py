@@ -98,6 +98,8 @@ def calibrate_checkpoint(
         "clips": len(labels),
         "nll_before": negative_log_likelihood(logits, labels),
         "nll_after": negative_log_likelihood(logits, labels, temperature),
+        "ece_before": expected_calibration_error(softmax(logits), labels),
+        "ece_after": expected_calibration_error(softmax(logits, temperature), labels),
     }
     save_tensors(path, record)
     return temperature
@@ -107,6 +109,23 @@ def recorded_temperature(record: dict) -> float | None:
     """The temperature a checkpoint's record holds (None: not calibrated)."""
     value = record.get(TEMPERATURE)
     return None if value is None else float(value)
+
+
+def calibration_line(record: dict) -> str:
+    """What a checkpoint's probabilities are: calibrated (the temperature, and the ECE before and
+    after on the clips it was fitted on, where the record holds them) or not."""
+    temperature = recorded_temperature(record)
+    if temperature is None:
+        return "probabilities not calibrated (the checkpoint holds no temperature: train with the inner-val protocol)"
+    fit = record.get(TEMPERATURE_FIT) or {}
+    ece = (
+        f": ECE {fit['ece_before']:.3f} raw, {fit['ece_after']:.3f} calibrated on its {fit['clips']} clips"
+        if "ece_after" in fit
+        else ""
+    )
+    return (
+        f"probabilities calibrated: temperature {temperature:.3g}, fitted on a held-out training subject{ece}"
+    )
 
 
 def loso_calibration(loso_dir: str | Path, bins: int = BINS) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:

@@ -13,7 +13,7 @@ import numpy as np
 from molkit.data.cache import atomic_write_text
 from molkit.data.problems import format_runs
 from molkit.gpu import pick_device
-from molkit.train.calibration import recorded_temperature, softmax
+from molkit.train.calibration import calibration_line, recorded_temperature, softmax
 from molkit.train.checkpoint import clip_timing, load_checkpoint, prep_settings_for
 from molkit.train.frames import FrameStream, read_frames
 from molkit.train.input_range import INPUT_RANGE
@@ -91,10 +91,7 @@ def run(args: argparse.Namespace) -> int:
         preparation,
         timing_line,
         timeline.plan.describe(),
-        f"probabilities calibrated: temperature {temperature:.3g}, fitted on a held-out training subject"
-        if temperature is not None
-        else "probabilities not calibrated (the checkpoint holds no temperature: train with the "
-        "inner-val protocol)",
+        calibration_line(record),
         f"training-input range from {ranges['clips']} training clips"
         if ranges
         else "no training-input range in the checkpoint: no window can be flagged",
