@@ -19,14 +19,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name molkit --display-name "molkit (.venv)" >/dev/null
 	touch $(STAMP)
 
-# Lint and format checks (ruff, no cache) come first. Leaves the working tree as it found it:
+# Lint and format checks (ruff, no cache) come first. The tests run on one pytest-xdist worker a
+# core (at most four), a test file to a worker (tests/conftest.py). Leaves the working tree as it found it:
 # notebooks run under nbval write into a temporary folder ($MOLKIT_WORK_DIR, removed afterwards),
 # and no bytecode is written next to the sources.
 test: install
 	$(VENV)/bin/ruff check --no-cache . && $(VENV)/bin/ruff format --no-cache --check .
 	@work=$$(mktemp -d -t molkit-test-XXXXXX) && trap 'rm -rf "$$work"' EXIT && set -x && \
 	MOLKIT_PROFILE=smoke MOLKIT_WORK_DIR=$$work PYTHONDONTWRITEBYTECODE=1 \
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	$(PY) -m pytest -n auto --maxprocesses 4 --no-loadscope-reorder tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 reproduce: install
 	MOLKIT_PROFILE=$(PROFILE) $(VENV)/bin/molkit reproduce --profile $(PROFILE)

@@ -462,6 +462,9 @@ def main() -> None:
     parser.add_argument("--classes", default="5", help="class set (composite for the composite twin)")
     parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--fold-subjects", nargs="*", default=(), help="named folds instead of --folds")
+    parser.add_argument(
+        "--protocol", default="fixed", help="inner-val: each fold's temperature too (bench_predict --loso)"
+    )
     parser.add_argument("--steps", type=int, help="training steps per fold (default: the profile's)")
     parser.add_argument("--fit-steps", type=int, default=60)
     parser.add_argument("--rows", nargs="*", help="row names to run, in this order (default: all)")
@@ -486,11 +489,12 @@ def main() -> None:
     base = LosoConfig.from_profile(
         profile, classes=args.classes, recipe="released", folds=folds[0], fold_subjects=folds[1]
     )
-    base = base.replace(train=base.train.replace(steps=args.steps or profile.steps))
+    base = base.replace(protocol=args.protocol, train=base.train.replace(steps=args.steps or profile.steps))
     named = " ".join(args.fold_subjects) if args.fold_subjects else f"the first {args.folds}"
     header = [
         f"`python benchmarks/bench_learning.py --work DIR --profile {profile.name} {described} "
-        f"--classes {args.classes} --steps {base.train.steps} --parts {' '.join(args.parts)}`; "
+        f"--classes {args.classes} --steps {base.train.steps} --protocol {base.protocol} "
+        f"--parts {' '.join(args.parts)}`; "
         f"folds: {named}; MOL with flow-head width {base.model.flow_width}, batch "
         f"{base.train.batch_size}, protocol {base.protocol}. CPU ({platform.machine()}), torch "
         f"{torch.__version__}.",

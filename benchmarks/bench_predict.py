@@ -5,12 +5,13 @@ slowly over a textured background); and, given an ``inner-val`` LOSO run, the EC
 temperature scaling on its held-out subjects.
 
     .venv/bin/python benchmarks/bench_predict.py --minutes 1 10 --work /tmp/bench_predict
-    .venv/bin/python benchmarks/bench_predict.py --minutes 0.5 --loso reports/<run>/work/loso/<folder>
+    .venv/bin/python benchmarks/bench_predict.py --loso reports/<run>/work/loso/<folder>
 
 One row per length: a peak that does not grow with the length is what streaming promises.
 
-Writes ``reports/benchmarks/predict.md`` (its calibration section is kept unless ``--loso`` gives
-a new one). The checkpoint is an untrained MOL (the easy profile's flow-head
+Writes ``reports/benchmarks/predict.md`` (the rows; the notes from its heading "## Notes" on are
+kept as written) and, with ``--loso``, ``reports/benchmarks/calibration.md`` (no video rows unless
+``--minutes`` asks for them too). The checkpoint is an untrained MOL (the easy profile's flow-head
 width) with CASME II's clip timing unless ``--checkpoint`` names one: the cost per frame does not
 depend on the weights.
 """
@@ -35,14 +36,16 @@ import torch
 from molkit.data import PrepSettings
 from molkit.data.cache import atomic_write_text
 from molkit.model import MOL
+from molkit.reports.figures import plot_reliability
 from molkit.train import LosoConfig, TrainConfig
 from molkit.train.calibration import LOG_T_BOUNDS, loso_calibration, softmax
 from molkit.train.checkpoint import DEFAULT_TIMING, save_checkpoint, state_dict_cpu
-from molkit.train.loso import CLASSES
+from molkit.train.loso import CLASSES, load_loso
 
-REPORT = Path(__file__).resolve().parents[1] / "reports" / "benchmarks" / "predict.md"
+REPORTS = Path(__file__).resolve().parents[1] / "reports" / "benchmarks"
+REPORT, CALIBRATION = REPORTS / "predict.md", REPORTS / "calibration.md"
 SIZE, FPS = (640, 480), 30
-CALIBRATION = "## ECE before and after temperature scaling"
+NOTES = "## Notes"
 
 
 def write_video(path: Path, frames: int, face_px: int = 320) -> Path:
@@ -126,7 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--minutes", type=float, nargs="+", default=[10.0])
+    parser.add_argument(
+        "--minutes", type=float, nargs="+", help="lengths to measure (default 10; none with --loso)"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_predict"))
     parser.add_argument("--face", type=int, default=320, help="the face's side in px (crop of 160)")
     parser.add_argument(
@@ -137,11 +142,20 @@ def main() -> None:
     )
     parser.add_argument("--checkpoint", type=Path)
     parser.add_argument("--loso", type=Path, help="an inner-val LOSO output folder: its ECE before/after")
+    parser.add_argument("--label", default="", help="what the LOSO run is on (tier, folds, steps)")
     args = parser.parse_args()
+    if args.loso:
+        calibration_record(args.loso, args.label)
+    if args.minutes or not args.loso:
+        video_rows(args.minutes or [10.0], args)
+
+
+def video_rows(lengths: list[float], args: argparse.Namespace) -> None:
+    """The long-recording rows, written to ``predict.md`` above its kept notes."""
     args.work.mkdir(parents=True, exist_ok=True)
     checkpoint = args.checkpoint or untrained_checkpoint(args.work / "untrained.pt", args.large_face)
     rows, printed = [], ""
-    for minutes in args.minutes:
+    for minutes in lengths:
         frames = int(minutes * 60 * FPS)
         video = args.work / f"long_{frames}_face{args.face}.avi"
         if not video.exists():
@@ -154,10 +168,10 @@ def main() -> None:
     lines = [
         "# `molkit predict` on a long recording",
         "",
-        f"Written by `benchmarks/bench_predict.py --minutes {' '.join(f'{m:g}' for m in args.minutes)} "
+        f"Written by `benchmarks/bench_predict.py --minutes {' '.join(f'{m:g}' for m in lengths)} "
         f"--face {args.face} --large-face {args.large_face}` on "
         f"{platform.node()} ({os.cpu_count()} CPUs visible, `{platform.processor() or platform.machine()}`), "
-        f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}.",
+        f"torch {torch.__version__}, {time.strftime('%Y-%m-%d %H:%M')}.",
         "",
         "| video | frames | wall time | CPU time | frames/s (wall) | frames per CPU-second "
         "| peak memory (whole command) |",
@@ -170,18 +184,36 @@ def main() -> None:
         printed.strip(),
         "```",
     ]
-    if args.loso:
-        table, _ = loso_calibration(args.loso)
-        lines += ["", f"{CALIBRATION}: `{args.loso}`", "", "```"]
-        lines += [
-            table.round(3).to_string(index=False) if len(table) else "no fold holds a temperature",
-            "```",
-        ]
-        if len(table):
-            lines += ["", where_it_applies(table, args.loso)]
-    elif REPORT.is_file() and CALIBRATION in REPORT.read_text():
-        lines += ["", CALIBRATION + REPORT.read_text().split(CALIBRATION, 1)[1].rstrip()]
+    if REPORT.is_file() and NOTES in REPORT.read_text():
+        lines += ["", NOTES + REPORT.read_text().split(NOTES, 1)[1].rstrip()]
     atomic_write_text(REPORT, "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def calibration_record(loso: Path, label: str) -> None:
+    """``calibration.md`` and its reliability diagram: the ECE before and after each fold's
+    temperature on its held-out subject, and where temperature scaling applies."""
+    table, curves = loso_calibration(loso)
+    if not len(table):
+        raise SystemExit(f"{loso}: no fold holds a temperature (train with the inner-val protocol)")
+    run = load_loso(loso)
+    figure = plot_reliability(curves, title=f"held-out subjects, pooled · {label}")
+    figure.savefig(CALIBRATION.with_suffix(".png"), dpi=120)
+    lines = [
+        "# Temperature scaling on held-out subjects",
+        "",
+        f"Written by `benchmarks/bench_predict.py --loso {loso} --label '{label}'`, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}: {label}; {run.config.describe(run.prep)}. Each fold's "
+        "temperature is fitted on its inner-validation subject (a training subject held out); the ECE "
+        "(10 bins) is measured on the fold's test subject, before and after.",
+        "",
+        table.round(3).to_markdown(index=False),
+        "",
+        where_it_applies(table, loso),
+        "",
+        f"Reliability diagram of the pooled clips: `{CALIBRATION.with_suffix('.png').name}`.",
+    ]
+    atomic_write_text(CALIBRATION, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -1,14 +1,52 @@
-"""Shared session fixtures, one heading per area. Everything here runs on CPU at small sizes."""
+"""Shared session fixtures, one heading per area. Everything here runs on CPU at small sizes.
+
+``make test`` runs the suite on pytest-xdist workers (one per core, at most four), a test file
+to a worker and the notebooks together, in order, on one: see :func:`pytest_xdist_make_scheduler`.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
+from filelock import FileLock
 
 os.environ.setdefault("MOLKIT_PROFILE", "smoke")
+# Two threads on every xdist worker too: results that depend on the thread count (a trained
+# model's last digits, and so the positive control's calibration) stay those of a plain run.
 torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+# Files whose fixtures take a minute or more go to the workers first, so that no worker is left
+# with one of them while the others have finished.
+FIRST = ("test_train_positive_controls.py", "notebooks", "test_foundation_package.py")
+
+
+def _unit(path: str) -> str:
+    """The work unit of a test: its file, or "notebooks" for every notebook's cells (they run in
+    order and share ``$MOLKIT_WORK_DIR``)."""
+    return "notebooks" if path.endswith(".ipynb") else Path(path).name
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The units in :data:`FIRST` first, each in its own order."""
+    items.sort(key=lambda item: FIRST.index(u) if (u := _unit(str(item.path))) in FIRST else len(FIRST))
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: `pytest -p no:xdist` runs without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist hands out whole units (:func:`_unit`), in collection order: a file's module fixtures
+    are built once, on one worker."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid.split("::", 1)[0])
+
+    return ByUnit(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -17,16 +55,37 @@ def workdir(tmp_path_factory: pytest.TempPathFactory):
     return tmp_path_factory.mktemp("molkit")
 
 
+@pytest.fixture(scope="session")
+def once(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
+    """``once(name, build)``: ``build(folder)`` run for the whole session, on the first xdist worker
+    that asks (under a file lock; the others wait, then reuse its files). ``build`` must give the
+    same answer when run again on its own output."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+
+    def run(name: str, build: Callable[[Path], Any]) -> Any:
+        with FileLock(shared / f"{name}.lock"):
+            return build(shared / name)
+
+    return run
+
+
 # --- synthetic benchmark ---------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def synthetic_root(workdir):
+def synthetic_root(once):
     """A small synthetic set every area shares: 3 subjects x 5 samples (each subject shows all five
     CASME II classes once) x 24 frames of 192x160, with ground truth (seed 0, a few seconds)."""
     from molkit.synthetic import generate
+    from molkit.synthetic.sheet import SHEET_NAME  # written last
 
-    return generate(workdir / "synthetic", subjects=3, samples_per_subject=5, frames=24, seed=0)
+    def build(folder):
+        if not (folder / SHEET_NAME).exists():
+            generate(folder, subjects=3, samples_per_subject=5, frames=24, seed=0)
+        return folder
+
+    return once("synthetic", build)
 
 
 # --- preparation ------------------------------------------------------------------------------
@@ -119,12 +178,15 @@ def small_cache(workdir, small_dataset):
 
 
 @pytest.fixture(scope="session")
-def synthetic_cache(workdir, synthetic_root):
-    """The synthetic benchmark prepared through the CASME II reader, with its ground truth."""
+def synthetic_cache(once, synthetic_root):
+    """The synthetic benchmark prepared through the CASME II reader, with its ground truth (a
+    worker that comes second gets a report of the same cache, every video reused)."""
     from molkit.data import prepare
 
-    cache = workdir / "synthetic_cache"
-    return cache, prepare("casme2", synthetic_root, cache, workers=2, progress=False)
+    def build(cache):
+        return cache, prepare("casme2", synthetic_root, cache, workers=2, progress=False)
+
+    return once("synthetic_cache", build)
 
 
 # --- training ---------------------------------------------------------------------------------
