@@ -37,6 +37,7 @@ from molkit.data import PrepSettings
 from molkit.data.cache import atomic_write_text
 from molkit.model import MOL
 from molkit.reports.figures import plot_reliability
+from molkit.reports.tables import to_markdown
 from molkit.train import LosoConfig, TrainConfig
 from molkit.train.calibration import LOG_T_BOUNDS, loso_calibration, softmax
 from molkit.train.checkpoint import DEFAULT_TIMING, save_checkpoint, state_dict_cpu
@@ -111,11 +112,10 @@ def where_it_applies(table: pd.DataFrame, loso: Path) -> str:
     inside = np.abs(np.log(folds.temperature)) < LOG_T_BOUNDS[1] - 1e-3
     applies = folds[(folds.accuracy > chance) & inside]
     not_worse = applies[applies.ece_calibrated <= applies.ece_raw]
-    changed = 0
-    for fold in folds.fold:
-        clips = pd.read_csv(loso / f"fold_{fold}" / "predictions.csv")
-        logits = clips.filter(like="logit_").to_numpy()
-        t = float(folds.set_index("fold").temperature[fold])
+    changed, temperature = 0, folds.set_index("fold").temperature
+    clips = pd.concat(pd.read_csv(path) for path in sorted(loso.glob("fold_*/predictions.csv")))
+    for fold, part in clips[clips.fold.astype(str).isin(temperature.index)].groupby("fold"):
+        logits, t = part.filter(like="logit_").to_numpy(), float(temperature[str(fold)])
         changed += int((softmax(logits).argmax(1) != softmax(logits, t).argmax(1)).sum())
     return (
         f"Where it applies ({len(applies)} of {len(folds)} folds: held-out accuracy above chance "
@@ -207,7 +207,7 @@ def calibration_record(loso: Path, label: str) -> None:
         "temperature is fitted on its inner-validation subject (a training subject held out); the ECE "
         "(10 bins) is measured on the fold's test subject, before and after.",
         "",
-        table.round(3).to_markdown(index=False),
+        to_markdown(table.round(3), digits=3),
         "",
         where_it_applies(table, loso),
         "",
