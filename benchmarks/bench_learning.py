@@ -298,6 +298,7 @@ def run_row(name: str, values: dict[str, Any], base: LosoConfig, data: Data, out
 TITLES = {
     "learning": "What makes MOL learn: the diagnosis",
     "ablations_twin": "The auxiliary tasks on the twin: MOL with and without flow and landmarks, paired by fold",
+    "calibration_twin": "MOL under the inner-val protocol on the twin: the run behind calibration.md",
 }
 # notebook 03's task variants, as rows of this record
 TASK_ROWS = {

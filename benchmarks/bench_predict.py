@@ -197,7 +197,7 @@ def calibration_record(loso: Path, label: str) -> None:
     if not len(table):
         raise SystemExit(f"{loso}: no fold holds a temperature (train with the inner-val protocol)")
     run = load_loso(loso)
-    figure = plot_reliability(curves, title=f"held-out subjects, pooled · {label}")
+    figure = plot_reliability(curves, title=f"held-out subjects of {len(table) - 1} folds, pooled")
     figure.savefig(CALIBRATION.with_suffix(".png"), dpi=120)
     lines = [
         "# Temperature scaling on held-out subjects",

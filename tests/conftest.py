@@ -6,8 +6,9 @@ to a worker and the notebooks together, in order, on one: see :func:`pytest_xdis
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ import torch
 from filelock import FileLock
 
 os.environ.setdefault("MOLKIT_PROFILE", "smoke")
-# Two threads on every xdist worker too: results that depend on the thread count (a trained
-# model's last digits, and so the positive control's calibration) stay those of a plain run.
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+# Threads shared out between the xdist workers (torch slows down 2-3x when threads outnumber
+# cores); a test whose numbers depend on the count sets its own with ``torch_threads``.
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+torch.set_num_threads(max(1, min(2, (os.cpu_count() or 1) // WORKERS)))
 
 # Files whose fixtures take a minute or more go to the workers first, so that no worker is left
 # with one of them while the others have finished.
@@ -47,6 +49,17 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return _unit(nodeid.split("::", 1)[0])
 
     return ByUnit(config, log)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """torch on ``count`` threads inside the block (a trained model's last digits depend on it)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

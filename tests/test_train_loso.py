@@ -1,8 +1,12 @@
 """LOSO runs: executors agree, finished folds are skipped, tables agree with the predictions."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import torch_threads
 
 from molkit.metrics import confusion_matrix, summarize
 from molkit.model import MOLConfig
@@ -23,9 +27,14 @@ CONFIG = LosoConfig(
 
 @pytest.fixture(scope="module")
 def inprocess(small_cache, tmp_path_factory):
+    """The run in this process, on as many torch threads as a fresh process (a submitit job) has."""
     cache, _ = small_cache
     out = tmp_path_factory.mktemp("loso_inprocess")
-    return cache, out, run_loso(CONFIG, cache, out, progress=False)
+    fresh = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.get_num_threads())"], capture_output=True, text=True
+    )
+    with torch_threads(int(fresh.stdout)):
+        return cache, out, run_loso(CONFIG, cache, out, progress=False)
 
 
 def test_submitit_local_gives_the_inprocess_result(inprocess, tmp_path):
