@@ -23,6 +23,7 @@ import molkit.data.pipeline as prep
 from molkit.cli import main as molkit_main
 from molkit.data import cache, prepare, read_videos
 from molkit.data.face import detect_landmarks
+from molkit.data.tvl1 import DRAFT_EPSILON
 
 
 def noise_frames(n, seed=0):
@@ -217,6 +218,41 @@ def test_key_follows_frames_and_settings(small_dataset):
     assert cache.cache_key(frames, settings, {}) == key
     assert cache.cache_key(frames, {**settings, "detector_upsample": 0}, {}) != key
     assert cache.cache_key(frames[:-1] + frames[:1], settings, {}) != key
+
+
+def test_draft_flows_are_opencvs_stopped_early_and_released_keys_are_unchanged(
+    small_dataset, small_cache, tmp_path
+):
+    """The settings a released preparation records (its cache key) are those recorded before the
+    draft threshold existed; a draft preparation records it, keys apart, and holds OpenCV's TV-L1
+    with that threshold."""
+    recorded = {
+        "align_size": 144,
+        "box_enlarge": 2.5,
+        "alignment": "frame",
+        "detector_upsample": 1,
+        "detector_large_face": 150,
+        "flow_dtype": "float16",
+        "version": 1,
+    }
+    assert prep.PrepSettings().to_dict() == recorded
+    draft = prep.PrepSettings(tvl1_epsilon=DRAFT_EPSILON)
+    assert (
+        draft.to_dict() == {**recorded, "tvl1_epsilon": 0.05}
+        and prep.PrepSettings.from_dict(draft.to_dict()) == draft
+    )
+    prepare("casme2", small_dataset, tmp_path, draft, workers=1, progress=False)
+    file, released_file = (
+        read_videos(d).set_index("video_id").loc["casme2/sub01/EP01_01", "file"]
+        for d in (tmp_path, small_cache[0])
+    )
+    assert file != released_file  # another key
+    data = cache.load_tensors(tmp_path / file)
+    first, second = data["frames"][5].numpy(), data["frames"][7].numpy()
+    early = cv2.optflow.DualTVL1OpticalFlow_create(epsilon=0.05).calc(first, second, None)
+    np.testing.assert_allclose(data["flows"][5].permute(1, 2, 0).float().numpy(), early, atol=2e-3)
+    released = cv2.optflow.DualTVL1OpticalFlow_create().calc(first, second, None)
+    assert np.abs(early - released).max() > 0.01  # the threshold changed the flow
 
 
 def same_tensors(ours_dir, theirs_dir, name):

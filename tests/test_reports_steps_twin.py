@@ -1,12 +1,24 @@
 """A run's data follows its profile: the default (demo) profile names the twin, its class set and MOL's
 folds; the baselines keep every fold; every label starts with the tier."""
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
+from molkit.data import read_videos
+from molkit.profiles import PROFILES
 from molkit.reports.context import notebook_run
-from molkit.reports.steps import data_label, data_source, loso_config
+from molkit.reports.steps import (
+    data_label,
+    data_source,
+    export_results,
+    extra_class_sets,
+    loso_config,
+    prepare_data,
+    run_baselines,
+)
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, holds_twin, twin_record
 
@@ -61,3 +73,36 @@ def test_a_complete_twin_is_reused_and_labelled_by_its_tier(tmp_path):
     (easy / TRUTH_DIR / CONFIG_FILE).write_text(json.dumps({"difficulty": 1 / 3}))
     run.remember(data_root=str(easy))
     assert data_label(run) == "easy tier, difficulty 1/3"
+
+
+def test_an_extra_class_set_gets_its_own_twin_cache_and_baseline_table(tmp_path):
+    """The demo adds CASME II in five classes on CASME II's own twin: prepared beside the run's
+    data (which it leaves alone), the baselines on every fold in five classes, and its paper table
+    exported as ``results_5`` with every reference row and a caption naming MOL as not run."""
+    profile = dataclasses.replace(
+        PROFILES["demo"], twin_subjects=2, workers=1, draft_flows=True, baseline_steps=5
+    )
+    run = dataclasses.replace(_run(tmp_path, "demo"), profile=profile)
+    assert extra_class_sets(run) == ["5"] and extra_class_sets(_run(tmp_path, "smoke")) == []
+    assert extra_class_sets(_run(tmp_path, "demo", "twin", "5")) == []  # the run's own set
+    report = prepare_data(run, "5", progress=False)
+    assert report.cache_dir == run.work / "cache_5" and report.usable and not (run.work / "cache").exists()
+    assert run.recall("reader_5") == "casme2" and Path(run.recall("data_root_5")) == run.work / "twin_casme2"
+    with pytest.raises(LookupError):
+        run.recall("cache")  # the run's own data is not touched
+    assert data_label(run, "5") == "twin of casme2, first 2 subjects of each dataset"
+    runs = run_baselines(run, "5", progress=False)
+    assert [r.config.method for r, _ in runs] == ["ststnet", "linear", "lbptop"]
+    videos = read_videos(report.cache_dir)
+    for result, _ in runs:
+        assert result.config.classes == "5" and result.config.model.n_classes == 5
+        assert sorted(result.videos.subject.unique()) == sorted(videos.subject.unique())  # every fold
+    run.remember(loso_dirs_5=[str(folder) for _, folder in runs])
+    ((heading, (table, caption)),) = export_results(run, "5").items()
+    assert heading == "CASME II in five classes, all folds"
+    assert (run.work / "tables" / "results_5.csv").is_file()
+    methods = list(table.method)
+    assert [m.split(" (")[0] for m in methods[:3]] == ["STSTNet", "linear", "LBP-TOP"]
+    assert {"chance (uniform guess, expected)", "AU oracle (exact code, other subjects)"} <= set(methods)
+    assert [c for c in table.columns if c.endswith(("UF1", "UAR"))] == ["CASME II UF1", "CASME II UAR"]
+    assert "Not run at this profile: MOL (kit recipe), MOL (released recipe)." in caption

@@ -29,9 +29,9 @@ from tqdm.auto import tqdm
 
 from molkit.config import Config
 from molkit.data import alignment, apex, cache, clips, face
+from molkit.data import tvl1 as flow_solver
 from molkit.data.datasets import read_dataset
 from molkit.data.problems import KEPT, SKIPPED, Problem, summary_lines, write_problems
-from molkit.data.tvl1 import tvl1
 from molkit.executors import Outcome, check_executor, each_outcome, set_threads
 
 PREP_EXECUTORS = ("local", "slurm", "submitit-local")
@@ -54,6 +54,9 @@ class PrepSettings(Config):
     # (about 4x cheaper on 640x480); smaller faces at ``detector_upsample`` as before; 0: off
     detector_large_face: int = LARGE_FACE
     flow_dtype: str = "float16"  # float16 halves the cache; its rounding error is < 1e-3 px here
+    # TV-L1's stopping threshold: OpenCV's default as released; the smoke profile's draft is looser
+    # (molkit.data.tvl1). Left out of the cache key at the default, so older caches stay valid.
+    tvl1_epsilon: float = flow_solver.EPSILON
     version: int = 1  # bump when the computation changes
 
     def __post_init__(self) -> None:
@@ -66,6 +69,18 @@ class PrepSettings(Config):
         if data.get("version") == 1 and "detector_large_face" not in data:
             data = {**data, "detector_large_face": 0}
         return super().from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, ``tvl1_epsilon`` only where it is not the released one (the cache key of a
+        released preparation is the same as before the field existed)."""
+        plain = super().to_dict()
+        if self.tvl1_epsilon == flow_solver.EPSILON:
+            del plain["tvl1_epsilon"]
+        return plain
+
+    def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """TV-L1 from ``first`` to ``second`` as these settings say."""
+        return flow_solver.tvl1(first, second, epsilon=self.tvl1_epsilon)
 
     def landmarks(self, gray: np.ndarray) -> np.ndarray | None:
         """dlib's landmarks of one frame, detected as these settings say."""
@@ -222,7 +237,7 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
         [alignment.warp(image, a, settings.align_size) for (image, _), a in zip(images, matrices)]
     )
     pairs = range(len(used) - step)
-    flows = np.stack([tvl1(frames[t], frames[t + step]) for t in pairs])
+    flows = np.stack([settings.flow(frames[t], frames[t + step]) for t in pairs])
     flow_dtype = getattr(torch, settings.flow_dtype)
     data: dict[str, Any] = {
         "video_id": row["video_id"],
@@ -241,7 +256,10 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
         onset, peak = positions
         data["onset_apex"] = torch.tensor(positions)
         data["apex_flow"] = (
-            torch.from_numpy(tvl1(frames[onset], frames[peak])).permute(2, 0, 1).to(flow_dtype).contiguous()
+            torch.from_numpy(settings.flow(frames[onset], frames[peak]))
+            .permute(2, 0, 1)
+            .to(flow_dtype)
+            .contiguous()
         )
     if job.with_truth:
         data.update(_truth(job, step, matrices, settings))
@@ -316,7 +334,7 @@ def _measure(jobs: list[_Job], settings: PrepSettings, *, one_thread: bool) -> f
                 alignment.warp(image, a, settings.align_size) for (image, _), a in zip(images, matrices)
             ]
             for first, second in zip(frames, frames[1:]):
-                tvl1(first, second)
+                settings.flow(first, second)
             flows = time.perf_counter()
             return (found - start) / len(paths) + (flows - found) / max(1, len(paths) - 1)
         return None

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from molkit.config import Config
+from molkit.data import tvl1
 from molkit.data.cache import atomic_write_text
 from molkit.gpu import pick_device, seed_everything
 from molkit.profiles import Profile, get_profile
@@ -75,11 +76,14 @@ class NotebookRun(Config):
         path = self.work / HANDOVER
         return json.loads(path.read_text()) if path.is_file() else {}
 
+    def _draft(self) -> str:
+        return f"; draft TV-L1 flows, epsilon {tvl1.DRAFT_EPSILON:g}" if self.profile.draft_flows else ""
+
     def describe(self) -> str:
         """One line per setting that decides the numbers (no machine-specific paths)."""
         return "\n".join(
             [
-                f"profile: {self.profile.name} (flow head width {self.profile.flow_width})",
+                f"profile: {self.profile.name} (flow head width {self.profile.flow_width}{self._draft()})",
                 f"dataset: {self.dataset}" + ("" if self.data_root is None else " (from data_root)"),
                 f"classes: {self.classes}",
                 f"protocol: {self.protocol}",

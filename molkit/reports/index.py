@@ -1,7 +1,7 @@
 """``index.html``: the front page of a run. It opens with the results: the verdict, one sentence
 per claim of the paper (written by notebooks 02, 03 and 04 into ``work/front/claims/``), the
-results tables (``work/tables/
-results.html``, notebook 05), the error table with its references (``work/tables/errors.html``),
+results tables (``work/tables/results.html``, notebook 05; ``results_5.html``, CASME II in five
+classes, where the run adds it), the error table with its references (``work/tables/errors.html``),
 and the figures of ``work/figures/`` (the ablation plot of notebook 03, the sensitivity curve when
 one is there; a figure that this run did not make has a ``<name>.source.txt`` beside it, which its
 caption quotes); then each executed notebook with its status, time and pages, the exported tables,
@@ -29,6 +29,7 @@ FIGURES = {
 FRONT_TABLES = {
     "results": "Results: every method on its folds, beside the references and the published numbers",
     "results_named_folds": "Results on MOL's folds: every row on the same videos",
+    "results_5": "CASME II in five classes, on its own twin: the baselines on every fold",
     "errors": "Flow and landmark errors, with reference predictors",
 }
 

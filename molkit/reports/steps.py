@@ -13,32 +13,56 @@ import pandas as pd
 import torch
 
 from molkit.attribution import AttributionConfig, attribute, region_scores
-from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare
+from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare, read_dataset, read_videos, tvl1
 from molkit.data.cache import atomic_write_text
+from molkit.profiles import Profile
 from molkit.reports.context import NotebookRun
 from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER, SOURCE_SUFFIX
+from molkit.reports.paper_tables import run_tables
+from molkit.reports.tables import export_table
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
 from molkit.train.checkpoint import load_checkpoint
-from molkit.train.loso import LosoConfig, LosoResult, run_loso
+from molkit.train.loso import LosoConfig, LosoResult, load_loso, run_loso
 from molkit.train.recipes import RECIPES, prep_changes
 from molkit.train.trainer import CHECKPOINT, LOG, read_log
 
 TWINS_BY_CLASSES = {"5": "casme2", "3": "composite", "composite": "composite"}
+CLASS_SET_TITLES = {"5": "CASME II in five classes", "3": "three classes", "composite": "MEGC 2019 composite"}
+BASELINES = ("ststnet", "linear", "lbptop")  # notebook 02's, on every fold
 
 
-def data_source(run: NotebookRun) -> tuple[str, Path]:
-    """(reader, root) of the run's data: the user's copy, or generated into the work folder at
-    the profile's size and the run's seed: the easy tier (laid out like CASME II) or the twin
-    (the composite's for classes "3" and "composite", CASME II's for "5"; reused when the work
-    folder already holds it)."""
-    reader = {"synthetic": "casme2", "twin": TWINS_BY_CLASSES[run.classes]}.get(run.dataset, run.dataset)
+def extra_class_sets(run: NotebookRun) -> list[str]:
+    """The class sets whose paper table the run adds from the baselines alone, each on its own
+    twin (the profile's ``extra_classes``; only where the run generates the twin, and only those
+    whose twin is not the run's own)."""
+    if run.dataset != "twin" or run.data_root is not None:
+        return []
+    own = TWINS_BY_CLASSES[run.classes]
+    return [c for c in run.profile.extra_classes if TWINS_BY_CLASSES[c] != own]
+
+
+def handover_key(run: NotebookRun, name: str, classes: str | None = None) -> str:
+    """The name a notebook remembers ``name`` (``cache``, ``data_root``...) under: plain for the
+    run's class set, ``name_<classes>`` for an extra one (:func:`extra_class_sets`)."""
+    return name if classes in (None, run.classes) else f"{name}_{classes}"
+
+
+def data_source(run: NotebookRun, classes: str | None = None) -> tuple[str, Path]:
+    """(reader, root) of the run's data in ``classes`` (default: the run's): the user's copy, or
+    generated into the work folder at the profile's size and the run's seed: the easy tier (laid
+    out like CASME II) or the twin (the composite's for classes "3" and "composite", CASME II's
+    for "5"; an extra class set's in ``twin_<dataset>``; reused when the work folder already
+    holds it)."""
+    classes = classes or run.classes
+    reader = {"synthetic": "casme2", "twin": TWINS_BY_CLASSES[classes]}.get(run.dataset, run.dataset)
     if run.data_root is not None:
         return reader, run.data_root
     p = run.profile
     if run.dataset == "twin":
-        root, config = run.work / "twin", TwinConfig(seed=run.seed)
+        folder = "twin" if classes == run.classes else f"twin_{reader}"
+        root, config = run.work / folder, TwinConfig(seed=run.seed)
         if not holds_twin(root, reader, config, subjects=p.twin_subjects):
             generate_twin(root, reader, config, subjects=p.twin_subjects, workers=p.workers)
         return reader, root
@@ -52,15 +76,25 @@ def data_source(run: NotebookRun) -> tuple[str, Path]:
     return "casme2", generate(run.path("synthetic"), config, workers=p.workers)
 
 
-def prepare_data(run: NotebookRun, progress: bool = True) -> PrepReport:
-    """Read and prepare the run's data into ``work/cache`` (reused when already there) and hand
-    the reader, data root and cache on to the later notebooks."""
-    reader, root = data_source(run)
-    settings = PrepSettings(**prep_changes(run.profile.recipes[0]))
-    report = prepare(
-        reader, root, run.path("cache"), settings, workers=run.profile.workers, progress=progress
+def prep_epsilon(profile: Profile) -> float:
+    """The TV-L1 stopping threshold a profile prepares with (:mod:`molkit.data.tvl1`)."""
+    return tvl1.DRAFT_EPSILON if profile.draft_flows else tvl1.EPSILON
+
+
+def prepare_data(run: NotebookRun, classes: str | None = None, progress: bool = True) -> PrepReport:
+    """Read and prepare the run's data (in ``classes``, default the run's) into ``work/cache``
+    (``work/cache_<classes>`` for an extra class set; reused when already there) and hand the
+    reader, data root and cache on to the later notebooks (:func:`handover_key`)."""
+    reader, root = data_source(run, classes)
+    settings = PrepSettings(**prep_changes(run.profile.recipes[0]), tvl1_epsilon=prep_epsilon(run.profile))
+    cache = run.path(handover_key(run, "cache", classes))
+    report = prepare(reader, root, cache, settings, workers=run.profile.workers, progress=progress)
+    run.remember(
+        **{
+            handover_key(run, name, classes): value
+            for name, value in (("reader", reader), ("data_root", root), ("cache", report.cache_dir))
+        }
     )
-    run.remember(reader=reader, data_root=root, cache=report.cache_dir)
     return report
 
 
@@ -69,8 +103,9 @@ def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> 
     the run's class set, protocol, seed and device, scored against the ground truth when the data
     has one. MOL runs on the profile's named folds when it names some (``folds=N``: the first N
     of them); the baselines on every fold. ``changes`` replace fields."""
+    classes = changes.pop("classes", None) or run.classes
     base = LosoConfig.from_profile(
-        run.profile, classes=run.classes, protocol=run.protocol, recipe=recipe or run.profile.recipes[0]
+        run.profile, classes=classes, protocol=run.protocol, recipe=recipe or run.profile.recipes[0]
     )
     named, folds = run.profile.fold_subjects, {}
     if named and changes.get("method", "mol") == "mol":  # MOL on the profile's named folds
@@ -79,14 +114,16 @@ def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> 
     return base.replace(
         train=base.train.replace(seed=run.seed, device=run.device),
         data_seed=run.seed,
-        truth=has_ground_truth(run.recall("data_root")),
+        truth=has_ground_truth(run.recall(handover_key(run, "data_root", classes))),
         **folds,
     ).replace(**changes)
 
 
-def recipes_not_run(run: NotebookRun) -> list[str]:
-    """MOL's recipes that the profile leaves out of notebook 02, as the tables name them."""
-    return [f"MOL ({recipe} recipe)" for recipe in RECIPES if recipe not in run.profile.recipes]
+def recipes_not_run(run: NotebookRun, classes: str | None = None) -> list[str]:
+    """MOL's recipes that the profile leaves out of notebook 02 (all of them in an extra class
+    set), as the tables name them."""
+    ran = run.profile.recipes if classes in (None, run.classes) else ()
+    return [f"MOL ({recipe} recipe)" for recipe in RECIPES if recipe not in ran]
 
 
 def loso_folder(run: NotebookRun, kind: str, name: str, config: LosoConfig) -> Path:
@@ -112,15 +149,56 @@ def run_method(run: NotebookRun, config: LosoConfig, progress: bool = True) -> t
     name = "main" if config.method == "mol" else config.method
     folder = loso_folder(run, "loso", f"{name}-{config.protocol}", config)
     executor = fold_executor(run) if config.method == "mol" else {}
-    result = run_loso(config, run.recall("cache"), folder, progress=progress, **executor)
+    cache = run.recall(handover_key(run, "cache", config.classes))
+    result = run_loso(config, cache, folder, progress=progress, **executor)
     result.save(folder)
     return result, folder
 
 
-def data_label(run: NotebookRun) -> str:
-    """What the numbers are on, starting with its tier: ``twin``, ``easy tier`` (with its
-    difficulty) or the dataset's name for a real copy."""
-    root = Path(run.recall("data_root"))
+def run_baselines(
+    run: NotebookRun, classes: str | None = None, progress: bool = True
+) -> list[tuple[LosoResult, Path]]:
+    """The baselines (:data:`BASELINES`) on every fold of the run's data in ``classes`` (default:
+    the run's); none when no video has a usable onset and apex (notebook 01's problems table
+    names them)."""
+    if not read_videos(run.recall(handover_key(run, "cache", classes))).apex_flow.any():
+        return []
+    return [run_method(run, loso_config(run, method=m, classes=classes), progress) for m in BASELINES]
+
+
+def export_results(run: NotebookRun, classes: str | None = None) -> dict[str, tuple[pd.DataFrame, str]]:
+    """The paper-shaped tables (:func:`molkit.reports.paper_tables.run_tables`) of the LOSO runs
+    notebook 02 remembered in ``classes`` (default: the run's), exported to ``work/tables/``
+    (``results``, ``results_named_folds``; ``results_<classes>`` for an extra class set), each
+    with its caption; keyed by their heading."""
+    folders = run.recall(handover_key(run, "loso_dirs", classes))
+    if not folders:
+        return {}
+    reader, root = (run.recall(handover_key(run, name, classes)) for name in ("reader", "data_root"))
+    tables = run_tables(
+        [load_loso(folder) for folder in folders],
+        data_label(run, classes),
+        read_dataset(reader, root).table,
+        not_run=recipes_not_run(run, classes),
+    )
+    stem = "results" if classes in (None, run.classes) else f"results_{classes}"
+    exported = {}
+    for name, (table, caption) in tables.items():
+        export_table(
+            table,
+            run.path("tables", stem if name == "all folds" else f"{stem}_named_folds"),
+            digits=3,
+            caption=caption,
+        )
+        heading = name if stem == "results" else f"{CLASS_SET_TITLES[classes]}, {name}"
+        exported[heading] = (table, caption)
+    return exported
+
+
+def data_label(run: NotebookRun, classes: str | None = None) -> str:
+    """What the numbers are on (in ``classes``, default the run's), starting with its tier:
+    ``twin``, ``easy tier`` (with its difficulty) or the dataset's name for a real copy."""
+    root = Path(run.recall(handover_key(run, "data_root", classes)))
     if not has_ground_truth(root):
         return run.dataset
     record = json.loads((root / TRUTH_DIR / CONFIG_FILE).read_text())
