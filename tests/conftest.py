@@ -24,7 +24,12 @@ torch.set_num_threads(max(1, min(2, (os.cpu_count() or 1) // WORKERS)))
 
 # Files whose fixtures take a minute or more go to the workers first, so that no worker is left
 # with one of them while the others have finished.
-FIRST = ("test_train_positive_controls.py", "notebooks", "test_foundation_package.py")
+FIRST = (
+    "test_train_positive_controls.py",
+    "notebooks",
+    "test_foundation_package.py",
+    "test_reports_steps_twin.py",
+)
 
 
 def _unit(path: str) -> str:
