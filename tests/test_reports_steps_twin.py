@@ -90,7 +90,7 @@ def test_an_extra_class_set_gets_its_own_twin_cache_and_baseline_table(tmp_path)
     assert run.recall("reader_5") == "casme2" and Path(run.recall("data_root_5")) == run.work / "twin_casme2"
     with pytest.raises(LookupError):
         run.recall("cache")  # the run's own data is not touched
-    assert data_label(run, "5") == "twin of casme2, first 2 subjects of each dataset"
+    assert data_label(run, "5") == "twin of casme2, first 2 subjects"
     runs = run_baselines(run, "5", progress=False)
     assert [r.config.method for r, _ in runs] == ["ststnet", "linear", "lbptop"]
     videos = read_videos(report.cache_dir)

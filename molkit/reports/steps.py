@@ -203,7 +203,8 @@ def data_label(run: NotebookRun, classes: str | None = None) -> str:
         return run.dataset
     record = json.loads((root / TRUTH_DIR / CONFIG_FILE).read_text())
     if "twin" in record:
-        part = f", first {record['subjects']} subjects of each dataset" if record["subjects"] else ""
+        each = " of each dataset" if record["twin"] == "composite" else ""
+        part = f", first {record['subjects']} subjects{each}" if record["subjects"] else ""
         return f"twin of {record['twin']}{part}"
     difficulty = Fraction(record["difficulty"]).limit_denominator(12)  # 1/3, 1, 2
     return f"easy tier, difficulty {difficulty}"
