@@ -181,7 +181,7 @@ def export_results(run: NotebookRun, classes: str | None = None) -> dict[str, tu
         read_dataset(reader, root).table,
         not_run=recipes_not_run(run, classes),
     )
-    stem = "results" if classes in (None, run.classes) else f"results_{classes}"
+    stem = handover_key(run, "results", classes)
     exported = {}
     for name, (table, caption) in tables.items():
         export_table(
