@@ -1,6 +1,7 @@
 """Run profiles: how big a run is. ``MOLKIT_PROFILE`` picks one; ``demo`` is the default.
 
-- ``smoke``: CI; seconds per notebook, results meaningless (draft TV-L1 flows, 6-7x faster).
+- ``smoke``: CI; seconds per notebook, results meaningless (draft TV-L1 flows, 6-7x faster; one
+  process).
 - ``demo``: a part of the twin of the MEGC 2019 composite (the data that poses what real data
   poses) end to end in under 25 minutes on a 2-core CPU, with a narrow flow head (``flow_width``
   < 1, named in every report); MOL on four named folds, the baselines on every fold; the
@@ -47,7 +48,7 @@ class Profile(Config):
     recipes: tuple[str, ...] = ("kit", "released")
     folds: int | None = None  # LOSO folds the notebooks train (the first N subjects); None: all
     fold_workers: int = 1  # folds trained side by side on a CPU (one thread each)
-    # parallel preparation workers (0: all cores)
+    # parallel generation and preparation workers (0: all cores; 1: the notebook's own process)
     workers: int = 0
     # the data a run uses when the notebooks' dataset/classes are None: "synthetic" (the easy
     # tier) or "twin" (the twin of the real datasets: the composite for classes "composite",
@@ -84,6 +85,10 @@ PROFILES: dict[str, Profile] = {
         ablation_variants=("full", "no flow, no landmarks"),
         baseline_steps=30,
         draft_flows=True,
+        # six videos: starting worker processes (each loads torch and dlib) costs what they save
+        # (notebook 01's preparation 12-14 s in one process, 14-15 s in two, idle 2-core CPU,
+        # 2026-12-01), and under CI the other core runs another test file
+        workers=1,
     ),
     "easy": Profile(
         # the easy tier in about 20 minutes on a quiet 2-core CPU (preparation ~0.2 CPU s per

@@ -25,7 +25,8 @@ torch.set_num_threads(max(1, min(2, (os.cpu_count() or 1) // WORKERS)))
 # Files whose fixtures take a minute or more go to the workers first, so that no worker is left
 # with one of them while the others have finished.
 FIRST = (
-    "test_train_positive_controls.py",
+    "test_train_positive_whole_path.py",
+    "test_train_positive_fit.py",
     "notebooks",
     "test_foundation_package.py",
     "test_reports_steps_twin.py",
