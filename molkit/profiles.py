@@ -4,7 +4,7 @@
   process).
 - ``demo``: a part of the twin of the MEGC 2019 composite (the data that poses what real data
   poses) end to end in under 25 minutes on a 2-core CPU, with a narrow flow head (``flow_width``
-  < 1, named in every report); MOL on four named folds, the baselines on every fold; the
+  < 1, named in every report); MOL on two named folds, the baselines on every fold; the
   auxiliary-task ablation shown from its benchmark record (it does not fit in the 25 minutes);
   and CASME II in five classes (its own twin, the same subjects) from the baselines alone.
 - ``easy``: the same model and steps on the easy tier (the synthetic benchmark where every class
@@ -136,13 +136,14 @@ PROFILES: dict[str, Profile] = {
 
 # The default: the easy profile's model and steps on the composite twin's first 4 subjects of each
 # dataset (116 samples, 12 subjects). Measured on this 2-core CPU from a fresh clone (2026-12-01):
-# generating and preparing them 3.0 min, MOL's 400 steps about 7 min per two folds side by side,
-# the whole run with MOL on two folds 13.0 min. So MOL (kit recipe) runs on four named folds, two
-# rounds, that hold every dataset and every class (smic/s3: 39 videos, casme2/sub02: 9,
-# samm/007: 8, samm/006: 11), the baselines on all 12. The released recipe (another round) and the
-# task ablation (six seed x fold pairs of four variants at 400 steps, about 80 min; at 100 steps
-# MOL has not started learning on the twin, its MER loss still at chance) do not fit in 25
-# minutes: notebook 03 shows the ablation's benchmark record, and `-p ablations tasks` trains it.
+# generating and preparing them 3.0 min, MOL's 400 steps 7 min per two folds side by side in the
+# morning and 10.6 min in the evening (a step 0.8-1.1 s, then 1.45 s); the whole run with MOL on
+# four folds, two rounds, 19.7 min in the morning and 34.2 min in the evening. So MOL (kit recipe)
+# runs one round: two named folds, SMIC's and CASME II's first (smic/s3: 39 videos, casme2/sub02:
+# 9); the baselines on all 12. The released recipe (another round) and the task ablation (six seed
+# x fold pairs of four variants at 400 steps, about 80 min; at 100 steps MOL has not started
+# learning on the twin, its MER loss still at chance) do not fit in 25 minutes: notebook 03 shows
+# the ablation's benchmark record, and `-p ablations tasks` trains it.
 PROFILES["demo"] = dataclasses.replace(
     PROFILES["easy"],
     name="demo",
@@ -150,7 +151,7 @@ PROFILES["demo"] = dataclasses.replace(
     classes="composite",
     twin_subjects=4,
     folds=None,
-    fold_subjects=("smic/s3", "casme2/sub02", "samm/007", "samm/006"),
+    fold_subjects=("smic/s3", "casme2/sub02"),
     recipes=("kit",),
     ablation_steps=400,
     ablation_seeds=(0, 1, 2),

@@ -189,11 +189,12 @@ def small_dataset(workdir, face_frames, write_casme_like):
 
 @pytest.fixture(scope="session")
 def small_cache(workdir, small_dataset):
-    """``small_dataset`` prepared (two processes)."""
+    """``small_dataset`` prepared in this process (worker processes cost more than three short
+    videos; ``molkit prepare``'s tests run them)."""
     from molkit.data import prepare
 
     cache = workdir / "small_cache"
-    return cache, prepare("casme2", small_dataset, cache, workers=2, progress=False)
+    return cache, prepare("casme2", small_dataset, cache, workers=1, progress=False)
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +204,7 @@ def synthetic_cache(once, synthetic_root):
     from molkit.data import prepare
 
     def build(cache):
-        return cache, prepare("casme2", synthetic_root, cache, workers=2, progress=False)
+        return cache, prepare("casme2", synthetic_root, cache, workers=1, progress=False)
 
     return once("synthetic_cache", build)
 

@@ -83,13 +83,26 @@ def test_an_installed_wheel_reads_a_dataset_from_another_directory(installed, tm
     }
 
 
-def test_an_installed_wheel_runs_the_first_notebook_from_another_directory(installed, tmp_path):
+def test_an_installed_wheel_runs_the_first_notebook_from_another_directory(
+    installed, tmp_path, write_casme_like, face_frames
+):
     """``molkit reproduce --profile smoke --only 01`` finds its notebooks inside the installed
-    package; ``molkit notebooks DIR`` copies them out, and ``--notebooks DIR`` runs the copies."""
+    package (on a one-video dataset: what is checked is where things are found, not the data);
+    ``molkit notebooks DIR`` copies them out, and ``--notebooks DIR`` runs the copies."""
     site, here = installed[1], tmp_path / "elsewhere"
-    done = elsewhere(
-        site, here, "-m", "molkit", "reproduce", "--profile", "smoke", "--only", "01", "--name", "w"
-    )
+    data = write_casme_like(tmp_path / "data", {"sub01/EP01_01": face_frames(8)})
+    only_01 = [
+        "reproduce",
+        "--profile",
+        "smoke",
+        "--only",
+        "01",
+        "--dataset",
+        "casme2",
+        "--data-root",
+        str(data),
+    ]
+    done = elsewhere(site, here, "-m", "molkit", *only_01, "--name", "w")
     assert done.returncode == 0, done.stdout + done.stderr
     run = here / "reports" / "w"
     record = json.loads((run / "run.json").read_text())
