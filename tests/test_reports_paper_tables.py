@@ -145,7 +145,22 @@ def test_columns_no_row_fills_are_left_out():
     two = videos[~videos.subject.str.startswith("samm")]  # no SAMM video: no SAMM, no composite
     table = paper_table([measured_row("MOL", two, "composite", {})])
     assert [c for c in table.columns if "UF1" in c] == ["CASME II UF1", "SMIC UF1"]
+    assert "Acc" not in table.columns and "WF1" not in table.columns  # they need every dataset
     smic = two[two.subject.str.startswith("smic")]
     assert _number(table["SMIC UF1"].iloc[0]) == pytest.approx(
         f1_score(smic.label, smic.pred, average="macro"), abs=5e-4
     )
+
+
+def test_the_caption_names_the_rows_that_lack_a_dataset():
+    videos = _videos(4)
+    named = videos[videos.subject.isin(["casme2/s0", "smic/s1"])]  # MOL's named folds: no SAMM
+    tables = run_tables([_result("mol", named), _result("ststnet", videos)], "twin")
+    every, caption = tables["all folds"]
+    mol = every[every.method.str.startswith("MOL")].iloc[0]
+    assert mol["SAMM UF1"] == mol["Composite UF1"] == mol["Acc"] == "" and mol["SMIC UF1"] != ""
+    lacking = caption.split("Empty cells: ")[1]
+    assert lacking.startswith(f"a row without videos of a dataset ({mol.method}: SAMM) has none")
+    assert "STSTNet" not in lacking and "chance" not in lacking  # those rows hold every dataset
+    _, caption = tables["2 named folds"]
+    assert "Empty cells" not in caption  # every row there lacks SAMM: the column is left out

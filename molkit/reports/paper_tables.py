@@ -184,10 +184,35 @@ def paper_table(rows: list[dict[str, str]]) -> pd.DataFrame:
     """The rows as one table, columns in the paper's order (a score column no row fills is left
     out), empty cells as empty text."""
     table = pd.DataFrame(rows).fillna("")
-    metric = [c for c in table.columns if c.split(" ")[-1] in ("UF1", "UAR") and (table[c] != "").any()]
+    filled = [c for c in table.columns if (table[c] != "").any()]
+    metric = [c for c in filled if c.split(" ")[-1] in ("UF1", "UAR")]
     front = ["method", *[c for c in LABELS if c in table.columns]]
-    back = [c for c in ("Acc", "WF1", "videos", "source") if c in table.columns]
+    back = [c for c in ("Acc", "WF1") if c in filled] + [
+        c for c in ("videos", "source") if c in table.columns
+    ]
     return table[front + metric + back]
+
+
+def empty_cells(rows: list[dict[str, str]], classes: str) -> str:
+    """A caption sentence naming the measured rows that lack a dataset's videos (their cells in
+    that column, and the composite's, Acc and WF1, are empty); "" when none does. A dataset no
+    row has is left out (its column is, too)."""
+    datasets = [
+        c
+        for c in _columns(classes)
+        if c != "composite" and any(row.get(f"{NAMES[c]} UF1") for row in rows if row.get("videos"))
+    ]
+    lacking = [
+        f"{row['method']}: {', '.join(NAMES[c] for c in gaps)}"
+        for row in rows
+        if row.get("videos") and (gaps := [c for c in datasets if row.get(f"{NAMES[c]} UF1") == ""])
+    ]
+    if not lacking:
+        return ""
+    return (
+        f"Empty cells: a row without videos of a dataset ({'; '.join(lacking)}) has none in its "
+        "column, nor a composite, Acc or WF1 (they need every dataset)."
+    )
 
 
 def shared_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -281,5 +306,10 @@ def run_tables(
 
 def _captioned(rows: list[dict[str, str]], classes: str, left_out: str) -> tuple[pd.DataFrame, str]:
     table, shared = shared_labels(paper_table(rows))
-    parts = (shared and f"Every row: {shared}.", left_out, missing_published(classes))
+    parts = (
+        shared and f"Every row: {shared}.",
+        left_out,
+        empty_cells(rows, classes),
+        missing_published(classes),
+    )
     return table, " ".join(p for p in parts if p)
