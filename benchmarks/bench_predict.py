@@ -144,6 +144,8 @@ def main() -> None:
     parser.add_argument("--loso", type=Path, help="an inner-val LOSO output folder: its ECE before/after")
     parser.add_argument("--label", default="", help="what the LOSO run is on (tier, folds, steps)")
     args = parser.parse_args()
+    if args.loso and not args.label:
+        parser.error("--loso needs --label: the record says what the LOSO run is on (tier, folds, steps)")
     if args.loso:
         calibration_record(args.loso, args.label)
     if args.minutes or not args.loso:
