@@ -88,7 +88,7 @@ def test_an_installed_wheel_runs_the_first_notebook_from_another_directory(
 ):
     """``molkit reproduce --profile smoke --only 01`` finds its notebooks inside the installed
     package (on a one-video dataset: what is checked is where things are found, not the data);
-    ``molkit notebooks DIR`` copies them out, and ``--notebooks DIR`` runs the copies."""
+    ``molkit notebooks DIR`` copies them out, byte for byte."""
     site, here = installed[1], tmp_path / "elsewhere"
     data = write_casme_like(tmp_path / "data", {"sub01/EP01_01": face_frames(8)})
     only_01 = [
