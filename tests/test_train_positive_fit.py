@@ -1,4 +1,4 @@
-"""Positive control (a): MOL with the kit's recipe, at the demo's flow-head width, fits a fixed batch
+"""Positive control: MOL with the kit's recipe, at the demo's flow-head width, fits a fixed batch
 of 10 clips (2 per class) to accuracy 1.0. It memorises clips whatever their labels: a bug in the
 model, the joint loss or the optimiser's wiring fails it (the whole path's control, which needs
 the labels, crops and normalisation to agree, is ``test_train_positive_whole_path.py``)."""
