@@ -16,7 +16,8 @@ def test_cached_onset_apex_flow_is_tvl1_between_the_coded_frames(synthetic_cache
     cache_dir, report = synthetic_cache
     videos = read_videos(cache_dir)
     assert videos.apex_flow.all() and len(videos) == report.usable == 15
-    solver = cv2.optflow.DualTVL1OpticalFlow_create()
+    epsilon = PrepSettings.load(cache_dir / cache.SETTINGS_JSON).tvl1_epsilon  # the cache's solver
+    solver = cv2.optflow.DualTVL1OpticalFlow_create(epsilon=epsilon)
     for video in videos.head(3).itertuples():
         data = cache.load_tensors(cache_dir / video.file)
         truth = sample_truth(synthetic_root, f"{video.subject}/{video.sample}")

@@ -1,6 +1,6 @@
 """The synthetic benchmark through the CASME II reader and the whole preparation, checked against
-its exact ground truth: labels, TV-L1 flow targets, landmarks, and cropping the 144 px flow
-instead of recomputing TV-L1 on every crop."""
+its exact ground truth: labels, TV-L1 flow targets (the draft solver, as the smoke profile's),
+landmarks, and cropping the 144 px flow instead of recomputing TV-L1 on every crop."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from molkit.data import ClipDataset, cache, read_dataset, read_videos
-from molkit.data.tvl1 import end_point_error, tvl1
+from molkit.data import ClipDataset, PrepSettings, cache, read_dataset, read_videos
+from molkit.data.tvl1 import end_point_error
 from molkit.synthetic import sample_truth
 
 
@@ -75,8 +75,10 @@ def test_tvl1_targets_against_the_true_flow(truth_items):
 
 def test_cropping_the_144_flow_is_as_good_as_recomputing(synthetic_cache):
     """The cache computes TV-L1 once on the 144 px pair and crops it; the release recomputed it on
-    every 128 px crop. Against the true flow, the cropped field is no worse than recomputing."""
+    every 128 px crop (with the cache's own solver settings). Against the true flow, the cropped
+    field is no worse than recomputing."""
     cache_dir = synthetic_cache[0]
+    settings = PrepSettings.load(cache_dir / cache.SETTINGS_JSON)
     dataset = ClipDataset(cache_dir, train=True, crops=1, seed=0, with_truth=True)
     cropped, recomputed, between = [], [], []
     for index in range(0, len(dataset), 9):
@@ -85,7 +87,7 @@ def test_cropping_the_144_flow_is_as_good_as_recomputing(synthetic_cache):
         frames = data["frames"][[row.clip_index + k * row.stride for k in range(8)]].numpy()
         y, x = row.offset_y, row.offset_x
         crop = frames[:, y : y + 128, x : x + 128]
-        fresh = np.stack([tvl1(crop[k], crop[k + 1]) for k in range(7)])
+        fresh = np.stack([settings.flow(crop[k], crop[k + 1]) for k in range(7)])
         truth = item["true_flow"].permute(0, 2, 3, 1).numpy()
         ours = item["flow"].permute(0, 2, 3, 1).numpy()
         cropped.append(end_point_error(ours, truth))
