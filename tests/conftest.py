@@ -18,9 +18,12 @@ from filelock import FileLock
 
 os.environ.setdefault("MOLKIT_PROFILE", "smoke")
 # Threads shared out between the xdist workers (torch slows down 2-3x when threads outnumber
-# cores); a test whose numbers depend on the count sets its own with ``torch_threads``.
+# cores); a test whose numbers depend on the count sets its own with ``torch_threads``. What a
+# worker starts (notebook kernels, commands) gets the same share through ``OMP_NUM_THREADS``.
 WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-torch.set_num_threads(max(1, min(2, (os.cpu_count() or 1) // WORKERS)))
+THREADS = max(1, min(2, (os.cpu_count() or 1) // WORKERS))
+torch.set_num_threads(THREADS)
+os.environ["OMP_NUM_THREADS"] = str(THREADS)
 
 # Files whose fixtures take a minute or more go to the workers first, so that no worker is left
 # with one of them while the others have finished.
