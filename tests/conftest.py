@@ -19,7 +19,8 @@ from filelock import FileLock
 os.environ.setdefault("MOLKIT_PROFILE", "smoke")
 # Threads shared out between the xdist workers (torch slows down 2-3x when threads outnumber
 # cores); a test whose numbers depend on the count sets its own with ``torch_threads``. What a
-# worker starts (notebook kernels, commands) gets the same share through ``OMP_NUM_THREADS``.
+# worker starts (notebook kernels, commands) gets the same share through ``OMP_NUM_THREADS``
+# (notebook 02's training: 138 s on the kernel's two threads beside a busy worker, 44 s on one).
 WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 THREADS = max(1, min(2, (os.cpu_count() or 1) // WORKERS))
 torch.set_num_threads(THREADS)
