@@ -10,13 +10,14 @@ import pandas as pd
 from molkit.data import PrepSettings, cache, prepare, read_videos
 from molkit.data.tvl1 import DRAFT_EPSILON
 from molkit.synthetic import sample_truth
+from molkit.train.checkpoint import cache_prep_settings
 
 
 def test_cached_onset_apex_flow_is_tvl1_between_the_coded_frames(synthetic_cache, synthetic_root):
     cache_dir, report = synthetic_cache
     videos = read_videos(cache_dir)
     assert videos.apex_flow.all() and len(videos) == report.usable == 15
-    epsilon = PrepSettings.load(cache_dir / cache.SETTINGS_JSON).tvl1_epsilon  # the cache's solver
+    epsilon = cache_prep_settings(cache_dir).tvl1_epsilon  # the cache's solver
     solver = cv2.optflow.DualTVL1OpticalFlow_create(epsilon=epsilon)
     for video in videos.head(3).itertuples():
         data = cache.load_tensors(cache_dir / video.file)

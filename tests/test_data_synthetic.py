@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from molkit.data import ClipDataset, PrepSettings, cache, read_dataset, read_videos
+from molkit.data import ClipDataset, cache, read_dataset, read_videos
 from molkit.data.tvl1 import end_point_error
 from molkit.synthetic import sample_truth
+from molkit.train.checkpoint import cache_prep_settings
 
 
 def epe(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -78,7 +79,7 @@ def test_cropping_the_144_flow_is_as_good_as_recomputing(synthetic_cache):
     every 128 px crop (with the cache's own solver settings). Against the true flow, the cropped
     field is no worse than recomputing."""
     cache_dir = synthetic_cache[0]
-    settings = PrepSettings.load(cache_dir / cache.SETTINGS_JSON)
+    settings = cache_prep_settings(cache_dir)
     dataset = ClipDataset(cache_dir, train=True, crops=1, seed=0, with_truth=True)
     cropped, recomputed, between = [], [], []
     for index in range(0, len(dataset), 9):
