@@ -16,8 +16,10 @@ from molkit.reports.steps import (
     export_results,
     extra_class_sets,
     loso_config,
+    mol_recipes,
     prepare_data,
     run_baselines,
+    run_mol,
 )
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, holds_twin, twin_record
@@ -75,10 +77,11 @@ def test_a_complete_twin_is_reused_and_labelled_by_its_tier(tmp_path):
     assert data_label(run) == "easy tier, difficulty 1/3"
 
 
-def test_an_extra_class_set_gets_its_own_twin_cache_and_baseline_table(tmp_path):
+def test_an_extra_class_set_gets_its_own_twin_cache_and_paper_table(tmp_path):
     """The demo adds CASME II in five classes on CASME II's own twin: prepared beside the run's
     data (which it leaves alone), the baselines on every fold in five classes, and its paper table
-    exported as ``results_5`` with every reference row and a caption naming MOL as not run."""
+    exported as ``results_5`` with every reference row and a caption naming MOL as not run. The
+    paper profile trains MOL there too, on every fold (the demo's named folds are the composite's)."""
     profile = dataclasses.replace(
         PROFILES["demo"], twin_subjects=2, workers=1, draft_flows=True, baseline_steps=5
     )
@@ -106,3 +109,17 @@ def test_an_extra_class_set_gets_its_own_twin_cache_and_baseline_table(tmp_path)
     assert {"chance (uniform guess, expected)", "AU oracle (exact code, other subjects)"} <= set(methods)
     assert [c for c in table.columns if c.endswith(("UF1", "UAR"))] == ["CASME II UF1", "CASME II UAR"]
     assert "Not run at this profile: MOL (kit recipe), MOL (released recipe)." in caption
+    assert run_mol(run, "5") == [] and mol_recipes(run) == ("kit",)
+
+    # as the paper profile does (its own recipes: kit and released), at a test's size
+    paper = dataclasses.replace(profile, mol_in_extra_classes=True, steps=1, fold_workers=1)
+    run = dataclasses.replace(run, profile=paper)
+    assert mol_recipes(run, "5") == ("kit",) and PROFILES["paper"].mol_in_extra_classes
+    ((result, folder),) = run_mol(run, "5", progress=False)
+    assert (result.config.method, result.config.recipe(), result.config.classes) == ("mol", "kit", "5")
+    assert result.config.model.n_classes == 5 and result.config.fold_subjects == ()
+    assert sorted(result.videos.subject.unique()) == sorted(videos.subject.unique())  # every fold
+    run.remember(loso_dirs_5=[str(folder)] + [str(f) for _, f in runs])
+    ((_, (table, caption)),) = export_results(run, "5").items()
+    assert list(table.method)[0].startswith("MOL (kit recipe")
+    assert "Not run at this profile: MOL (released recipe)." in caption

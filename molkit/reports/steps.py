@@ -102,13 +102,14 @@ def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> 
     """The LOSO run the profile describes, trained with ``recipe`` (default: the profile's), with
     the run's class set, protocol, seed and device, scored against the ground truth when the data
     has one. MOL runs on the profile's named folds when it names some (``folds=N``: the first N
-    of them); the baselines on every fold. ``changes`` replace fields."""
+    of them), in the run's own class set; the baselines, and MOL in an extra class set, on every
+    fold. ``changes`` replace fields."""
     classes = changes.pop("classes", None) or run.classes
     base = LosoConfig.from_profile(
         run.profile, classes=classes, protocol=run.protocol, recipe=recipe or run.profile.recipes[0]
     )
     named, folds = run.profile.fold_subjects, {}
-    if named and changes.get("method", "mol") == "mol":  # MOL on the profile's named folds
+    if named and changes.get("method", "mol") == "mol" and classes == run.classes:  # the named folds
         count = changes.pop("folds", None)
         folds = {"folds": None, "fold_subjects": named[:count] if count else named}
     return base.replace(
@@ -119,10 +120,17 @@ def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> 
     ).replace(**changes)
 
 
+def mol_recipes(run: NotebookRun, classes: str | None = None) -> tuple[str, ...]:
+    """MOL's recipes that notebook 02 trains in ``classes`` (default: the run's): the profile's,
+    in an extra class set only where the profile says so (``mol_in_extra_classes``)."""
+    own = classes in (None, run.classes)
+    return run.profile.recipes if own or run.profile.mol_in_extra_classes else ()
+
+
 def recipes_not_run(run: NotebookRun, classes: str | None = None) -> list[str]:
-    """MOL's recipes that the profile leaves out of notebook 02 (all of them in an extra class
-    set), as the tables name them."""
-    ran = run.profile.recipes if classes in (None, run.classes) else ()
+    """MOL's recipes that the profile leaves out of notebook 02 in ``classes``, as the tables name
+    them."""
+    ran = mol_recipes(run, classes)
     return [f"MOL ({recipe} recipe)" for recipe in RECIPES if recipe not in ran]
 
 
@@ -153,6 +161,17 @@ def run_method(run: NotebookRun, config: LosoConfig, progress: bool = True) -> t
     result = run_loso(config, cache, folder, progress=progress, **executor)
     result.save(folder)
     return result, folder
+
+
+def run_mol(
+    run: NotebookRun, classes: str | None = None, progress: bool = True
+) -> list[tuple[LosoResult, Path]]:
+    """MOL's LOSO runs in ``classes`` (default: the run's), one per recipe of :func:`mol_recipes`,
+    the main recipe's first."""
+    return [
+        run_method(run, loso_config(run, recipe=r, classes=classes), progress)
+        for r in mol_recipes(run, classes)
+    ]
 
 
 def run_baselines(
