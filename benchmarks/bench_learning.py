@@ -24,9 +24,11 @@ composite twin), prepared twice, with per-frame alignment (released) and one ali
   against the true landmarks beside the training mean shape, seconds.
 - ``baselines``: STSTNet, the linear model and LBP-TOP on the same folds (trained as the
   ``paper`` profile trains them), as reference rows.
-- ``pairs``: notebook 03's question on the rows' runs (``TASK_ROWS``): each task variant's
-  per-video UF1 minus the full model's, paired by named fold, with its sign interval
-  (``learning/<data>-pairs.md``).
+- ``tasks-pairs``, ``alignment-pairs``: a paired question on the rows' runs (``PAIRS``):
+  notebook 03's (each task variant) or the alignment's (per-frame against one map per video):
+  the variant's per-video UF1 minus the full model's, paired by named fold and seed (``--seed``
+  runs rows with another training seed, named in the row), with its sign interval
+  (``learning/<data>-<question>-pairs.md``).
 
 Writes ``reports/benchmarks/learning.md`` and ``learning.csv`` (rows as they finish, each with
 its ``data``: a rerun skips the rows the csv holds for that data, and with the same ``--work``
@@ -300,41 +302,59 @@ TITLES = {
     "ablations_twin": "The auxiliary tasks on the twin: MOL with and without flow and landmarks, paired by fold",
     "calibration_twin": "MOL under the inner-val protocol on the twin: the run behind calibration.md",
 }
-# notebook 03's task variants, as rows of this record
-TASK_ROWS = {
-    "full": "kit",
-    "no flow": "kit, no flow",
-    "no landmarks": "kit, no landmarks",
-    "no flow, no landmarks": "kit, MER only (no flow, no landmarks)",
+# the paired questions (``--parts tasks-pairs alignment-pairs``), each a set of variants as rows of this record; the
+# first variant is the reference. "tasks": notebook 03's question (its csv is what the ``demo``
+# profile's notebook 03 shows); "alignment": the kit's one departure that the twin questioned.
+PAIRS = {
+    "tasks": {
+        "full": "kit",
+        "no flow": "kit, no flow",
+        "no landmarks": "kit, no landmarks",
+        "no flow, no landmarks": "kit, MER only (no flow, no landmarks)",
+    },
+    "alignment": {"full": "kit", "alignment frame (released)": "kit, alignment frame (released)"},
 }
+PAIRS_TITLES = {
+    "tasks": "The auxiliary tasks, paired by fold",
+    "alignment": "Per-frame alignment against one map per video, paired by seed and fold",
+}
+
+
+def seeded(name: str, seed: int, default: int) -> str:
+    """A row's name in the record: a seed other than the profile's is part of it."""
+    return name if seed == default else f"{name} · seed {seed}"
 
 
 def row_folder(work: Path, name: str) -> Path:
     return work / "runs" / name.replace(" ", "_").replace(",", "").replace("/", "-")
 
 
-def task_pairs(work: Path, base: LosoConfig, label: str, name: str) -> list[str]:
-    """Notebook 03's question on this record's runs: each task variant's per-video UF1 on a
-    named fold minus the full model's on the same fold (one seed: pairs are folds), with the
-    sign interval of the median difference (:func:`molkit.reports.ablations.paired_differences`).
-    Writes ``<name>_pairs.csv`` (what the ``demo`` profile's notebook 03 shows) and returns the
+def paired_section(work: Path, base: LosoConfig, label: str, name: str, question: str) -> list[str]:
+    """A paired question on this record's runs: each variant's per-video UF1 on a named fold
+    minus the full model's on the same fold and seed (every seed the rows were run with), with
+    the sign interval of the median difference (:func:`molkit.reports.ablations.paired_differences`).
+    Writes ``<name>_pairs.csv`` ("tasks") or ``<name>_<question>_pairs.csv`` and returns the
     record's section."""
-    folds, seed = base.fold_subjects, base.train.seed
-    per_fold = []
-    for variant, row in TASK_ROWS.items():
-        if (row_folder(work, row) / "loso.yaml").is_file():
-            table = load_loso(row_folder(work, row)).per_fold
-            table = table[(table.level == "video") & table.fold.isin(folds)]
-            per_fold.append(table.assign(variant=variant, seed=seed))
-    pairs = paired_differences(pd.concat(per_fold, ignore_index=True), "uf1")
-    made = dict(zip(RECORD_LABELS, (label, "kit", " ".join(folds), base.train.steps, seed)))
-    atomic_write_text(REPORTS / f"{name}_pairs.csv", pairs.assign(**made).to_csv(index=False))
+    folds, per_fold = base.fold_subjects, []
+    for variant, row in PAIRS[question].items():
+        other_seeds = row_folder(work, f"{row} · seed ").name + "*"
+        runs = [row_folder(work, row), *sorted((work / "runs").glob(other_seeds))]
+        for run in (r for r in runs if (r / "loso.yaml").is_file()):
+            result = load_loso(run)
+            table = result.per_fold[(result.per_fold.level == "video") & result.per_fold.fold.isin(folds)]
+            per_fold.append(table.assign(variant=variant, seed=result.config.train.seed))
+    per_fold = pd.concat(per_fold, ignore_index=True)
+    pairs = paired_differences(per_fold, "uf1")
+    seeds = " ".join(str(s) for s in sorted(per_fold.seed.unique()))
+    made = dict(zip(RECORD_LABELS, (label, "kit", " ".join(folds), base.train.steps, seeds)))
+    csv = f"{name}_pairs.csv" if question == "tasks" else f"{name}_{question}_pairs.csv"
+    atomic_write_text(REPORTS / csv, pairs.assign(**made).to_csv(index=False))
     return [
-        "### The auxiliary tasks, paired by fold",
+        f"### {PAIRS_TITLES[question]}",
         "",
         f"Each variant's per-video UF1 on a fold minus the full model's (kit recipe) on the same "
-        f"fold, seed {seed}: one pair per named fold; median with its exact sign interval "
-        f"(`{name}_pairs.csv`).",
+        f"fold and seed (seeds {seeds}): one pair per named fold and seed; median with its exact "
+        f"sign interval (`{csv}`).",
         "",
         "| variant | pairs | mean | median [interval] | coverage | sign test p |",
         "|---|---:|---:|---|---:|---:|",
@@ -445,9 +465,10 @@ def record(table: pd.DataFrame, name: str) -> str:
         if parts.is_file():
             lines += [parts.read_text().rstrip(), ""]
         lines += ["### One row per recipe", "", *rows_table(rows), ""]
-        pairs = REPORTS / name / f"{_slug(label)}-pairs.md"
-        if pairs.is_file():
-            lines += [pairs.read_text().rstrip(), ""]
+        for question in PAIRS:
+            pairs = REPORTS / name / f"{_slug(label)}-{question}-pairs.md"
+            if pairs.is_file():
+                lines += [pairs.read_text().rstrip(), ""]
     return "\n".join(lines)
 
 
@@ -468,6 +489,7 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, help="training steps per fold (default: the profile's)")
     parser.add_argument("--fit-steps", type=int, default=60)
+    parser.add_argument("--seed", type=int, help="training seed (default: the profile's); rows name it")
     parser.add_argument("--rows", nargs="*", help="row names to run, in this order (default: all)")
     parser.add_argument("--name", default="learning", help="record name in reports/benchmarks/")
     args = parser.parse_args()
@@ -490,7 +512,11 @@ def main() -> None:
     base = LosoConfig.from_profile(
         profile, classes=args.classes, recipe="released", folds=folds[0], fold_subjects=folds[1]
     )
-    base = base.replace(protocol=args.protocol, train=base.train.replace(steps=args.steps or profile.steps))
+    default_seed = base.train.seed
+    seed = default_seed if args.seed is None else args.seed
+    base = base.replace(
+        protocol=args.protocol, train=base.train.replace(steps=args.steps or profile.steps, seed=seed)
+    )
     named = " ".join(args.fold_subjects) if args.fold_subjects else f"the first {args.folds}"
     header = [
         f"`python benchmarks/bench_learning.py --work DIR --profile {profile.name} {described} "
@@ -522,11 +548,12 @@ def main() -> None:
     if "rows" in args.parts:
         rows = dict(_rows())
         here = set(done.row[done.data == data.label])
-        for name in args.rows or [n for n in rows if n not in here]:
-            record_row(run_row(name, rows[name], base, data, row_folder(args.work, name)))
-    if "pairs" in args.parts:
-        lines = task_pairs(args.work, base, data.label, args.name)
-        atomic_write_text(REPORTS / args.name / f"{_slug(data.label)}-pairs.md", "\n".join(lines))
+        for name in args.rows or [n for n in rows if seeded(n, seed, default_seed) not in here]:
+            row = seeded(name, seed, default_seed)
+            record_row(run_row(row, rows[name], base, data, row_folder(args.work, row)))
+    for question in [q for q in PAIRS if f"{q}-pairs" in args.parts]:
+        lines = paired_section(args.work, base, data.label, args.name, question)
+        atomic_write_text(REPORTS / args.name / f"{_slug(data.label)}-{question}-pairs.md", "\n".join(lines))
     if "baselines" in args.parts:
         for method in ("ststnet", "linear", "lbptop"):
             record_row(baseline_row(method, base, data, args.work / "baselines" / method))

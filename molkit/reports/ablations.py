@@ -38,7 +38,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 }
 TASK_VARIANTS = ("full", "no flow", "no landmarks", "no flow, no landmarks")
 POOLED_CSV, FOLDS_CSV = "ablations.csv", "ablation_folds.csv"
-# the task ablation on the twin, paired by named fold (benchmarks/bench_learning.py --parts pairs)
+# the task ablation on the twin, paired by named fold (benchmarks/bench_learning.py --parts tasks-pairs)
 RECORD = REPO / "reports" / "benchmarks" / "ablations_twin_pairs.csv"
 RECORD_LABELS = ("data", "recipe", "folds", "steps", "seed")  # what made the record, on every row
 
