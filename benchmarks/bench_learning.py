@@ -302,9 +302,9 @@ TITLES = {
     "ablations_twin": "The auxiliary tasks on the twin: MOL with and without flow and landmarks, paired by fold",
     "calibration_twin": "MOL under the inner-val protocol on the twin: the run behind calibration.md",
 }
-# the paired questions (``--parts tasks-pairs alignment-pairs``), each a set of variants as rows of this record; the
-# first variant is the reference. "tasks": notebook 03's question (its csv is what the ``demo``
-# profile's notebook 03 shows); "alignment": the kit's one departure that the twin questioned.
+# the paired questions (``--parts tasks-pairs alignment-pairs``), each a set of variants as rows
+# of this record, the first the reference. "tasks": notebook 03's question (its csv is what the
+# ``demo`` profile's notebook 03 shows); "alignment": the kit's one departure the twin questioned.
 PAIRS = {
     "tasks": {
         "full": "kit",
