@@ -454,9 +454,12 @@ def record(table: pd.DataFrame, name: str) -> str:
         "One section per data: the easy tier (every class one fixed movement, the kit's positive "
         "control) and the twin of the real datasets (overlapping action units, head motion, "
         "blinks, subjects that differ). Intervals: 95% bootstrap over the test subjects (few "
-        "subjects: wide). Rows run before the intervals were added show none. s: wall seconds of the "
-        "run that finished the row (a resumed row counts only its last part; the machine was often "
-        "shared).",
+        "subjects: wide). Rows run before the intervals were added show none. A row named `· seed N` "
+        "was trained with another seed than the profile's; one named `· earlier preparation`, on "
+        "an earlier preparation of the same data (before 165b723's face detection, 2026-12-01): "
+        "read it against that preparation's `kit · earlier preparation`, not the kit's row. s: wall "
+        "seconds of the run that finished the row (a resumed row counts only its last part; the "
+        "machine was often shared).",
         "",
     ]
     for label, rows in table.groupby("data", sort=False):

@@ -40,7 +40,8 @@ KIT: tuple[Departure, ...] = (
         "prep.alignment",
         "frame",
         "video",
-        "per-frame alignment moves the whole face by dlib's jitter, 8x the expression's motion",
+        "per-frame alignment moves the whole face by dlib's jitter, 8x the expression's motion "
+        "(easy tier; on the twin per-frame scores higher, not beyond the spread: learning.md)",
     ),
     Departure(
         "magnification",
