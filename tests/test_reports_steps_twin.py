@@ -111,7 +111,7 @@ def test_an_extra_class_set_gets_its_own_twin_cache_and_paper_table(tmp_path):
     assert "Not run at this profile: MOL (kit recipe), MOL (released recipe)." in caption
     assert run_mol(run, "5") == [] and mol_recipes(run) == ("kit",)
 
-    # as the paper profile does (its own recipes: kit and released), at a test's size
+    # as the paper profile does (it trains both recipes, this profile the kit's), at a test's size
     paper = dataclasses.replace(profile, mol_in_extra_classes=True, steps=1, fold_workers=1)
     run = dataclasses.replace(run, profile=paper)
     assert mol_recipes(run, "5") == ("kit",) and PROFILES["paper"].mol_in_extra_classes
