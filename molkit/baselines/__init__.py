@@ -13,7 +13,6 @@ from molkit.baselines.offapexnet import OFFApexNet
 from molkit.baselines.oracle import ceiling_predictions, loso_predictions, oracle_predictions, oracle_scores
 from molkit.baselines.ststnet import STSTNet, ststnet_logits, train_ststnet
 from molkit.baselines.ststnet_official import (
-    authors_input,
     authors_loso,
     from_authors_state_dict,
     load_authors_weights,
@@ -28,7 +27,6 @@ __all__ = [
     "STSTNetConfig",
     "VideoFeatures",
     "apex_features",
-    "authors_input",
     "authors_loso",
     "ceiling_predictions",
     "cnn_logits",

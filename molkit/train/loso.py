@@ -11,7 +11,9 @@ method, protocol, profile and flow-head width, and collapse (one class predicted
 recognised) reported per fold and pooled (:mod:`molkit.train.collapse`).
 
 ``caches`` is one prepared cache folder (single dataset) or a mapping ``{dataset: folder}``
-(MEGC composite: use ``classes="composite"``); subjects are then named ``dataset/subject``.
+(MEGC composite: use ``classes="composite"``); subjects are then named ``dataset/subject``. Or
+the public onset->apex images of the real composite (:class:`~molkit.data.flow_images.FlowImages`):
+the onset->apex baselines then read them instead of a cache's flows (MOL and LBP-TOP need frames).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from molkit.baselines.config import LBPTOPConfig, LinearConfig, OFFApexNetConfig
 from molkit.config import Config
 from molkit.data import ClipDataset, Fold, PrepSettings, class_names, read_videos
 from molkit.data.cache import atomic_write_text
+from molkit.data.flow_images import FlowImages
 from molkit.executors import run_tasks
 from molkit.gpu import pick_device
 from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confusion
@@ -46,6 +49,7 @@ from molkit.train.recipes import apply_recipe, recipe_label
 from molkit.train.trainer import CHECKPOINT, train_fold
 
 PREDICTIONS, CONFIG, CLASSES, PREP = "predictions.csv", "loso.yaml", "classes.json", "prep.json"
+IMAGES = "flow_images.json"  # a run on the public onset->apex images: which folder, how many
 # what a LOSO run trains (``LosoConfig.method``) -> its name in tables
 METHODS: dict[str, str] = {
     "mol": "MOL",
@@ -54,7 +58,8 @@ METHODS: dict[str, str] = {
     "lbptop": "LBP-TOP (linear SVM)",
     "offapexnet": "OFF-ApexNet",
 }
-Caches = str | Path | Mapping[str, str | Path]
+Caches = str | Path | Mapping[str, str | Path] | FlowImages
+IMAGE_METHODS = ("ststnet", "offapexnet", "linear")  # what the public onset->apex images can train
 
 
 def class_count(classes: str) -> int:
@@ -212,8 +217,27 @@ def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | N
     return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
 
+def check_images(config: LosoConfig, caches: Caches) -> None:
+    """Refuse what the public onset->apex images cannot feed: MOL and LBP-TOP (they read frames),
+    a class set other than the composite's (the images' labels are the list's three)."""
+    if not isinstance(caches, FlowImages):
+        return
+    if config.method not in IMAGE_METHODS:
+        raise ValueError(
+            f"{caches.root}: onset->apex images feed {', '.join(IMAGE_METHODS)}; {config.method_name} "
+            "needs the frames (a licensed copy of the datasets, prepared with molkit prepare)"
+        )
+    if config.classes != "composite":
+        raise ValueError(
+            f"{caches.root}: onset->apex images carry the composite's labels; use classes 'composite'"
+        )
+
+
 def all_subjects(config: LosoConfig, caches: Caches) -> list[str]:
-    """Every subject with a video in the class set (``dataset/subject`` with several caches)."""
+    """Every subject with a video in the class set (``dataset/subject`` with several caches or
+    the public images)."""
+    if isinstance(caches, FlowImages):
+        return caches.subjects
     names = {
         name: item_table(open_clips(config, {name: folder} if name else folder, None, False)).subject.unique()
         for name, folder in _caches(caches).items()
@@ -294,6 +318,7 @@ def _baseline_fold(
     from molkit.baselines import (
         OFFApexNet,
         STSTNet,
+        VideoFeatures,
         cnn_logits,
         fit_lbptop,
         fit_linear,
@@ -305,6 +330,9 @@ def _baseline_fold(
     )
 
     def features(subjects: tuple[str, ...]):
+        if isinstance(caches, FlowImages):
+            table, images = caches.part(subjects)
+            return VideoFeatures(table[["subject", "video_id", "label"]], images)
         clips = open_clips(config, caches, subjects, False)
         return (
             lbptop_video_features(clips, config.lbptop)
@@ -315,7 +343,7 @@ def _baseline_fold(
     train, test = features(fold.train_subjects), features((fold.test_subject,))
     if not len(train):
         raise ValueError(
-            f"{caches}: no video of fold {fold.test_subject}'s training subjects can feed the "
+            f"{_where(caches)}: no video of fold {fold.test_subject}'s training subjects can feed the "
             f"{config.method_name} baseline (the onset->apex baselines need a coded onset and "
             "apex; see problems.csv)"
         )
@@ -354,6 +382,7 @@ def run_loso(
     there are several), ``"slurm"`` (submitit; ``slurm`` holds its parameters, e.g.
     ``{"slurm_partition": "gpu", "timeout_min": 120}``) or ``"submitit-local"``.
     """
+    check_images(config, caches)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     saved = out_dir / CONFIG
@@ -365,7 +394,11 @@ def run_loso(
     prep = loso_prep_settings(caches)
     if prep is not None:
         atomic_write_text(out_dir / PREP, prep.to_json())
-    classes = dataset_classes(open_clips(config, caches, None, False))
+    if isinstance(caches, FlowImages):
+        classes = class_names(config.classes, "casme2")
+        atomic_write_text(out_dir / IMAGES, json.dumps(images_record(caches), indent=2))
+    else:
+        classes = dataset_classes(open_clips(config, caches, None, False))
     atomic_write_text(out_dir / CLASSES, json.dumps(classes))
     folds = chosen_folds(config, all_subjects(config, caches))
     tasks = [
@@ -414,8 +447,25 @@ def load_loso(out_dir: str | Path) -> LosoResult:
     return LosoResult(config, clips, json.loads((out_dir / CLASSES).read_text()), prep)
 
 
+def images_record(images: FlowImages) -> dict[str, Any]:
+    """What a run on the public images read: folder, layout, images per dataset, problems."""
+    return {
+        "root": str(images.root),
+        "layout": images.layout,
+        "images": images.table.groupby("dataset").size().to_dict(),
+        "problems": len(images.problems),
+    }
+
+
+def _where(caches: Caches) -> str:
+    return str(caches.root) if isinstance(caches, FlowImages) else str(caches)
+
+
 def loso_prep_settings(caches: Caches) -> PrepSettings | None:
-    """How the cache(s) were prepared; None when one does not say or they differ."""
+    """How the cache(s) were prepared; None when one does not say or they differ (or the run
+    reads the public images, which no molkit preparation made)."""
+    if isinstance(caches, FlowImages):
+        return None
     found = [cache_prep_settings(folder) for folder in _caches(caches).values()]
     return found[0] if all(s is not None and s == found[0] for s in found) else None
 

@@ -1,6 +1,7 @@
 """``molkit loso``: leave-one-subject-out training and evaluation of MOL or a baseline
-(``--model ststnet|offapexnet|linear`` on the cache's onset->apex flow, ``--model lbptop`` on its aligned
-frames), on this machine or a cluster."""
+(``--model ststnet|offapexnet|linear`` on the cache's onset->apex flow, or on the real
+composite's public onset->apex images with ``--flow-images DIR``; ``--model lbptop`` on the
+cache's aligned frames), on this machine or a cluster."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import argparse
 
 from molkit.executors import EXECUTORS, add_slurm_arguments, slurm_parameters
 from molkit.train.commands.options import add_run_arguments, caches_from_args, config_from_args
-from molkit.train.loso import METHODS, run_loso
+from molkit.train.loso import METHODS, class_count, run_loso
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_run_arguments(parser)
+    add_run_arguments(parser, images=True)
     parser.add_argument(
         "--model",
         choices=sorted(METHODS),
@@ -31,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
         config = config.replace(folds=args.folds)
     if args.model:
         config = config.replace(method=args.model)
+    if args.flow_images is not None and not args.classes and not args.config:
+        config = config.replace(
+            classes="composite", model=config.model.replace(n_classes=class_count("composite"))
+        )
     slurm = slurm_parameters(args)
     result = run_loso(
         config,

@@ -4,23 +4,37 @@ training settings a user most often changes; everything else through ``--config 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from molkit.data.flow_images import read_flow_images
+from molkit.data.problems import summary_lines
 from molkit.profiles import PROFILES
 from molkit.train.config import BALANCE
 from molkit.train.loso import Caches, LosoConfig, class_count
 from molkit.train.protocols import PROTOCOLS
 
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def add_run_arguments(parser: argparse.ArgumentParser, *, images: bool = False) -> None:
+    """The shared options; ``images``: the data may instead be the public onset->apex images
+    (``--flow-images DIR``, :mod:`molkit.data.flow_images`)."""
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument(
         "--cache",
         action="append",
-        required=True,
         metavar="[NAME=]DIR",
         help="prepared cache folder (the MEGC 2019 composite: one cache prepared "
         "with --dataset composite); repeat as NAME=DIR to pool several caches",
     )
+    if images:
+        data.add_argument(
+            "--flow-images",
+            type=Path,
+            metavar="DIR",
+            help="the real composite's public onset->apex images (STSTNet's 28x28 u, v, strain: "
+            "a folder of <subject>_<sample> .png, or per subject <subject>/u_test/<label>/); "
+            "for --model ststnet, offapexnet or linear, classes composite",
+        )
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--config", type=Path, help="LosoConfig YAML/JSON to start from")
     parser.add_argument(
@@ -43,7 +57,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def caches_from_args(args: argparse.Namespace) -> Caches:
-    """One folder, or ``{name: folder}`` when given as NAME=DIR."""
+    """One folder, or ``{name: folder}`` when given as NAME=DIR; or the public onset->apex images
+    read from ``--flow-images`` (their problems printed, grouped by kind, on stderr)."""
+    if getattr(args, "flow_images", None) is not None:
+        images = read_flow_images(args.flow_images)
+        print(
+            f"{args.flow_images}: {len(images)} onset->apex images ({images.layout} layout)", file=sys.stderr
+        )
+        for line in summary_lines(images.problems):
+            print(line, file=sys.stderr)
+        return images
     if len(args.cache) == 1 and "=" not in args.cache[0]:
         return Path(args.cache[0])
     pairs = [entry.split("=", 1) for entry in args.cache]
