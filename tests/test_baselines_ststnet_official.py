@@ -4,6 +4,7 @@ torch.nn); their weight files are read in place from there (tests skip, saying w
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -12,10 +13,12 @@ import pytest
 import torch
 from torch import nn
 
-from molkit.baselines import STSTNet, authors_input, authors_loso, load_authors_weights
+from molkit.baselines import STSTNet, authors_loso, load_authors_weights
 from molkit.baselines.ststnet import ststnet_logits
+from molkit.data.flow_images import authors_names, read_flow_images
 
 OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ststnet_official"
+REAL = OFFICIAL.parent / "real_flows"
 FILES = ("sub01.pth", "006.pth", "s01.pth")
 needs_weights = pytest.mark.skipif(
     not OFFICIAL.is_dir(),
@@ -86,49 +89,61 @@ def test_a_file_that_is_not_their_weights_is_named(tmp_path):
         load_authors_weights(bad)
 
 
-def test_authors_input_rescales_each_image_to_0_255():
-    rng = np.random.default_rng(0)
-    features = rng.normal(size=(2, 3, 28, 28)).astype(np.float32)
-    features[1, 2] = 0.5  # constant image
-    x = authors_input(features)
-    for n in range(2):
-        for c in range(3):
-            image = features[n, c].astype(np.float64)
-            if image.max() == image.min():
-                assert (x[n, c] == 0).all()
-                continue
-            expected = np.round((image - image.min()) / (image.max() - image.min()) * 255)
-            np.testing.assert_array_equal(x[n, c], expected)
-    assert x.min() == 0 and x.max() == 255 and x.dtype == np.float32
-
-
 @needs_weights
-def test_authors_loso_reads_their_layout_and_applies_each_subjects_file(tmp_path):
-    """Two subject folders in the authors' ``norm_u_v_os`` layout, their weights linked in."""
+def test_authors_loso_applies_each_subjects_file_to_its_images_in_file_order(tmp_path):
+    """A flat folder of list-named images of two subjects, their weight files linked in: each
+    image's logits are the authors' network's on the file as ``cv2.imread`` reads it."""
     rng = np.random.default_rng(1)
     weights = tmp_path / "weights"
     weights.mkdir()
+    (tmp_path / "images").mkdir()
+    names = authors_names()
     expected = {}
-    for subject in ("sub01", "s01"):
-        (weights / f"{subject}.pth").symlink_to(OFFICIAL / f"{subject}.pth")
+    for subject, prefix in (("casme2/sub01", "sub01"), ("smic/s1", "s01")):
+        (weights / f"{prefix}.pth").symlink_to(OFFICIAL / f"{prefix}.pth")
         reference = AuthorsSTSTNet()
         reference.load_state_dict(
-            torch.load(OFFICIAL / f"{subject}.pth", map_location="cpu", weights_only=True)
+            torch.load(OFFICIAL / f"{prefix}.pth", map_location="cpu", weights_only=True)
         )
-        for label in (0, 2):
-            folder = tmp_path / "norm_u_v_os" / subject / "u_test" / str(label)
-            folder.mkdir(parents=True)
-            image = rng.integers(0, 256, size=(28, 28, 3), dtype=np.uint8)
-            cv2.imwrite(str(folder / "a.png"), image)
+        for name in names[names.subject == subject].name.head(2):
+            path = tmp_path / "images" / f"{name} .png"
+            cv2.imwrite(str(path), rng.integers(0, 256, size=(28, 28, 3), dtype=np.uint8))
             with torch.no_grad():
-                x = torch.tensor(cv2.imread(str(folder / "a.png")), dtype=torch.float32)
-                expected[(subject, label)] = reference.eval()(x.permute(2, 0, 1)[None]).numpy()[0]
-    table = authors_loso(tmp_path / "norm_u_v_os", weights)
-    assert table.dataset.tolist() == ["smic", "smic", "casme2", "casme2"]
-    for row in table.itertuples():
+                x = torch.tensor(cv2.imread(str(path)), dtype=torch.float32).permute(2, 0, 1)[None]
+                expected[name] = reference.eval()(x).numpy()[0]
+    images = read_flow_images(tmp_path / "images")
+    table = authors_loso(images, weights)
+    assert table.fold.tolist() == table.subject.tolist() == images.table.subject.tolist()
+    for row, name in zip(table.itertuples(), images.table.name):
         logits = np.array([row.logit_0, row.logit_1, row.logit_2])
-        np.testing.assert_allclose(logits, expected[(row.subject, row.label)], rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(logits, expected[name], rtol=1e-5, atol=1e-4)
         assert row.pred == logits.argmax()
     (weights / "s01.pth").unlink()
     with pytest.raises(FileNotFoundError, match="s01.pth: no weight file"):
-        authors_loso(tmp_path / "norm_u_v_os", weights)
+        authors_loso(images, weights)
+
+
+@needs_weights
+@pytest.mark.skipif(
+    not REAL.is_dir(), reason=f"{REAL} is absent: the real composite's images are read in place"
+)
+def test_authors_weights_on_their_real_images_as_their_network_gives(tmp_path):
+    """The three weight files on their held-out subjects' real images: molkit's reading and
+    model give the authors' network's logits on the raw files."""
+    images = read_flow_images(REAL)
+    keep = images.table.name.str.split("_").str[0].isin(["sub01", "006", "s01"])
+    subset = dataclasses.replace(
+        images, table=images.table[keep].reset_index(drop=True), images=images.images[keep.to_numpy()]
+    )
+    table = authors_loso(subset, OFFICIAL)
+    assert len(table) == int(keep.sum()) > 10
+    for row, file in zip(table.itertuples(), subset.table.file):
+        prefix = Path(file).name.split("_")[0]
+        reference = AuthorsSTSTNet()
+        reference.load_state_dict(
+            torch.load(OFFICIAL / f"{prefix}.pth", map_location="cpu", weights_only=True)
+        )
+        with torch.no_grad():
+            x = torch.tensor(cv2.imread(str(REAL / file)), dtype=torch.float32).permute(2, 0, 1)[None]
+            expected = reference.eval()(x).numpy()[0]
+        np.testing.assert_allclose([row.logit_0, row.logit_1, row.logit_2], expected, rtol=1e-5, atol=1e-4)
