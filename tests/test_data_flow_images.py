@@ -293,3 +293,21 @@ def test_the_loso_command_reads_images_and_refuses_a_bad_folder(tmp_path, capsys
         == 2
     )
     assert "MOL needs the frames" in capsys.readouterr().err
+
+
+def test_a_caches_features_meet_the_images_through_one_convention(synthetic_cache, tmp_path):
+    """molkit's own onset->apex features (pixels) become images as the public ones are
+    (``flow_image``), named by their videos, and train through the same LOSO path."""
+    from molkit.baselines.features import as_flow_images, video_features
+    from molkit.train.loso import open_clips
+
+    cache, _ = synthetic_cache
+    config = LosoConfig.from_profile("smoke", classes="composite")
+    features = video_features(open_clips(config, cache, None, False))
+    images = as_flow_images(features, cache)
+    np.testing.assert_array_equal(images.images, flow_image(features.features))
+    assert (images.images.max(axis=(2, 3)) == 255).all() and (images.images.min(axis=(2, 3)) == 0).all()
+    assert images.table.video_id.tolist() == features.table.video_id.tolist()
+    assert images.table.name.tolist() == [v.replace("/", "_") for v in features.table.video_id]
+    result = run_loso(config.replace(method="linear", folds=1), images, tmp_path / "run", progress=False)
+    assert set(result.videos.video_id) <= set(features.table.video_id) and len(result.videos)

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset
 
 from molkit.data import cache, clips
+from molkit.data.flow_images import FlowImages, authors_names, flow_image
 from molkit.train.evaluation import logit_columns
 
 SIZE = 28
@@ -62,6 +63,29 @@ class VideoFeatures:
         table["pred"] = logits.argmax(axis=1) if len(logits) else np.zeros(0, np.int64)
         table[logit_columns(logits.shape[1])] = logits
         return table
+
+
+def as_flow_images(features: VideoFeatures, root: str | Path) -> FlowImages:
+    """Onset->apex features of prepared data (``root``: its cache) in the public images'
+    convention (:func:`molkit.data.flow_images.flow_image`: each channel min-max scaled to
+    0..255 per image), named like them where the video is on the MEGC 2019 list (the composite
+    twin's are), so that they train, test and score exactly as the real images do."""
+    named = authors_names().set_index(authors_names().subject + "/" + authors_names()["sample"])
+    table = features.table.reset_index(drop=True)
+    names = [named.name.get(v, v.replace("/", "_")) for v in table.video_id]
+    parts = table.video_id.str.split("/")
+    table = pd.DataFrame(
+        {
+            "dataset": parts.str[0] if table.subject.str.contains("/").all() else "",
+            "subject": table.subject,
+            "sample": parts.str[-1],
+            "video_id": table.video_id,
+            "name": names,
+            "label": table.label.astype(np.int64),
+            "file": "",
+        }
+    )
+    return FlowImages(Path(root), "features", table, flow_image(features.features), [])
 
 
 def video_features(

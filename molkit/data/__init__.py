@@ -3,6 +3,7 @@
 from molkit.data.composite import composite_list, list_coverage, read_composite
 from molkit.data.dataset import ClipDataset, read_videos
 from molkit.data.datasets import read_dataset
+from molkit.data.flow_images import FlowImages, read_flow_images
 from molkit.data.manifest import (
     CLASS_SETS,
     COMPOSITE,
@@ -21,6 +22,7 @@ __all__ = [
     "COMPOSITE",
     "DATASETS",
     "ClipDataset",
+    "FlowImages",
     "Fold",
     "Manifest",
     "PrepReport",
@@ -39,6 +41,7 @@ __all__ = [
     "problems_table",
     "read_composite",
     "read_dataset",
+    "read_flow_images",
     "read_videos",
     "released_subjects",
 ]
