@@ -69,6 +69,10 @@ class Profile(Config):
     # TV-L1 stopped early in the preparation (molkit.data.tvl1.DRAFT_EPSILON): smoke's flows,
     # which nobody reads as results; else the released threshold
     draft_flows: bool = False
+    # the onset->apex baselines notebook 02 trains on the real composite's public images (when it
+    # is given them: molkit.reports.steps.real_images), on all 68 subjects' folds; OFF-ApexNet
+    # (~25 min for 68 folds on one core) only where there is time for it
+    real_baselines: tuple[str, ...] = ("ststnet", "linear")
 
 
 PROFILES: dict[str, Profile] = {
@@ -123,6 +127,7 @@ PROFILES: dict[str, Profile] = {
         classes="composite",
         extra_classes=("5",),
         mol_in_extra_classes=True,
+        real_baselines=("ststnet", "offapexnet", "linear"),
         synthetic_subjects=26,
         synthetic_samples_per_subject=10,
         synthetic_frames=60,

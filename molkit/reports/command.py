@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
+from molkit.data.flow_images import ENV as FLOW_IMAGES_ENV
+from molkit.data.flow_images import read_flow_images
 from molkit.profiles import PROFILES, get_profile
 from molkit.reports.notebooks import NOTEBOOKS, find_notebooks
 from molkit.reports.reproduce import INDEX_NAME, SENSITIVITY, reproduce
@@ -28,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--classes", choices=["5", "3", "composite"], help="class set (default: the profile's)"
+    )
+    parser.add_argument(
+        "--flow-images",
+        metavar="DIR",
+        help="the real MEGC 2019 composite's public onset->apex images (STSTNet's authors' 28x28 u, v, "
+        f"strain PNGs): notebooks 02 and 05 add the baselines on them (default: ${FLOW_IMAGES_ENV})",
     )
     parser.add_argument("--protocol", default="fixed", choices=["fixed", "inner-val", "released"])
     parser.add_argument("--seed", type=int, default=0)
@@ -57,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile).name
     if args.data_root and not Path(args.data_root).is_dir():
         raise FileNotFoundError(f"{args.data_root}: no such data folder")
+    flow_images = args.flow_images or os.environ.get(FLOW_IMAGES_ENV) or None
+    if flow_images:
+        read_flow_images(flow_images)  # a folder without them is one line now, not in notebook 02
     try:
         notebooks = find_notebooks(args.notebooks, args.only)
     except FileNotFoundError as err:
@@ -71,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         "protocol": args.protocol,
         "seed": args.seed,
         "device": args.device,
+        "flow_images": str(Path(flow_images).resolve()) if flow_images else None,
     }
     record = reproduce(
         notebooks,

@@ -14,6 +14,7 @@ import torch
 from molkit.config import Config
 from molkit.data import tvl1
 from molkit.data.cache import atomic_write_text
+from molkit.data.flow_images import ENV as FLOW_IMAGES_ENV
 from molkit.gpu import pick_device, seed_everything
 from molkit.profiles import Profile, get_profile
 
@@ -45,6 +46,7 @@ class NotebookRun(Config):
     seed: int
     device: str
     work: Path
+    flow_images: Path | None = None  # the real composite's public onset->apex images, when given
 
     @property
     def torch_device(self) -> torch.device:
@@ -62,10 +64,13 @@ class NotebookRun(Config):
         known.update({k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
         atomic_write_text(self.work / HANDOVER, json.dumps(known, indent=2, sort_keys=True))
 
-    def recall(self, key: str) -> Any:
-        """A value an earlier notebook remembered; a clear error when it never ran."""
+    def recall(self, key: str, default: Any = ...) -> Any:
+        """A value an earlier notebook remembered (else ``default`` when given); a clear error
+        when it never ran."""
         known = self._handover()
         if key not in known:
+            if default is not ...:
+                return default
             raise LookupError(
                 f"{self.work / HANDOVER} has no {key!r}: run the earlier notebooks of "
                 "this run first (molkit reproduce runs them in order)"
@@ -101,6 +106,7 @@ def notebook_run(
     seed: int,
     device: str,
     output_dir: str | None,
+    flow_images: str | None = None,
 ) -> NotebookRun:
     """Resolve a notebook's ``parameters`` cell, seed everything, and create the work folder.
 
@@ -110,6 +116,10 @@ def notebook_run(
     ``output_dir=None`` (a notebook opened by hand) uses ``$MOLKIT_WORK_DIR`` when set (``make
     test`` points it at a temporary folder), else ``reports/interactive-<profile>/work``, so the
     notebooks still find each other's results when run one after another.
+
+    ``flow_images``: the folder of the real MEGC 2019 composite's public onset->apex images
+    (:mod:`molkit.data.flow_images`); None: ``$MOLKIT_FLOW_IMAGES`` when set, else none (the
+    notebooks' real section then says where to get them).
     """
     prof = get_profile(profile)
     dataset, classes = dataset or prof.dataset, classes or prof.classes
@@ -125,6 +135,10 @@ def notebook_run(
         or os.environ.get(WORK_ENV)
         or REPORTS_HOME / "reports" / f"interactive-{prof.name}" / "work"
     )
+    images = flow_images or os.environ.get(FLOW_IMAGES_ENV) or None
+    images = Path(images).expanduser().resolve() if images else None
+    if images is not None and not images.is_dir():
+        raise FileNotFoundError(f"flow_images {images}: no such folder of onset->apex images")
     work.mkdir(parents=True, exist_ok=True)
     seed_everything(seed)
-    return NotebookRun(prof, dataset, root, str(classes), protocol, int(seed), device, work.resolve())
+    return NotebookRun(prof, dataset, root, str(classes), protocol, int(seed), device, work.resolve(), images)

@@ -36,6 +36,9 @@ WORK_NAME = "work"
 SENSITIVITY = REPO / "reports" / "benchmarks" / "sensitivity.png"  # benchmarks/bench_sensitivity.py
 
 
+# passed only to the notebooks whose parameters cell declares them (02 and 05 read the real
+# composite's images; papermill would warn about them in the others)
+OPTIONAL_PARAMETERS = ("flow_images",)
 PROGRESS_LINE = re.compile(r"\|\s*\d+/\d+ \[")  # a tqdm bar: "| 3/10 [00:05<00:12, ..."
 TERMINAL_CODE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # cursor moves between nested bars
 
@@ -79,6 +82,12 @@ def notebook_title(notebook: str | Path) -> str:
     return Path(notebook).stem
 
 
+def notebook_parameters(source: Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """``parameters`` less the :data:`OPTIONAL_PARAMETERS` that ``source`` does not declare."""
+    declared = set(papermill.inspect_notebook(str(source)))
+    return {k: v for k, v in parameters.items() if k in declared or k not in OPTIONAL_PARAMETERS}
+
+
 def run_notebook(
     source: Path,
     run_dir: Path,
@@ -95,7 +104,7 @@ def run_notebook(
         papermill.execute_notebook(
             str(source),
             str(executed),
-            parameters=parameters,
+            parameters=notebook_parameters(source, parameters),
             kernel_name=kernel,
             cwd=str(source.parent),
             progress_bar=progress,
