@@ -1,7 +1,9 @@
 """``index.html``: the front page of a run. It opens with the results: the verdict, one sentence
 per claim of the paper (written by notebooks 02, 03 and 04 into ``work/front/claims/``), the
 results tables (``work/tables/results.html``, notebook 05; ``results_5.html``, CASME II in five
-classes, where the run adds it), the error table with its references (``work/tables/errors.html``),
+classes, where the run adds it; ``results_real.html``, the real MEGC 2019 composite's public
+onset->apex images, or in its place the line of ``work/front/real.txt`` saying where to get them),
+the error table with its references (``work/tables/errors.html``),
 and the figures of ``work/figures/`` (the ablation plot of notebook 03, the sensitivity curve when
 one is there; a figure that this run did not make has a ``<name>.source.txt`` beside it, which its
 caption quotes); then each executed notebook with its status, time and pages, the exported tables,
@@ -21,6 +23,8 @@ TABLES_FOLDER = Path("work") / "tables"  # where notebook 05 exports the results
 CLAIMS_FOLDER = Path("work") / "front" / "claims"  # <n>.txt, one sentence per claim (molkit.reports.verdict)
 FIGURES_FOLDER = Path("work") / "figures"
 SOURCE_SUFFIX = ".source.txt"  # beside a figure this run did not make: where it comes from
+REAL_NOTE = Path("work") / "front" / "real.txt"  # without the real images: where to get them
+REAL_TITLE = "The real MEGC 2019 composite (public onset->apex inputs)"
 FIGURES = {
     "ablations": "Ablations: each variant's difference to the full model, paired by seed and fold",
     "sensitivity": "Sensitivity (easy tier): per-video UF1 against the synthetic movement size",
@@ -30,6 +34,7 @@ FRONT_TABLES = {
     "results": "Results: every method on its folds, beside the references and the published numbers",
     "results_named_folds": "Results on MOL's folds: every row on the same videos",
     "results_5": "CASME II in five classes, on its own twin: the baselines on every fold",
+    "results_real": REAL_TITLE,
     "errors": "Flow and landmark errors, with reference predictors",
 }
 
@@ -79,6 +84,9 @@ def front_page(run_dir: str | Path) -> str:
             )
         elif stem == "results":
             parts.append('<p class="missing">No results table yet: notebook 05 has not finished.</p>')
+        elif stem == "results_real" and (run_dir / REAL_NOTE).is_file():
+            line = (run_dir / REAL_NOTE).read_text(encoding="utf-8").strip()
+            parts.append(f"<h2>{escape(title)}</h2>\n<p>{escape(line)}</p>")
     for stem, caption in FIGURES.items():
         figure = FIGURES_FOLDER / f"{stem}.png"
         if (run_dir / figure).is_file():

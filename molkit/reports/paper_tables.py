@@ -271,6 +271,7 @@ def run_tables(
     manifest_table: pd.DataFrame | None = None,
     *,
     not_run: Sequence[str] = (),
+    published: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, tuple[pd.DataFrame, str]]:
     """The paper-shaped tables of a run's LOSO results: ``all folds`` (every result as run, the
     references on the videos of the result that tests the most, then the published rows) and,
@@ -289,7 +290,8 @@ def run_tables(
     tables = {}
     rows = [measured_row(method_label(r), r.videos, classes, result_labels(r, tier)) for r in results]
     rows += reference_rows(widest.videos, classes, labels, manifest_table)
-    tables["all folds"] = _captioned(rows + published_rows(classes), classes, left_out)
+    cited = published_rows(classes) + [dict(row) for row in published]
+    tables["all folds"] = _captioned(rows + cited, classes, left_out)
     narrow = min(results, key=lambda r: len(r.videos))
     if len(narrow.videos) < len(widest.videos):
         keep = set(narrow.videos.video_id)

@@ -15,22 +15,42 @@ import torch
 from molkit.attribution import AttributionConfig, attribute, region_scores
 from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare, read_dataset, read_videos, tvl1
 from molkit.data.cache import atomic_write_text
+from molkit.data.flow_images import ENV as FLOW_IMAGES_ENV
+from molkit.data.flow_images import SOURCE as FLOW_IMAGES_SOURCE
+from molkit.data.flow_images import FlowImages, read_flow_images
+from molkit.data.problems import summary_lines
 from molkit.profiles import Profile
 from molkit.reports.context import NotebookRun
-from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER, SOURCE_SUFFIX
-from molkit.reports.paper_tables import run_tables
+from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER, REAL_NOTE, REAL_TITLE, SOURCE_SUFFIX
+from molkit.reports.paper_tables import NAMES, run_tables
 from molkit.reports.tables import export_table
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
 from molkit.train.checkpoint import load_checkpoint
-from molkit.train.loso import LosoConfig, LosoResult, load_loso, run_loso
+from molkit.train.loso import METHODS, LosoConfig, LosoResult, images_record, load_loso, run_loso
 from molkit.train.recipes import RECIPES, prep_changes
 from molkit.train.trainer import CHECKPOINT, LOG, read_log
 
 TWINS_BY_CLASSES = {"5": "casme2", "3": "composite", "composite": "composite"}
 CLASS_SET_TITLES = {"5": "CASME II in five classes", "3": "three classes", "composite": "MEGC 2019 composite"}
 BASELINES = ("ststnet", "linear", "lbptop")  # notebook 02's, on every fold
+# the real composite's public onset->apex images (molkit.data.flow_images): what the numbers are
+# on, the baselines of MOL's comparison table that they can train (the profile's
+# ``real_baselines`` run), and the STSTNet authors' own weights on them, as their README reports
+REAL_TIER = "real MEGC 2019 composite (public onset->apex images)"
+REAL_BASELINES = ("ststnet", "offapexnet", "linear")
+REAL_KEY = "real_loso_dirs"  # notebook 02 hands its runs on the real images to notebook 05 under it
+AUTHORS_WEIGHTS = {
+    "method": "STSTNet, the authors' weights (their README)",
+    "Composite UF1": "0.7209",
+    "Composite UAR": "0.725",
+    "source": "github.com/christy1206/STSTNet, README (their 68 released fold weights on these images)",
+}
+MOL_NEEDS_FRAMES = (
+    "MOL's row needs a licensed copy of the datasets (CASME II, SAMM, SMIC): it trains on the "
+    "videos' frames, and the public images hold one onset->apex flow per sample (LBP-TOP's too)."
+)
 
 
 def extra_class_sets(run: NotebookRun) -> list[str]:
@@ -318,3 +338,116 @@ def held_out_attribution(run: NotebookRun, loso_dir: str | Path, method: str = "
         samples=[item["video_id"] for item in items],
         labels=[clips.classes[int(t)] for t in target],
     )
+
+
+def no_real_images_line() -> str:
+    """The one line a run without the real composite's public images says in their place."""
+    return (
+        "Not in this run: give molkit reproduce --flow-images DIR (or set "
+        f"${FLOW_IMAGES_ENV}) to train the baselines on the real composite; the images are "
+        f"{FLOW_IMAGES_SOURCE}."
+    )
+
+
+def real_images(run: NotebookRun) -> FlowImages | None:
+    """The real MEGC 2019 composite's public onset->apex images of the run (``run.flow_images``:
+    the notebooks' ``flow_images``, else ``$MOLKIT_FLOW_IMAGES``), read and matched to the
+    official list; None when the run has none."""
+    return read_flow_images(run.flow_images) if run.flow_images is not None else None
+
+
+def describe_real(images: FlowImages | None) -> str:
+    """What was read: images per dataset and subjects, then the problems grouped by kind (or,
+    without images, :func:`no_real_images_line`)."""
+    if images is None:
+        return no_real_images_line()
+    counts = images.table.groupby("dataset").size()
+    lines = [
+        f"{len(images)} onset->apex images ({images.layout} layout) of {len(images.subjects)} "
+        "subjects: " + ", ".join(f"{NAMES[d]} {n}" for d, n in counts.items()),
+        f"{len(images.problems)} problems, by kind:" if images.problems else "no problems",
+        *summary_lines(images.problems),
+    ]
+    return "\n".join(lines)
+
+
+def real_loso_config(run: NotebookRun, method: str) -> LosoConfig:
+    """A baseline on the real images: the profile's settings, the composite's classes, the run's
+    protocol, seed and device, every subject's fold."""
+    base = LosoConfig.from_profile(run.profile, classes="composite", protocol=run.protocol)
+    return base.replace(
+        method=method,
+        train=base.train.replace(seed=run.seed, device=run.device),
+        data_seed=run.seed,
+        truth=False,
+        folds=None,
+        fold_subjects=(),
+    )
+
+
+def run_real_baselines(
+    run: NotebookRun, images: FlowImages | None, progress: bool = True
+) -> list[tuple[LosoResult, Path]]:
+    """The profile's ``real_baselines`` under LOSO over every subject of the real images (their
+    folds side by side as :func:`fold_executor` says), each in
+    ``work/loso_real/<method>-<protocol>-<hash>`` (the hash covers the configuration and the
+    images read, so a rerun reuses finished folds), with its tables saved; handed on to notebook
+    05 (:data:`REAL_KEY`; none without images)."""
+    runs = []
+    for method in run.profile.real_baselines if images is not None else ():
+        config = real_loso_config(run, method)
+        record = json.dumps(images_record(images), sort_keys=True)
+        key = hashlib.sha256((config.to_json() + record).encode()).hexdigest()[:8]
+        folder = run.path("loso_real", f"{method}-{config.protocol}-{key}")
+        result = run_loso(config, images, folder, progress=progress, **fold_executor(run))
+        result.save(folder)
+        runs.append((result, folder))
+    run.remember(**{REAL_KEY: [str(folder) for _, folder in runs]})
+    return runs
+
+
+def real_result_line(result: LosoResult) -> str:
+    """One line per run on the real images: its label, pooled per-video UF1 and UAR, videos and
+    subjects."""
+    video = result.summary.set_index("level").loc["video"]
+    subjects = result.videos.subject.nunique()
+    return (
+        f"{result.label} | seed {result.config.train.seed}: UF1 {video['uf1']:.3f}, "
+        f"UAR {video['uar']:.3f} over {int(video['n'])} videos of {subjects} subjects"
+    )
+
+
+def export_real_results(run: NotebookRun) -> dict[str, tuple[pd.DataFrame, str]]:
+    """The paper-shaped table of notebook 02's runs on the real images
+    (:func:`run_real_baselines`) beside the references, the published rows and the STSTNet
+    authors' weights (:data:`AUTHORS_WEIGHTS`), exported to ``work/tables/results_real``; its
+    caption names the tier, protocol, profile, seed, the baselines not run and what MOL's row
+    needs (:data:`MOL_NEEDS_FRAMES`). Without runs, ``work/front/real.txt`` holds
+    :func:`no_real_images_line` for the front page instead, and nothing is returned."""
+    folders = run.recall(REAL_KEY, [])
+    stem = run.path("tables", "results_real")
+    note = run.work / REAL_NOTE.relative_to("work")
+    if not folders:
+        for old in stem.parent.glob(f"{stem.name}.*"):
+            old.unlink()
+        atomic_write_text(note, no_real_images_line() + "\n")
+        return {}
+    note.unlink(missing_ok=True)
+    results = [load_loso(folder) for folder in folders]
+    ran = {r.config.method for r in results}
+    tables = run_tables(
+        results,
+        REAL_TIER,
+        None,
+        not_run=[METHODS[m] for m in REAL_BASELINES if m not in ran],
+        published=[AUTHORS_WEIGHTS],
+    )
+    table, caption = tables["all folds"]
+    subjects = max(r.videos.subject.nunique() for r in results)
+    seeds = sorted({r.config.train.seed for r in results})
+    caption = (
+        f"{caption} Seed {', '.join(map(str, seeds))}; LOSO over the {subjects} subjects of the "
+        f"images. {MOL_NEEDS_FRAMES}"
+    )
+    export_table(table, stem, digits=3, caption=caption)
+    return {REAL_TITLE: (table, caption)}
