@@ -404,6 +404,10 @@ def report(args: argparse.Namespace) -> None:
         to_markdown(oracle.round(3), digits=3),
         "",
     ]
+    real = REPORTS / "twin_real.md"  # benchmarks/bench_twin_real.py
+    if real.is_file():
+        body = real.read_text(encoding="utf-8").split("\n", 1)[1].replace("\n## ", "\n### ")
+        lines += ["## Against the real composite's public onset->apex images", body.strip(), ""]
     atomic_write_text(REPORTS / "twin.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 

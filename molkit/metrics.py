@@ -63,3 +63,8 @@ def summarize_confusion(cm: np.ndarray) -> dict[str, float]:
 def summarize(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> dict[str, float]:
     """Accuracy, UF1, UAR, WF1 and WAR of predictions (see :func:`summarize_confusion`)."""
     return summarize_confusion(confusion_matrix(y_true, y_pred, n_classes))
+
+
+def logit_columns(n_classes: int) -> list[str]:
+    """The logit columns of a prediction table (``predictions.csv``), in class order."""
+    return [f"logit_{c}" for c in range(n_classes)]

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.utils.class_weight import compute_class_weight
 
+from molkit.sampling import StepBatches, batch_indices, class_weights, steps_per_pass
 from molkit.train.loso import LosoConfig, chosen_folds
 from molkit.train.protocols import PROTOCOLS, plan_folds, selection_subjects
-from molkit.train.sampling import StepBatches, batch_indices, class_weights, steps_per_pass
 
 SUBJECTS = ["sub03", "sub01", "sub12", "sub02", "sub05"]
 

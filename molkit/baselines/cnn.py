@@ -11,7 +11,7 @@ from molkit.baselines.config import STSTNetConfig
 from molkit.baselines.features import VideoFeatures
 from molkit.gpu import pick_device, seed_everything
 from molkit.metrics import summarize
-from molkit.train.sampling import batch_indices
+from molkit.sampling import batch_indices
 
 
 def cnn_logits(model: nn.Module, features: np.ndarray) -> np.ndarray:

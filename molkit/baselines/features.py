@@ -16,7 +16,7 @@ from torch.utils.data import ConcatDataset, Dataset
 
 from molkit.data import cache, clips
 from molkit.data.flow_images import FlowImages, authors_names, flow_image
-from molkit.train.evaluation import logit_columns
+from molkit.metrics import logit_columns
 
 SIZE = 28
 CHANNELS = ("u", "v", "strain")

@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
 from molkit.gpu import autocast
-from molkit.metrics import summarize
+from molkit.metrics import logit_columns, summarize
 
 ID_COLUMNS = ["subject", "video_id", "clip_index", "crop"]
 # dataset key of each reference -> column name of its error
@@ -35,10 +35,6 @@ def inter_ocular_nme(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     error = (pred.float() - target.float()).norm(dim=-1).mean(dim=-1)
     inter_ocular = (target[..., 36, :] - target[..., 45, :]).float().norm(dim=-1)
     return (error / inter_ocular).flatten(1).mean(dim=1)
-
-
-def logit_columns(n_classes: int) -> list[str]:
-    return [f"logit_{c}" for c in range(n_classes)]
 
 
 @torch.no_grad()

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from molkit.data import clips
 from molkit.data.problems import format_runs
 from molkit.data.tvl1 import tvl1
-from molkit.reports.figures import plot_clip_landmarks, plot_flows
+from molkit.plots import plot_clip_landmarks, plot_flows
 from molkit.train.input_range import STATISTICS
 from molkit.train.timeline import OUTSIDE, Timeline
 

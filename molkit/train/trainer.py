@@ -24,6 +24,7 @@ from molkit.data.cache import save_tensors
 from molkit.gpu import autocast, deterministic, pick_device, seed_everything
 from molkit.losses import joint_loss
 from molkit.model import MOL, MOLConfig
+from molkit.sampling import StepBatches, class_weights, steps_per_pass
 from molkit.train.checkpoint import (
     dataset_prep_settings,
     dataset_timing,
@@ -34,7 +35,6 @@ from molkit.train.checkpoint import (
 from molkit.train.config import TrainConfig
 from molkit.train.evaluation import labels_of, predict_dataset, score
 from molkit.train.input_range import dataset_range
-from molkit.train.sampling import StepBatches, class_weights, steps_per_pass
 
 CHECKPOINT, STATE, LOG = "checkpoint.pt", "state.pt", "log.jsonl"
 
