@@ -29,6 +29,19 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import ConcatDataset, Dataset
 
+from molkit.baselines import (
+    OFFApexNet,
+    STSTNet,
+    VideoFeatures,
+    cnn_logits,
+    fit_lbptop,
+    fit_linear,
+    lbptop_logits,
+    lbptop_video_features,
+    linear_logits,
+    train_cnn,
+    video_features,
+)
 from molkit.baselines.config import LBPTOPConfig, LinearConfig, OFFApexNetConfig, STSTNetConfig
 from molkit.config import Config
 from molkit.data import ClipDataset, Fold, PrepSettings, class_names, read_videos
@@ -314,20 +327,6 @@ def _baseline_fold(
     """A baseline trained on the training subjects' videos (the onset->apex baselines leave out
     videos without one; LBP-TOP reads every video's frames); its predictions for the test
     subject's videos, one row each."""
-    # imported here: molkit.baselines itself uses molkit.train
-    from molkit.baselines import (
-        OFFApexNet,
-        STSTNet,
-        VideoFeatures,
-        cnn_logits,
-        fit_lbptop,
-        fit_linear,
-        lbptop_logits,
-        lbptop_video_features,
-        linear_logits,
-        train_cnn,
-        video_features,
-    )
 
     def features(subjects: tuple[str, ...]):
         if isinstance(caches, FlowImages):
