@@ -13,6 +13,7 @@ the duration of ``molkit predict``'s windows), its training-input range
 from __future__ import annotations
 
 import platform
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ import numpy as np
 import torch
 from torch.utils.data import ConcatDataset, Dataset
 
-import molkit
 from molkit.data.cache import SETTINGS_JSON, save_tensors
 from molkit.data.pipeline import PrepSettings
 from molkit.model import MOL, MOLConfig
@@ -52,7 +52,7 @@ def load_plain(path: str | Path, device: str | torch.device = "cpu") -> dict[str
 def versions() -> dict[str, str]:
     """Versions of what produced a result."""
     return {
-        "molkit": molkit.__version__,
+        "molkit": version("molkit"),
         "torch": str(torch.__version__),
         "numpy": np.__version__,
         "python": platform.python_version(),
