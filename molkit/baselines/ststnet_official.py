@@ -72,7 +72,9 @@ def authors_loso(images: FlowImages, weights_dir: str | Path) -> pd.DataFrame:
             raise FileNotFoundError(f"{weights}: no weight file for subject {subject}")
         x = to_file_order(images.images[part.index.to_numpy()])
         test = VideoFeatures(part[["subject", "video_id", "label"]], x)
-        tables.append(test.predictions(ststnet_logits(load_authors_weights(weights), x)).set_index(part.index))
+        tables.append(
+            test.predictions(ststnet_logits(load_authors_weights(weights), x)).set_index(part.index)
+        )
     table = pd.concat(tables).sort_index(ignore_index=True)  # the images' order
     table.insert(0, "fold", table.subject)
     return table
