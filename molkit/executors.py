@@ -2,12 +2,16 @@
 worker processes, or a submitit job array on Slurm (or on this machine, ``submitit-local``).
 
 A task writes its own results to disk and seeds itself from its arguments, so the executor
-changes where the work happens and nothing in the results.
+changes where the work happens and nothing in the results. :func:`run_tasks` also fixes the CPU
+threads a task computes on (:data:`TASK_THREADS`), in every executor: torch's CPU results depend on
+its thread count (a trained model's last digits, then its predictions), so the count belongs to the
+task, not to how many tasks run side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import multiprocessing
@@ -24,6 +28,9 @@ from tqdm.auto import tqdm
 
 EXECUTORS = ("inprocess", "processes", "slurm", "submitit-local")
 DEFAULT_TIMEOUT_MIN = 24 * 60  # submitit's own default stops local jobs after a few minutes
+# CPU threads of a task of run_tasks (a LOSO fold), wherever it runs: one, so that a fold gives the
+# same bytes in this process and beside others (a CPU's cores go to folds side by side)
+TASK_THREADS = 1
 R = TypeVar("R")
 
 
@@ -51,7 +58,8 @@ def each_outcome(
     """``function(*task)`` for each task, computed where ``executor`` says, yielded as each ends
     (an error ends one task, not the others; ``KeyboardInterrupt`` ends them all).
 
-    - ``inprocess``: one after another here.
+    - ``inprocess``: one after another here (on ``threads`` CPU threads each when given, the
+      process's own restored after each; else on the process's threads).
     - ``processes``: ``workers`` spawned processes (default: one per GPU, else one); with several
       GPUs each worker sees one of them; ``threads`` CPU threads each (torch and OpenCV; default:
       this process's threads shared out).
@@ -66,9 +74,12 @@ def each_outcome(
     if executor == "inprocess":
         for index, task in enumerate(tasks):
             try:
-                yield Outcome(index, value=function(*task))
+                with task_threads(threads):
+                    value = function(*task)
             except Exception as err:
                 yield Outcome(index, error=err, where="this process")
+            else:
+                yield Outcome(index, value=value)
         return
     if executor == "processes":
         gpus = torch.cuda.device_count()
@@ -131,11 +142,18 @@ def run_tasks(
     folder: str | Path = "jobs",
     progress: bool = True,
     desc: str = "folds",
+    threads: int | None = TASK_THREADS,
 ) -> list[R]:
     """``[function(*task) for task in tasks]``, computed where ``executor`` says
-    (:func:`each_outcome`), in task order; the first error raises."""
+    (:func:`each_outcome`), in task order; the first error raises. Each task computes on
+    ``threads`` CPU threads (torch and OpenCV; default :data:`TASK_THREADS`) whichever executor
+    and however many workers run it, so its results are the same bytes (on CPU) either way; None
+    leaves the count to the executor (this process's threads, or each worker's share: a model
+    trained then differs in its last digits from one executor or worker count to another)."""
     values: dict[int, R] = {}
-    outcomes = each_outcome(function, tasks, executor=executor, workers=workers, slurm=slurm, folder=folder)
+    outcomes = each_outcome(
+        function, tasks, executor=executor, workers=workers, threads=threads, slurm=slurm, folder=folder
+    )
     for outcome in tqdm(outcomes, total=len(tasks), desc=desc, disable=not progress):
         if outcome.error is not None:
             raise outcome.error
@@ -149,6 +167,24 @@ def set_threads(threads: int) -> None:
 
     cv2.setNumThreads(threads)
     torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def task_threads(threads: int | None) -> Iterator[None]:
+    """This process on ``threads`` CPU threads (torch and OpenCV) inside the block, its own
+    restored after; None: unchanged."""
+    if not threads:
+        yield
+        return
+    import cv2
+
+    before = (cv2.getNumThreads(), torch.get_num_threads())
+    set_threads(threads)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before[0])
+        torch.set_num_threads(before[1])
 
 
 def _with_threads(threads: int, function: Callable[..., R], *args: Any) -> R:

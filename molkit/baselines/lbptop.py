@@ -12,7 +12,9 @@ edges); each block's histogram of each plane holds all its voxels over time and 
 sum 1. Features: plane (XY, XT, YT), then block (row-major), then code.
 
 Features are computed once per video and kept beside the cache (``lbptop/<cache file>.<settings>.npy``,
-written atomically), so the 68 folds of the composite fit one SVM each and read the rest.
+written atomically), so the 68 folds of the composite fit one SVM each and read the rest. The SVM
+is fitted and scored on one BLAS thread (its decision values follow the thread count in their
+last bits).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+import threadpoolctl
 from skimage.feature import local_binary_pattern
 from sklearn.dummy import DummyClassifier
 from sklearn.svm import LinearSVC
@@ -111,7 +114,8 @@ def fit_lbptop(config: LBPTOPConfig, train: VideoFeatures) -> LinearSVC | DummyC
     if len(np.unique(train.labels)) == 1:
         return DummyClassifier(strategy="most_frequent").fit(train.features, train.labels)
     svm = LinearSVC(C=config.C, dual=True, max_iter=config.max_iter, random_state=0)
-    return svm.fit(train.features, train.labels)
+    with threadpoolctl.threadpool_limits(1):
+        return svm.fit(train.features, train.labels)
 
 
 def lbptop_logits(model: LinearSVC | DummyClassifier, features: np.ndarray, n_classes: int) -> np.ndarray:
@@ -123,7 +127,8 @@ def lbptop_logits(model: LinearSVC | DummyClassifier, features: np.ndarray, n_cl
     if isinstance(model, DummyClassifier):
         logits[:, model.classes_] = 0.0
         return logits
-    scores = model.decision_function(features)
+    with threadpoolctl.threadpool_limits(1):
+        scores = model.decision_function(features)
     if len(model.classes_) == 2:
         scores = np.stack([-scores, scores], axis=1)
     logits[:, model.classes_] = scores

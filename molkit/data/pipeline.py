@@ -304,12 +304,15 @@ def _meta(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run(jobs: list[_Job], settings: PrepSettings, executor: str, **where: Any) -> Iterator[Outcome]:
-    """Each job's outcome as it ends: ``local`` runs here (one worker) or in worker processes of
-    one thread each; ``slurm`` and ``submitit-local`` as a submitit job array, one job a video."""
+    """Each job's outcome as it ends: ``local`` runs here (one worker, on this process's threads)
+    or in worker processes of one thread each; ``slurm`` and ``submitit-local`` as a submitit job
+    array, one job a video. The cache's bytes are the same either way: dlib runs on one thread,
+    and OpenCV's TV-L1 and warps give the same bits on any number (1, 2 and 4 compared)."""
     tasks = [(job, settings) for job in jobs]
     if executor == "local":
         executor = "processes" if where["workers"] > 1 else "inprocess"
-    return each_outcome(_prepare_video, tasks, executor=executor, threads=1, **where)
+    threads = None if executor == "inprocess" else 1
+    return each_outcome(_prepare_video, tasks, executor=executor, threads=threads, **where)
 
 
 def _measure(jobs: list[_Job], settings: PrepSettings, *, one_thread: bool) -> float | None:
