@@ -107,27 +107,3 @@ def test_pointing_intervals_against_scipy():
     assert ig.mask_share == pytest.approx(0.38)
     assert (ig.share_low, ig.share_high) == pytest.approx((share.low, share.high))
     assert table.loc["random", "chance_hit"] == pytest.approx(0.25)
-
-
-def test_pointing_sentence_says_which_methods_beat_chance():
-    from molkit.attribution.pointing import pointing_intervals, pointing_sentence
-
-    games = pd.DataFrame(
-        {
-            "method": ["good"] * 20 + ["random"] * 20,
-            "hit": [True] * 18 + [False] * 2 + [True] * 4 + [False] * 16,
-            "chance_hit": 0.2,
-            "mask_share": 0.5,
-            "chance_share": 0.1,
-        }
-    )
-    sentence = pointing_sentence(pointing_intervals(games))
-    # Wilson 95% for 18/20 is about [0.70, 0.97]: above 0.2
-    assert sentence == (
-        "Above chance: good 0.90 [0.70, 0.97] (pointing rate over 20 clips, chance 0.20, "
-        "random attribution 0.20)."
-    )
-    # a method whose interval reaches down to chance is said to be indistinguishable from it
-    games.loc[2:17, "hit"] = False  # 2 of 20: Wilson about [0.03, 0.30]
-    sentence = pointing_sentence(pointing_intervals(games))
-    assert sentence.startswith("Not distinguishable from chance: good 0.10 [0.03, 0.30] (")

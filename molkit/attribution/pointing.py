@@ -80,30 +80,3 @@ def pointing_intervals(games: pd.DataFrame, by: str = "method", confidence: floa
             }
         )
     return pd.DataFrame(rows).set_index(by)
-
-
-def pointing_sentence(intervals: pd.DataFrame, random: str = "random") -> str:
-    """One sentence over the methods of :func:`pointing_intervals`: which point above chance (their
-    interval's low end above the chance level) and which do not, each with its rate and interval;
-    the clips, the chance level and the random attribution's rate are said once."""
-    rows = intervals.drop(index=random, errors="ignore")
-    above = rows.rate_low > rows.chance_hit
-    groups = []
-    for verdict, chosen in (("above chance", rows[above]), ("not distinguishable from chance", rows[~above])):
-        if len(chosen):
-            rates = (
-                f"{m} {r.pointing_rate:.2f} [{r.rate_low:.2f}, {r.rate_high:.2f}]"
-                for m, r in chosen.iterrows()
-            )
-            groups.append(f"{verdict}: {', '.join(rates)}")
-    shared = f"pointing rate over {_span(rows.n, '{:.0f}')} clips, chance {_span(rows.chance_hit, '{:.2f}')}"
-    if random in intervals.index:
-        shared += f", random attribution {intervals.loc[random, 'pointing_rate']:.2f}"
-    said = "; ".join(groups)
-    return f"{said[:1].upper()}{said[1:]} ({shared})."
-
-
-def _span(values: pd.Series, form: str) -> str:
-    """One value, or the range ``low-high`` where they differ."""
-    low, high = form.format(values.min()), form.format(values.max())
-    return low if low == high else f"{low}-{high}"

@@ -25,6 +25,7 @@ from molkit.reports.context import NotebookRun
 from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER, REAL_NOTE, REAL_TITLE, SOURCE_SUFFIX
 from molkit.reports.paper_tables import NAMES, run_tables
 from molkit.reports.tables import export_table
+from molkit.reports.verdict import Claim
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
@@ -250,9 +251,19 @@ def data_label(run: NotebookRun, classes: str | None = None) -> str:
     return f"easy tier, difficulty {difficulty}"
 
 
-def save_claim(run: NotebookRun, number: int, sentence: str) -> Path:
-    """Write the verdict's sentence on claim ``number`` (``molkit.reports.verdict.CLAIMS``)."""
-    return atomic_write_text(run.work / CLAIMS_FOLDER.relative_to("work") / f"{number}.txt", sentence + "\n")
+def save_claim(run: NotebookRun, number: int, claim: Claim) -> Path:
+    """Write the verdict on claim ``number`` (``molkit.reports.verdict.CLAIMS``) for the front page:
+    ``<number>.txt`` (the sentence), ``<number>.csv`` (the numbers) and, for numbers not from this
+    run, ``<number>.source.txt`` (where they come from; a stale one is removed). Returns the
+    sentence's file."""
+    stem = run.work / CLAIMS_FOLDER.relative_to("work") / str(number)
+    atomic_write_text(stem.with_suffix(".csv"), claim.numbers.to_csv(index=False))
+    source = stem.with_suffix(SOURCE_SUFFIX)
+    if claim.source:
+        atomic_write_text(source, claim.source + "\n")
+    else:
+        source.unlink(missing_ok=True)
+    return atomic_write_text(stem.with_suffix(".txt"), claim.sentence + "\n")
 
 
 def figure_path(run: NotebookRun, name: str) -> Path:
