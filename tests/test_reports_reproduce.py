@@ -4,6 +4,7 @@ a failing notebook that does not stop the run, HTML pages, index and run record.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,7 +15,10 @@ import pytest
 from molkit.reports import command
 from molkit.reports.notebooks import copy_notebooks, find_notebooks
 from molkit.reports.record import load_record
-from molkit.reports.reproduce import without_progress_bars
+from molkit.reports.reproduce import reproduce, without_progress_bars
+from molkit.reports.screenshot import page_content
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def write_notebook(path: Path, title: str, *code: str) -> None:
@@ -217,3 +221,53 @@ def test_copies_keep_their_edits_unless_told(tmp_path: Path) -> None:
     assert "import  " in edited.read_text()
     copy_notebooks(tmp_path / "mine", overwrite=True)
     assert edited.read_bytes() == find_notebooks()[1].read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("parameters", "shown"),
+    [
+        ({"profile": "smoke"}, True),  # the smoke profile's data is the easy tier
+        ({"profile": "demo", "dataset": "synthetic"}, True),
+        ({"profile": "demo"}, False),  # the demo's is the twin
+        ({"profile": "smoke", "dataset": "twin"}, False),
+        ({"profile": "easy", "dataset": "casme2", "data_root": "/copy"}, False),
+    ],
+)
+def test_only_an_easy_tier_run_shows_the_sensitivity_curve(tmp_path: Path, parameters, shown) -> None:
+    curve = tmp_path / "curve.png"
+    curve.write_bytes(b"\x89PNG easy tier")
+    reproduce([], tmp_path / "run", parameters, repo=REPO, progress=False, sensitivity=curve)
+    figures = tmp_path / "run" / "work" / "figures"
+    html = (tmp_path / "run" / "index.html").read_text()
+    assert (
+        ("sensitivity", "work/figures/sensitivity.png")
+        in page_content(tmp_path / "run" / "index.html").figures
+    ) == shown
+    assert ("Sensitivity (easy tier" in html) == shown
+    if shown:
+        assert (figures / "sensitivity.png").read_bytes() == curve.read_bytes()
+        # a figure this run did not make says so in its title, and where it comes from (outside git: its date)
+        written = dt.datetime.fromtimestamp(curve.stat().st_mtime, dt.UTC)
+        assert "<h2>Sensitivity (easy tier; benchmark record, not this run): " in html
+        assert (
+            f"<figcaption>not from this run: curve.png, last written {written:%Y-%m-%d}</figcaption>" in html
+        )
+    else:
+        assert not figures.exists() or not any(figures.iterdir())
+
+
+def test_the_sensitivity_curve_leaves_a_folder_reused_for_the_twin(tmp_path: Path) -> None:
+    curve = tmp_path / "curve.png"
+    curve.write_bytes(b"\x89PNG easy tier")
+    reproduce([], tmp_path / "run", {"profile": "smoke"}, repo=REPO, progress=False, sensitivity=curve)
+    reproduce([], tmp_path / "run", {"profile": "demo"}, repo=REPO, progress=False, sensitivity=curve)
+    assert not list((tmp_path / "run" / "work" / "figures").iterdir())
+    reproduce(
+        [],
+        tmp_path / "bare",
+        {"profile": "smoke"},
+        repo=REPO,
+        progress=False,
+        sensitivity=tmp_path / "none.png",
+    )
+    assert page_content(tmp_path / "bare" / "index.html").figures == []

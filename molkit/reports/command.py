@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sensitivity",
         type=Path,
         default=SENSITIVITY,
-        help="sensitivity-curve PNG for the front page, when it exists "
+        help="the easy tier's sensitivity-curve PNG for an easy-tier run's front page, when it exists "
         "(default: reports/benchmarks/sensitivity.png)",
     )
 

@@ -18,6 +18,7 @@ from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
 from molkit.data.cache import atomic_write_bytes, atomic_write_text
+from molkit.profiles import get_profile
 from molkit.reports.context import REPO
 from molkit.reports.index import FIGURES_FOLDER, SOURCE_SUFFIX, write_index
 from molkit.reports.record import (
@@ -145,6 +146,13 @@ def _kept_results(run_dir: Path, parameters: dict[str, Any], rerun: set[str]) ->
     return [nb for nb in earlier.notebooks if nb.name not in rerun and (run_dir / nb.executed).is_file()]
 
 
+def easy_tier(parameters: dict[str, Any]) -> bool:
+    """Whether a run with these parameters works on the easy tier: its ``dataset``, or where that
+    is None its profile's, is ``synthetic``."""
+    dataset = parameters.get("dataset") or get_profile(parameters.get("profile")).dataset
+    return dataset == "synthetic"
+
+
 def reproduce(
     notebooks: list[Path],
     run_dir: str | Path,
@@ -158,17 +166,21 @@ def reproduce(
     """Run ``notebooks`` in order into ``run_dir`` with ``parameters`` (plus ``output_dir``, the
     shared ``work`` folder through which notebooks hand results on). The run record and index are
     rewritten after every notebook, so a report exists even if the run is interrupted.
-    ``sensitivity``: a sensitivity-curve PNG shown on the front page, copied into the run when
-    it exists (default: the benchmark's, ``reports/benchmarks/sensitivity.png``), with where it
-    comes from (not from this run: its record's date and commit)."""
+    ``sensitivity``: the easy tier's sensitivity-curve PNG (default: the benchmark's,
+    ``reports/benchmarks/sensitivity.png``), copied into the run, with where it comes from (not
+    from this run: its record's date and commit), when it exists and the run's data is the easy
+    tier (:func:`easy_tier`); any other run's front page leaves it out."""
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
-    if sensitivity is not None and Path(sensitivity).is_file():
-        figure = run_dir / FIGURES_FOLDER / "sensitivity.png"
+    figure = run_dir / FIGURES_FOLDER / "sensitivity.png"
+    if sensitivity is not None and Path(sensitivity).is_file() and easy_tier(parameters):
         atomic_write_bytes(figure, Path(sensitivity).read_bytes())
         atomic_write_text(
             figure.with_suffix(SOURCE_SUFFIX), f"not from this run: {file_provenance(sensitivity)}"
         )
+    elif figure.with_suffix(SOURCE_SUFFIX).is_file():  # a copy an earlier run left in this folder
+        figure.unlink(missing_ok=True)
+        figure.with_suffix(SOURCE_SUFFIX).unlink()
     parameters = {"output_dir": str(run_dir / WORK_NAME), **parameters}
     record = new_record(run_dir.name, parameters, repo=repo)
     record.notebooks = _kept_results(run_dir, parameters, {nb.name for nb in notebooks})
