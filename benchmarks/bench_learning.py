@@ -49,7 +49,7 @@ import pandas as pd
 import torch
 
 from molkit.data import ClipDataset, PrepSettings, prepare
-from molkit.data.cache import atomic_write_text
+from molkit.data.cache import atomic_write_text, load_plain
 from molkit.intervals import subject_bootstrap
 from molkit.losses import joint_loss
 from molkit.model import MOL
@@ -57,7 +57,6 @@ from molkit.profiles import get_profile
 from molkit.reports.ablations import RECORD_LABELS, differences_sentence, paired_differences
 from molkit.synthetic import SynthConfig, generate
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
-from molkit.train.checkpoint import load_plain
 from molkit.train.loso import LosoConfig, LosoResult, load_loso, run_loso
 from molkit.train.recipes import KIT, apply_recipe, recipe_label, with_changes
 from molkit.train.references import error_references

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from molkit.data import PrepSettings, cache, prepare, read_videos
+from molkit.data.pipeline import cache_prep_settings
 from molkit.data.tvl1 import DRAFT_EPSILON
 from molkit.synthetic import sample_truth
-from molkit.train.checkpoint import cache_prep_settings
 
 
 def test_cached_onset_apex_flow_is_tvl1_between_the_coded_frames(synthetic_cache, synthetic_root):

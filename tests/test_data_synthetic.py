@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from molkit.data import ClipDataset, cache, read_dataset, read_videos
+from molkit.data.pipeline import cache_prep_settings
 from molkit.data.tvl1 import end_point_error
 from molkit.synthetic import sample_truth
-from molkit.train.checkpoint import cache_prep_settings
 
 
 def epe(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -32,7 +32,7 @@ from molkit.synthetic.motion import (
 )
 from molkit.synthetic.truth import _motion
 
-CLEAN = dict(noise_std=0.0, flicker=0.0, blink_probability=0.0, head_motion_px=0.0, head_rotation_deg=0.0)
+CLEAN = dict(noise_std=0.0, flicker=0.0, blink_probability=0.0, head_shift_px=0.0, head_rotation_deg=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_motion_outside_the_masks_does_not_depend_on_the_label(synthetic_root):
         assert np.abs(flow - flows[0])[union].max() > 0.3
 
 
-def test_apex_displacement_is_micro_sized_and_scaled_by_difficulty(synthetic_root):
+def test_amplitude_px_is_micro_sized_and_scaled_by_difficulty(synthetic_root):
     for sample in list_samples(synthetic_root):
         motion = _motion(synthetic_root, sample)
         landmarks = true_landmarks(synthetic_root, sample)[0]

@@ -12,6 +12,7 @@ import torch
 
 from molkit.cli import main
 from molkit.data import ClipDataset
+from molkit.data.cache import load_plain
 from molkit.train.calibration import (
     calibration_line,
     expected_calibration_error,
@@ -20,7 +21,7 @@ from molkit.train.calibration import (
     reliability,
     softmax,
 )
-from molkit.train.checkpoint import load_checkpoint, load_plain
+from molkit.train.checkpoint import load_checkpoint
 
 
 def naive_ece(probabilities, labels, bins=10):

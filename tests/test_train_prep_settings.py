@@ -15,10 +15,9 @@ import torch
 
 from molkit.cli import main
 from molkit.data import ClipDataset, PrepSettings, prepare
-from molkit.data.cache import save_tensors
+from molkit.data.cache import load_plain, save_tensors
 from molkit.model import MOLConfig
 from molkit.train import TrainConfig, load_checkpoint, train_fold
-from molkit.train.checkpoint import load_plain
 
 VIDEO = "casme2/sub01/EP01_01"
 

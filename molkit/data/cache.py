@@ -79,3 +79,17 @@ def stale_files(cache_dir: str | Path, video_id: str, key: str) -> list[Path]:
         return []
     stem = video_id.replace("/", "__")
     return [p for p in folder.glob(f"{stem}.*.pt") if p != keep and p.name.count(".") == 2]
+
+
+def load_plain(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """A checkpoint or training state, loaded without unpickling arbitrary objects."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint file")
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # torch's own message is about unpickling options, not the file
+        raise ValueError(
+            f"{path}: not a molkit checkpoint (PyTorch cannot load it as a "
+            f"weights-only file: {type(err).__name__})"
+        ) from err

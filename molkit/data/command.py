@@ -55,8 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from molkit.data.pipeline import PrepSettings, prepare
-    from molkit.train.checkpoint import read_prep_settings
+    from molkit.data.pipeline import PrepSettings, prepare, read_prep_settings
 
     settings = read_prep_settings(args.settings) if args.settings else PrepSettings()
     if args.alignment:

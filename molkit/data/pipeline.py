@@ -123,6 +123,33 @@ class PrepReport:
         return "\n".join(lines + summary_lines(self.problems))
 
 
+PREP_SETTINGS = "prep_settings"  # a checkpoint record's key: PrepSettings as a plain dict
+
+
+def cache_prep_settings(cache_dir: str | Path) -> PrepSettings | None:
+    """The settings a cache was prepared with (its ``settings.json``); None when it has none."""
+    path = Path(cache_dir) / cache.SETTINGS_JSON
+    return PrepSettings.load(path) if path.is_file() else None
+
+
+def recorded_prep_settings(record: dict[str, Any]) -> PrepSettings | None:
+    """The preparation settings a checkpoint's record carries (None: an older checkpoint)."""
+    plain = record.get(PREP_SETTINGS)
+    return PrepSettings.from_dict(plain) if plain else None
+
+
+def read_prep_settings(path: str | Path) -> PrepSettings:
+    """PrepSettings from a YAML/JSON file (e.g. a cache's ``settings.json``) or from the record
+    of a molkit checkpoint (``.pt``)."""
+    path = Path(path)
+    if path.suffix != ".pt":
+        return PrepSettings.load(path)
+    settings = recorded_prep_settings(cache.load_plain(path))
+    if settings is None:
+        raise ValueError(f"{path}: this checkpoint records no preparation settings")
+    return settings
+
+
 @dataclasses.dataclass
 class _Job:
     row: dict[str, Any]

@@ -27,12 +27,14 @@ MAX_APEX_PX = 6.0  # largest apex displacement (crop px) a set may ask for
 class SynthConfig(Config):
     """Size, randomness and difficulty of a synthetic set.
 
-    ``apex_displacement`` is the range of the largest skin displacement at the apex, in pixels of
+    ``amplitude_px`` is the range of the largest skin displacement at the apex, in pixels of
     the aligned 128 px face crop, at difficulty 1 (the kit's reading of CASME II's subtle
     movements); ``difficulty`` divides it: 1/3 is obvious (1.5-6 px), 0.5 clear (1-4 px), 2 half
     as subtle again. Larger movements move larger patches of skin (see :mod:`.motion`); past
     ``MAX_APEX_PX`` they would cover most of the face, so that is refused. Every class has the same
-    nuisances; set them to 0 for a clean set.
+    nuisances; set them to 0 for a clean set. Fields that :class:`~molkit.synthetic.twin.TwinConfig`
+    also has (``amplitude_px``, ``head_shift_px``, ``head_rotation_deg``, ``flicker``,
+    ``noise_std``, ``jpeg_quality``) mean the same there.
     """
 
     subjects: int = 12
@@ -42,9 +44,9 @@ class SynthConfig(Config):
     difficulty: float = 1.0
     height: int = 192
     width: int = 160
-    apex_displacement: tuple[float, float] = (0.5, 2.0)
+    amplitude_px: tuple[float, float] = (0.5, 2.0)
     blink_probability: float = 0.5
-    head_motion_px: float = 0.3
+    head_shift_px: float = 0.3
     head_rotation_deg: float = 0.15
     flicker: float = 0.01
     noise_std: float = 2.0
@@ -64,14 +66,14 @@ class SynthConfig(Config):
         ]
         if self.difficulty <= 0:
             problems.append(f"difficulty must be positive (got {self.difficulty})")
-        elif not 0 < self.apex_displacement[0] <= self.apex_displacement[1]:
-            problems.append(f"apex_displacement must be 0 < low <= high (got {self.apex_displacement})")
-        elif self.apex_displacement[1] / self.difficulty > MAX_APEX_PX + 1e-9:
+        elif not 0 < self.amplitude_px[0] <= self.amplitude_px[1]:
+            problems.append(f"amplitude_px must be 0 < low <= high (got {self.amplitude_px})")
+        elif self.amplitude_px[1] / self.difficulty > MAX_APEX_PX + 1e-9:
             problems.append(
-                f"apex_displacement {self.apex_displacement[1]} px / difficulty "
+                f"amplitude_px {self.amplitude_px[1]} px / difficulty "
                 f"{self.difficulty:g} exceeds {MAX_APEX_PX:g} px, where the action units "
                 f"would cover most of the face (lowest difficulty: "
-                f"{self.apex_displacement[1] / MAX_APEX_PX:.3g})"
+                f"{self.amplitude_px[1] / MAX_APEX_PX:.3g})"
             )
         if problems:
             raise ValueError("SynthConfig: " + "; ".join(problems))
@@ -103,10 +105,10 @@ def _render_sample(root: Path, config: SynthConfig, task: _Task) -> tuple:
 
 def _render_frames(root: Path, config: SynthConfig, task: _Task) -> tuple:
     class_rng, nuisance_rng, photometry_rng, noise_rng = _streams(config.seed, task.subject, task.sample)
-    low, high = config.apex_displacement
+    low, high = config.amplitude_px
     peak_px = class_rng.uniform(low, high) / config.difficulty * task.face.crop_scale
     expression = draw_expression(class_rng, task.emotion, config.frames, peak_px)
-    nuisances = Nuisances(config.blink_probability, config.head_motion_px, config.head_rotation_deg)
+    nuisances = Nuisances(config.blink_probability, config.head_shift_px, config.head_rotation_deg)
     motion = plan_motion(expression, task.face.landmarks, nuisances, class_rng, nuisance_rng)
     gains = flicker_gains(photometry_rng, config.frames, config.flicker)
     name = sample_name(task.subject, task.sample)

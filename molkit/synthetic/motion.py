@@ -215,7 +215,7 @@ class Nuisances:
     30-50% of the eye opening)."""
 
     blink_probability: float = 0.5
-    head_motion_px: float = 0.3  # shifts; the head's scale changes by head_motion_px / 150
+    head_shift_px: float = 0.3  # shifts; the head's scale changes by head_shift_px / 150
     head_rotation_deg: float = 0.15
 
 
@@ -258,7 +258,7 @@ def check_folding(motion: Motion, what: str) -> Motion:
     if strain > _MAX_STRAIN:
         raise ValueError(
             f"{what}: the movement would fold the skin (strain {strain:.2f} > "
-            f"{_MAX_STRAIN}); lower apex_displacement or raise difficulty"
+            f"{_MAX_STRAIN}); lower amplitude_px or raise difficulty"
         )
     return motion
 
@@ -295,7 +295,7 @@ def plan_motion(
     centres = np.array([b.centre for b in bumps])
     radii = grown_radii(centres, np.array([b.radii for b in bumps]), vectors, blink_arrays)
 
-    head = head_track(nuisance_rng, np.arange(n) / FPS, nuisances.head_motion_px, nuisances.head_rotation_deg)
+    head = head_track(nuisance_rng, np.arange(n) / FPS, nuisances.head_shift_px, nuisances.head_rotation_deg)
     return assemble(
         geometry,
         (centres, radii, vectors, np.repeat(curve[:, None], len(bumps), axis=1)),

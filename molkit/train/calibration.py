@@ -17,8 +17,8 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from torch.utils.data import Dataset
 
-from molkit.data.cache import save_tensors
-from molkit.train.checkpoint import load_checkpoint, load_plain
+from molkit.data.cache import load_plain, save_tensors
+from molkit.train.checkpoint import load_checkpoint
 from molkit.train.evaluation import labels_of, predict_dataset
 
 BINS = 10

@@ -21,32 +21,22 @@ import numpy as np
 import torch
 from torch.utils.data import ConcatDataset, Dataset
 
-from molkit.data.cache import SETTINGS_JSON, save_tensors
-from molkit.data.pipeline import PrepSettings
+from molkit.data.cache import load_plain, save_tensors
+from molkit.data.pipeline import (
+    PrepSettings,
+    cache_prep_settings,
+    read_prep_settings,
+    recorded_prep_settings,
+)
 from molkit.model import MOL, MOLConfig
 
 FORMAT = "molkit-checkpoint-1"
-PREP_SETTINGS = "prep_settings"  # the record's key: PrepSettings as a plain dict
 TIMING = "clip_timing"  # the record's key: {"frame_rate", "clip_stride", "datasets"}
 # frames/s of the recordings each reader reads (SMIC: its high-speed camera); the synthetic
 # benchmark is read as CASME II and rendered at its 200 fps (molkit.synthetic.motion.FPS)
 FRAME_RATES = {"casme2": 200.0, "samm": 200.0, "smic": 100.0}
 # a checkpoint that records no timing: CASME II's frame rate and a stride of 8 (64-frame samples)
 DEFAULT_TIMING = {"frame_rate": 200.0, "clip_stride": 8, "datasets": []}
-
-
-def load_plain(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
-    """A checkpoint or training state, loaded without unpickling arbitrary objects."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such checkpoint file")
-    try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except Exception as err:  # torch's own message is about unpickling options, not the file
-        raise ValueError(
-            f"{path}: not a molkit checkpoint (PyTorch cannot load it as a "
-            f"weights-only file: {type(err).__name__})"
-        ) from err
 
 
 def versions() -> dict[str, str]:
@@ -96,12 +86,6 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     return model.to(device).eval(), record
 
 
-def cache_prep_settings(cache_dir: str | Path) -> PrepSettings | None:
-    """The settings a cache was prepared with (its ``settings.json``); None when it has none."""
-    path = Path(cache_dir) / SETTINGS_JSON
-    return PrepSettings.load(path) if path.is_file() else None
-
-
 def dataset_prep_settings(dataset: Dataset) -> dict[str, Any] | None:
     """The preparation settings of the cache(s) a ClipDataset (or a concatenation of them)
     reads, as a plain dict for a checkpoint; None when a cache has none or they differ."""
@@ -110,24 +94,6 @@ def dataset_prep_settings(dataset: Dataset) -> dict[str, Any] | None:
     if any(s is None for s in found) or any(s != found[0] for s in found):
         return None
     return found[0].to_dict()
-
-
-def recorded_prep_settings(record: dict[str, Any]) -> PrepSettings | None:
-    """The preparation settings a checkpoint's record carries (None: an older checkpoint)."""
-    plain = record.get(PREP_SETTINGS)
-    return PrepSettings.from_dict(plain) if plain else None
-
-
-def read_prep_settings(path: str | Path) -> PrepSettings:
-    """PrepSettings from a YAML/JSON file (e.g. a cache's ``settings.json``) or from the record
-    of a molkit checkpoint (``.pt``)."""
-    path = Path(path)
-    if path.suffix != ".pt":
-        return PrepSettings.load(path)
-    settings = recorded_prep_settings(load_plain(path))
-    if settings is None:
-        raise ValueError(f"{path}: this checkpoint records no preparation settings")
-    return settings
 
 
 def differences(a: PrepSettings, b: PrepSettings) -> str:

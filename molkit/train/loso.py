@@ -47,13 +47,14 @@ from molkit.config import Config
 from molkit.data import ClipDataset, Fold, PrepSettings, class_names, read_videos
 from molkit.data.cache import atomic_write_text
 from molkit.data.flow_images import FlowImages
+from molkit.data.pipeline import cache_prep_settings
 from molkit.executors import run_tasks
 from molkit.gpu import pick_device
 from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confusion
 from molkit.model import MOLConfig
 from molkit.profiles import Profile, get_profile
 from molkit.train.calibration import calibrate_checkpoint
-from molkit.train.checkpoint import cache_prep_settings, load_checkpoint
+from molkit.train.checkpoint import load_checkpoint
 from molkit.train.collapse import POOLED, collapse_table, collapse_warnings
 from molkit.train.config import TrainConfig
 from molkit.train.evaluation import error_summary, item_table, predict_dataset, vote_videos

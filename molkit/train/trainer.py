@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
-from molkit.data.cache import save_tensors
+from molkit.data.cache import load_plain, save_tensors
 from molkit.gpu import autocast, deterministic, pick_device, seed_everything
 from molkit.losses import joint_loss
 from molkit.model import MOL, MOLConfig
@@ -28,7 +28,6 @@ from molkit.sampling import StepBatches, class_weights, steps_per_pass
 from molkit.train.checkpoint import (
     dataset_prep_settings,
     dataset_timing,
-    load_plain,
     save_checkpoint,
     state_dict_cpu,
 )

@@ -10,8 +10,9 @@ import argparse
 from pathlib import Path
 
 from molkit.data.cache import atomic_write_text
+from molkit.data.pipeline import cache_prep_settings, recorded_prep_settings
 from molkit.gpu import pick_device
-from molkit.train.checkpoint import cache_prep_settings, differences, load_checkpoint, recorded_prep_settings
+from molkit.train.checkpoint import differences, load_checkpoint
 from molkit.train.evaluation import error_summary, predict_dataset, score, vote_videos
 from molkit.train.loso import LosoConfig, open_clips
 
