@@ -26,6 +26,7 @@ from molkit.attribution.experiment import pointing_experiment, train_without
 from molkit.data.cache import atomic_write_text
 from molkit.model import MOL, MOLConfig
 from molkit.profiles import get_profile
+from molkit.run.configs import attribution_config_from_profile, loso_config_from_profile
 
 REPORT = Path(__file__).resolve().parents[1] / "reports" / "benchmarks" / "attribution.md"
 
@@ -62,14 +63,16 @@ def pointing_section(
         steps=steps or profile.steps, attribution_samples=samples or profile.attribution_samples
     )
     tic = time.perf_counter()
-    model, held = train_without(cache, work, held_out=2, profile=profile, device=device.type)
+    model, held = train_without(
+        cache, work, loso_config_from_profile(profile), held_out=2, device=device.type
+    )
     trained = time.perf_counter() - tic
     result = pointing_experiment(
         model,
         cache,
         held,
         samples=profile.attribution_samples,
-        config=AttributionConfig.from_profile(profile),
+        config=attribution_config_from_profile(profile),
     )
     result.save(work)
     summary = result.summary.reset_index()
@@ -88,7 +91,7 @@ def pointing_section(
         f"{profile.batch_size}, flow head width {profile.flow_width}, {profile.train_crops} crops) "
         f"on the other subjects of `{cache}` ({trained:.0f} s, {device.type}); the true-class "
         f"logit of the first clip of {len(result.clips)} held-out videos (classes {counts}), "
-        "`AttributionConfig.from_profile('easy')`. `pointing_rate`: top region (highest "
+        "`attribution_config_from_profile('easy')`. `pointing_rate`: top region (highest "
         "density) among the class's true regions; `chance_hit`: a region drawn at random; "
         "`mask_share`: share of positive attribution inside the true regions; `chance_share`: a "
         "uniform attribution's; `random`: uniformly random attributions (empirical chance). "

@@ -54,7 +54,8 @@ from molkit.intervals import subject_bootstrap
 from molkit.losses import joint_loss
 from molkit.model import MOL
 from molkit.profiles import get_profile
-from molkit.reports.ablations import RECORD_LABELS, differences_sentence, paired_differences
+from molkit.run.ablations import RECORD_LABELS, differences_sentence, paired_differences
+from molkit.run.configs import loso_config_from_profile
 from molkit.synthetic import SynthConfig, generate
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
 from molkit.train.loso import LosoConfig, LosoResult, load_loso, run_loso
@@ -331,7 +332,7 @@ def row_folder(work: Path, name: str) -> Path:
 def paired_section(work: Path, base: LosoConfig, label: str, name: str, question: str) -> list[str]:
     """A paired question on this record's runs: each variant's per-video UF1 on a named fold
     minus the full model's on the same fold and seed (every seed the rows were run with), with
-    the sign interval of the median difference (:func:`molkit.reports.ablations.paired_differences`).
+    the sign interval of the median difference (:func:`molkit.run.ablations.paired_differences`).
     Writes ``<name>_pairs.csv`` ("tasks") or ``<name>_<question>_pairs.csv`` and returns the
     record's section."""
     folds, per_fold = base.fold_subjects, []
@@ -388,10 +389,13 @@ def held_out(result: LosoResult) -> dict[str, Any]:
 def baseline_row(method: str, base: LosoConfig, data: Data, out: Path) -> dict[str, Any]:
     """A baseline on the same folds, trained as the ``paper`` profile trains it (their steps do
     not depend on the profile's size), as a reference row: how far the same data lets a method go."""
-    config = LosoConfig.from_profile(
-        "paper", classes=base.classes, method=method, folds=base.folds, fold_subjects=base.fold_subjects
+    config = loso_config_from_profile("paper", classes=base.classes, method=method)
+    config = config.replace(
+        train=config.train.replace(seed=base.train.seed),
+        truth=False,
+        folds=base.folds,
+        fold_subjects=base.fold_subjects,
     )
-    config = config.replace(train=config.train.replace(seed=base.train.seed), truth=False)
     tic = time.perf_counter()
     result = run_loso(config, data["video"], out, progress=False)
     nan = float("nan")
@@ -484,8 +488,12 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, help="the twin's first N subjects of each dataset")
     parser.add_argument("--scale", type=float, help="the twin's amplitude scale (default: calibrated)")
     parser.add_argument("--classes", default="5", help="class set (composite for the composite twin)")
-    parser.add_argument("--folds", type=int, default=2)
-    parser.add_argument("--fold-subjects", nargs="*", default=(), help="named folds instead of --folds")
+    parser.add_argument(
+        "--folds", type=int, help="the first N folds (default 2); with --fold-subjects, the first N of them"
+    )
+    parser.add_argument(
+        "--fold-subjects", nargs="*", default=(), help="named folds (default: the first --folds)"
+    )
     parser.add_argument(
         "--protocol", default="fixed", help="inner-val: each fold's temperature too (bench_predict --loso)"
     )
@@ -510,21 +518,22 @@ def main() -> None:
         )
         data = Data(args.work, synth)
         described = f"--difficulty {difficulty:g}"
-    folds = (args.folds, ()) if not args.fold_subjects else (None, tuple(args.fold_subjects))
-    base = LosoConfig.from_profile(
-        profile, classes=args.classes, recipe="released", folds=folds[0], fold_subjects=folds[1]
-    )
+    named = tuple(args.fold_subjects)
+    folds = args.folds if args.folds is not None or named else 2
+    # the folds as a profile names them (molkit.run.configs.fold_choice): MOL's, on this data
+    profile = profile.replace(fold_subjects=named, folds=folds)
+    base = loso_config_from_profile(profile, classes=args.classes, recipe="released", own_data=True)
     default_seed = base.train.seed
     seed = default_seed if args.seed is None else args.seed
     base = base.replace(
         protocol=args.protocol, train=base.train.replace(steps=args.steps or profile.steps, seed=seed)
     )
-    named = " ".join(args.fold_subjects) if args.fold_subjects else f"the first {args.folds}"
+    chosen = " ".join(base.fold_subjects) if base.fold_subjects else f"the first {base.folds}"
     header = [
         f"`python benchmarks/bench_learning.py --work DIR --profile {profile.name} {described} "
         f"--classes {args.classes} --steps {base.train.steps} --protocol {base.protocol} "
         f"--parts {' '.join(args.parts)}`; "
-        f"folds: {named}; MOL with flow-head width {base.model.flow_width}, batch "
+        f"folds: {chosen}; MOL with flow-head width {base.model.flow_width}, batch "
         f"{base.train.batch_size}, protocol {base.protocol}. CPU ({platform.machine()}), torch "
         f"{torch.__version__}.",
         "",

@@ -38,7 +38,8 @@ from molkit.data.cache import atomic_write_text
 from molkit.model import MOL
 from molkit.reports.figures import plot_reliability
 from molkit.reports.tables import to_markdown
-from molkit.train import LosoConfig, TrainConfig
+from molkit.run.configs import loso_config_from_profile
+from molkit.train import TrainConfig
 from molkit.train.calibration import LOG_T_BOUNDS, loso_calibration, softmax
 from molkit.train.checkpoint import DEFAULT_TIMING, save_checkpoint, state_dict_cpu
 from molkit.train.loso import CLASSES, load_loso
@@ -70,7 +71,7 @@ def write_video(path: Path, frames: int, face_px: int = 320) -> Path:
 
 def untrained_checkpoint(path: Path, large_face: int) -> Path:
     torch.manual_seed(0)
-    model = MOL(LosoConfig.from_profile("easy").model)
+    model = MOL(loso_config_from_profile("easy").model)
     return save_checkpoint(
         path,
         state_dict_cpu(model),

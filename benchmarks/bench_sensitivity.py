@@ -30,6 +30,7 @@ import torch  # noqa: E402
 from molkit.data import PrepSettings, prepare  # noqa: E402
 from molkit.data.cache import atomic_write_text  # noqa: E402
 from molkit.profiles import get_profile  # noqa: E402
+from molkit.run.configs import loso_config_from_profile  # noqa: E402
 from molkit.synthetic import SynthConfig, generate  # noqa: E402
 from molkit.train.loso import LosoConfig, run_loso  # noqa: E402
 from molkit.train.recipes import prep_changes  # noqa: E402
@@ -97,7 +98,7 @@ def main() -> None:
         frames=profile.synthetic_frames,
         samples_per_subject=profile.synthetic_samples_per_subject,
     )
-    base = LosoConfig.from_profile(profile, folds=args.folds)
+    base = loso_config_from_profile(profile, folds=args.folds)
     rows = []
     for difficulty in args.difficulties:
         cache = dataset(args.work, size, difficulty)

@@ -17,8 +17,9 @@ import torch
 
 from molkit.data import prepare
 from molkit.profiles import get_profile
+from molkit.run.configs import loso_config_from_profile
 from molkit.synthetic import generate
-from molkit.train import LosoConfig, run_loso
+from molkit.train import run_loso
 
 REPORT = Path(__file__).resolve().parents[1] / "reports" / "benchmarks" / "train_loso_demo.md"
 
@@ -54,7 +55,7 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|---|---:|",
     ]
     for protocol in args.protocols:
-        config = LosoConfig.from_profile(profile, protocol=protocol)
+        config = loso_config_from_profile(profile, protocol=protocol)
         tic = time.perf_counter()
         result = run_loso(config, cache, args.work / f"loso_{protocol}")
         seconds = time.perf_counter() - tic

@@ -33,7 +33,7 @@ from molkit.gpu import autocast, channels_last, maybe_compile, pick_device  # no
 from molkit.losses import LossWeights, joint_loss  # noqa: E402
 from molkit.model import MOL, MOLConfig, MOLOutput, from_released_state_dict  # noqa: E402
 from molkit.profiles import get_profile  # noqa: E402
-from molkit.reports.ablations import ABLATIONS  # noqa: E402
+from molkit.run.ablations import ABLATIONS  # noqa: E402
 
 B, T = 2, 8
 

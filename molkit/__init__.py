@@ -47,7 +47,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "region_scores",
         "pointing_game",
     ),
-    "molkit.reports.reproduce": ("reproduce",),
+    "molkit.run.reproduce": ("reproduce",),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
 

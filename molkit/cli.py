@@ -15,12 +15,15 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("molkit.synthetic.command", "write a synthetic micro-expression dataset"),
     "prepare": ("molkit.data.command", "prepare a dataset into a clip cache"),
-    "train": ("molkit.train.commands.train", "train one LOSO fold (or all data)"),
-    "loso": ("molkit.train.commands.loso", "run leave-one-subject-out training and evaluation"),
+    "train": ("molkit.run.commands.train", "train one LOSO fold (or all data)"),
+    "loso": ("molkit.run.commands.loso", "run leave-one-subject-out training and evaluation"),
     "evaluate": ("molkit.train.commands.evaluate", "evaluate a checkpoint on a cache"),
     "predict": ("molkit.train.commands.predict", "predict class, flow and landmarks for frames or a video"),
-    "reproduce": ("molkit.reports.command", "run the notebook pipeline with papermill into HTML reports"),
-    "notebooks": ("molkit.reports.notebooks", "copy molkit's notebooks into a folder, to edit and reproduce"),
+    "reproduce": (
+        "molkit.run.commands.reproduce",
+        "run the notebook pipeline with papermill into HTML reports",
+    ),
+    "notebooks": ("molkit.run.notebooks", "copy molkit's notebooks into a folder, to edit and reproduce"),
 }
 USER_ERRORS = (OSError, ValueError, LookupError)
 USAGE_ERROR = 2

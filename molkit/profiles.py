@@ -70,7 +70,7 @@ class Profile(Config):
     # which nobody reads as results; else the released threshold
     draft_flows: bool = False
     # the onset->apex baselines notebook 02 trains on the real composite's public images (when it
-    # is given them: molkit.reports.steps.real_images), on all 68 subjects' folds; OFF-ApexNet
+    # is given them: molkit.run.steps.real_images), on all 68 subjects' folds; OFF-ApexNet
     # (~25 min for 68 folds on one core) only where there is time for it
     real_baselines: tuple[str, ...] = ("ststnet", "linear")
 

@@ -4,10 +4,11 @@ held-out pointing experiment runs end to end."""
 import pytest
 import torch
 
-from molkit.attribution import AttributionConfig, pointing_game, region_scores
+from molkit.attribution import pointing_game, region_scores
 from molkit.attribution.experiment import RANDOM, pointing_experiment, train_without
 from molkit.attribution.regions import REGIONS
 from molkit.data import ClipDataset
+from molkit.run.configs import attribution_config_from_profile, loso_config_from_profile
 from molkit.synthetic import sample_truth
 
 
@@ -49,8 +50,8 @@ def held_out_model(synthetic_cache, tmp_path_factory):
     return train_without(
         synthetic_cache[0],
         tmp_path_factory.mktemp("attribution_model"),
+        loso_config_from_profile("smoke"),
         held_out=2,
-        profile="smoke",
         device="cpu",
         progress=False,
     )
@@ -66,7 +67,7 @@ def test_pointing_experiment_on_held_out_subjects(held_out_model, synthetic_cach
         held,
         methods=methods,
         samples=3,
-        config=AttributionConfig.from_profile("smoke"),
+        config=attribution_config_from_profile("smoke"),
     )
     assert list(result.summary.index) == [*methods, RANDOM]
     assert (result.summary["n"] == 3).all() and (result.summary["seconds"] >= 0).all()

@@ -11,6 +11,7 @@ from torch import nn
 
 from molkit.baselines import OFFApexNet, OFFApexNetConfig, cnn_logits
 from molkit.model import MOLConfig
+from molkit.run.configs import loso_config_from_profile
 from molkit.train import LosoConfig, TrainConfig, plan_folds, run_loso
 from molkit.train.loso import all_subjects
 
@@ -104,4 +105,4 @@ def test_offapexnet_loso_writes_one_prediction_per_video(synthetic_cache, tmp_pa
 def test_offapexnet_is_a_loso_model_choice():
     with pytest.raises(ValueError, match="unknown method"):
         LosoConfig(method="offapex")
-    assert LosoConfig.from_profile("paper", classes="composite", method="offapexnet").offapexnet.steps == 300
+    assert loso_config_from_profile("paper", classes="composite", method="offapexnet").offapexnet.steps == 300

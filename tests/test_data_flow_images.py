@@ -18,7 +18,8 @@ from sklearn.preprocessing import StandardScaler
 from molkit.cli import main
 from molkit.data.flow_images import FLAT, LOSO, authors_names, flow_image, read_flow_images, to_file_order
 from molkit.data.manifest import manifest_file
-from molkit.train.loso import LosoConfig, run_loso
+from molkit.run.configs import loso_config_from_profile
+from molkit.train.loso import run_loso
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_flows"
 needs_real = pytest.mark.skipif(
@@ -212,7 +213,7 @@ def test_linear_loso_on_images_equals_scikit_learn_fold_by_fold(tmp_path):
     rows = picked()
     write_folder(tmp_path / "images", FLAT, rows)
     images = read_flow_images(tmp_path / "images")
-    config = LosoConfig.from_profile("smoke", classes="composite").replace(method="linear")
+    config = loso_config_from_profile("smoke", classes="composite").replace(method="linear")
     result = run_loso(config, images, tmp_path / "run", progress=False)
     videos = result.videos.set_index("video_id")
     assert sorted(videos.index) == sorted(images.table.video_id) and set(result.clips.crop) == {0}
@@ -231,13 +232,13 @@ def test_linear_loso_on_images_equals_scikit_learn_fold_by_fold(tmp_path):
 def test_ststnet_loso_on_images_runs_every_fold_and_mol_is_refused(tmp_path):
     write_folder(tmp_path / "images", FLAT, picked())
     images = read_flow_images(tmp_path / "images")
-    config = LosoConfig.from_profile("smoke", classes="composite").replace(
+    config = loso_config_from_profile("smoke", classes="composite").replace(
         method="ststnet", protocol="inner-val"
     )
     result = run_loso(config, images, tmp_path / "run", progress=False)
     assert sorted(result.videos.fold.unique()) == images.subjects and len(result.videos) == len(images)
     with pytest.raises(ValueError, match="MOL needs the frames"):
-        run_loso(LosoConfig.from_profile("smoke", classes="composite"), images, tmp_path / "mol")
+        run_loso(loso_config_from_profile("smoke", classes="composite"), images, tmp_path / "mol")
     with pytest.raises(ValueError, match="use classes 'composite'"):
         run_loso(config.replace(classes="3"), images, tmp_path / "three")
 
@@ -302,7 +303,7 @@ def test_a_caches_features_meet_the_images_through_one_convention(synthetic_cach
     from molkit.train.loso import open_clips
 
     cache, _ = synthetic_cache
-    config = LosoConfig.from_profile("smoke", classes="composite")
+    config = loso_config_from_profile("smoke", classes="composite")
     features = video_features(open_clips(config, cache, None, False))
     images = as_flow_images(features, cache)
     np.testing.assert_array_equal(images.images, flow_image(features.features))

@@ -24,8 +24,9 @@ from molkit.baselines.config import LBPTOPConfig, LinearConfig
 from molkit.data import PrepSettings, prepare
 from molkit.data.cache import PROBLEMS_CSV, VIDEO_DIR, VIDEOS_CSV
 from molkit.data.tvl1 import DRAFT_EPSILON
+from molkit.run.configs import loso_config_from_profile
 from molkit.synthetic.twin import TwinConfig, generate_twin
-from molkit.train.loso import PREDICTIONS, LosoConfig, run_loso
+from molkit.train.loso import PREDICTIONS, run_loso
 
 SUBJECTS = 2  # one rendering job (and worker) each
 SETTINGS = PrepSettings(tvl1_epsilon=DRAFT_EPSILON)
@@ -74,7 +75,7 @@ def test_a_cache_prepared_with_one_or_two_workers_holds_the_same_tensors(twins):
 
 
 def loso(cache, out, method, executor="inprocess"):
-    config = LosoConfig.from_profile("smoke", classes="composite").replace(method=method)
+    config = loso_config_from_profile("smoke", classes="composite").replace(method=method)
     if method == "mol":  # two steps of batch 2, the first fold
         config = config.replace(train=config.train.replace(steps=2), folds=1)
     run_loso(config, cache, out, executor=executor, progress=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from molkit.reports.context import WORK_ENV, notebook_run
+from molkit.run.context import WORK_ENV, notebook_run
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from molkit.reports.ablations import (
+from molkit.run.ablations import (
     RECORD_LABELS,
     differences_sentence,
     paired_differences,

@@ -17,9 +17,9 @@ from molkit.reports.figures import save_figure
 from molkit.reports.index import write_index
 from molkit.reports.record import file_provenance, new_record
 from molkit.reports.screenshot import BROWSERS, page_content
-from molkit.reports.steps import save_claim
 from molkit.reports.tables import to_html
 from molkit.reports.verdict import COLUMNS, Claim
+from molkit.run.steps import save_claim
 
 REPO = Path(__file__).resolve().parents[1]
 NUMBERS = pd.DataFrame(

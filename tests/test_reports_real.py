@@ -17,11 +17,11 @@ import pytest
 from molkit.cli import main
 from molkit.data.flow_images import ENV, SOURCE, authors_names
 from molkit.profiles import PROFILES
-from molkit.reports.context import notebook_run
 from molkit.reports.index import REAL_NOTE, REAL_TITLE, front_page
-from molkit.reports.notebooks import find_notebooks
-from molkit.reports.reproduce import notebook_parameters
-from molkit.reports.steps import (
+from molkit.run.context import notebook_run
+from molkit.run.notebooks import find_notebooks
+from molkit.run.reproduce import notebook_parameters
+from molkit.run.steps import (
     AUTHORS_WEIGHTS,
     MOL_NEEDS_FRAMES,
     REAL_KEY,

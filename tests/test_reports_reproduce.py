@@ -12,11 +12,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from molkit.reports import command
-from molkit.reports.notebooks import copy_notebooks, find_notebooks
 from molkit.reports.record import load_record
-from molkit.reports.reproduce import reproduce, without_progress_bars
 from molkit.reports.screenshot import page_content
+from molkit.run.commands import reproduce as command
+from molkit.run.notebooks import copy_notebooks, find_notebooks
+from molkit.run.reproduce import reproduce, without_progress_bars
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,8 @@ import pytest
 
 from molkit.data import read_videos
 from molkit.profiles import PROFILES
-from molkit.reports.context import notebook_run
-from molkit.reports.steps import (
+from molkit.run.context import notebook_run
+from molkit.run.steps import (
     data_label,
     data_source,
     export_results,

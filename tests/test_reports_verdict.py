@@ -10,8 +10,8 @@ from sklearn.metrics import f1_score
 
 from molkit.attribution.pointing import pointing_intervals
 from molkit.model import MOLConfig
-from molkit.reports.ablations import paired_differences
 from molkit.reports.verdict import COLUMNS, models_claim, pointing_claim, tasks_claim
+from molkit.run.ablations import paired_differences
 from molkit.train import LosoConfig
 from molkit.train.loso import LosoResult
 

@@ -11,13 +11,13 @@ from conftest import torch_threads
 from molkit.data import ClipDataset
 from molkit.losses import joint_loss
 from molkit.model import MOL
-from molkit.train.loso import LosoConfig
+from molkit.run.configs import loso_config_from_profile
 
 FIT_STEPS = 10  # 10 of 10 from step 10 on (seed 0; 8 for seed 1; one thread, draft flows, 2026-12-01)
 
 
 def test_mol_fits_a_fixed_batch_of_ten_clips(synthetic_cache):
-    config = LosoConfig.from_profile("easy")  # the kit's recipe at the demo's flow-head width
+    config = loso_config_from_profile("easy")  # the kit's recipe at the demo's flow-head width
     data = ClipDataset(synthetic_cache[0], train=False)
     videos = data.table.drop_duplicates("video_id")
     picks = [int(i) for c in range(5) for i in videos.index[videos.label == c][:2]]

@@ -12,10 +12,11 @@ from conftest import torch_threads
 
 from molkit.data import ClipDataset, PrepSettings, prepare
 from molkit.data.tvl1 import DRAFT_EPSILON
+from molkit.run.configs import loso_config_from_profile
 from molkit.synthetic import generate
 from molkit.train import train_fold
 from molkit.train.checkpoint import load_checkpoint
-from molkit.train.loso import LosoConfig, open_clips
+from molkit.train.loso import open_clips
 from molkit.train.predict import predict_frames, read_frames
 from molkit.train.recipes import prep_changes
 
@@ -32,7 +33,7 @@ def whole_path(tmp_path_factory):
     )
     settings = PrepSettings(**prep_changes("kit"), tvl1_epsilon=DRAFT_EPSILON)  # MER alone reads no flow
     prepare("casme2", root, tmp_path / "cache", settings, workers=1, progress=False)
-    config = LosoConfig.from_profile("easy")
+    config = loso_config_from_profile("easy")
     config = config.replace(
         model=config.model.replace(flow=False, landmarks=False),  # MER alone: fast
         train=config.train.replace(steps=60, batch_size=8),

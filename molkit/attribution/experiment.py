@@ -1,8 +1,8 @@
 """The pointing game on held-out synthetic subjects: train MOL without them, attribute their
 clips with every method, and compare each method with chance.
 
-``train_without(cache_dir, out_dir, held_out=2)`` trains at a profile's settings on every subject
-but the last ``held_out``; ``pointing_experiment(model, cache_dir, subjects)`` attributes the
+``train_without(cache_dir, out_dir, config, held_out=2)`` trains ``config``'s MOL on every
+subject but the last ``held_out``; ``pointing_experiment(model, cache_dir, subjects)`` attributes the
 true class of the first clip of each held-out video and returns the tables, the time each method
 took, and a ``random`` row: uniform random attributions, the empirical chance level.
 ``loso_pointing(loso_dir, cache_dir)`` does it for every fold model of a LOSO run on its own
@@ -27,7 +27,6 @@ from molkit.data import ClipDataset
 from molkit.data.cache import atomic_write_text
 from molkit.gpu import pick_device
 from molkit.model import MOL
-from molkit.profiles import Profile
 from molkit.train.checkpoint import load_checkpoint
 from molkit.train.loso import LosoConfig, all_subjects, open_clips
 from molkit.train.trainer import CHECKPOINT, train_fold
@@ -62,16 +61,15 @@ class PointingResult:
 def train_without(
     cache_dir: str | Path,
     out_dir: str | Path,
+    config: LosoConfig,
     held_out: int = 2,
-    profile: str | Profile | None = None,
-    classes: str | None = None,
     device: str = "auto",
     progress: bool = True,
 ) -> tuple[MOL, list[str]]:
-    """MOL trained at ``profile``'s settings (its class set unless ``classes``) on all subjects
-    but the last ``held_out`` (reused when ``out_dir`` already holds it); returns the model (eval
-    mode) and the held-out subjects."""
-    config = LosoConfig.from_profile(profile, classes=classes)
+    """MOL trained as ``config`` says (its model, training and class set; a profile's:
+    :func:`molkit.run.configs.loso_config_from_profile`) on all subjects but the last
+    ``held_out`` (reused when ``out_dir`` already holds it); returns the model (eval mode) and the
+    held-out subjects."""
     config = config.replace(train=config.train.replace(device=device))
     subjects = all_subjects(config, cache_dir)
     if len(subjects) <= held_out:
@@ -112,7 +110,8 @@ def pointing_experiment(
 ) -> PointingResult:
     """Attribute the true-class logit of the first clip of every video of ``subjects`` (at most
     ``samples`` clips, spread over the videos) and play the pointing game with each method
-    (``config``: default, sized for the ``$MOLKIT_PROFILE`` profile).
+    (``config``: default :class:`AttributionConfig`'s; a profile's:
+    :func:`molkit.run.configs.attribution_config_from_profile`).
 
     Regions are drawn from the synthetic ground-truth landmarks; the true regions of a clip are
     those its own coded action units move (per sample on the twin, the class's on the easy tier).
@@ -131,7 +130,7 @@ def pointing_experiment(
     truth = {name: [r for r in item["regions"].split(";") if r] for name, item in zip(names, items)}
     labels = [data.classes[int(t)] for t in target]
 
-    config = config or AttributionConfig.from_profile()
+    config = config or AttributionConfig()
     device = next(model.parameters()).device
     generator = torch.Generator().manual_seed(seed)
     runs = {

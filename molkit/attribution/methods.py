@@ -25,14 +25,14 @@ from torch import nn
 from molkit.attribution.regions import region_index
 from molkit.attribution.wrapper import MERLogits
 from molkit.config import Config
-from molkit.profiles import Profile, get_profile
 
 METHODS: tuple[str, ...] = ("ig", "ig_noise", "occlusion", "region_occlusion", "gradcam")
 
 
 @dataclasses.dataclass
 class AttributionConfig(Config):
-    """Cost knobs, small by default so that CPU runs stay short."""
+    """Cost knobs, small by default so that CPU runs stay short (a run profile's:
+    :func:`molkit.run.configs.attribution_config_from_profile`)."""
 
     ig_steps: int = 8  # Riemann steps of Integrated Gradients
     noise_samples: int = 2  # noisy copies in the noise tunnel
@@ -41,26 +41,6 @@ class AttributionConfig(Config):
     stride: int = 16  # occlusion patch stride, pixels
     batch_size: int = 2  # clips per Captum call
     perturbations: int = 8  # occluded copies per forward pass
-
-    @classmethod
-    def from_profile(cls, profile: str | Profile | None = None) -> AttributionConfig:
-        """Settings sized for a run profile: coarse and quick for ``smoke``, the defaults for
-        ``demo``, fine for ``paper`` (meant for a GPU)."""
-        profile = profile if isinstance(profile, Profile) else get_profile(profile)
-        return cls(**_PROFILE_SETTINGS.get(profile.name, {}))
-
-
-_PROFILE_SETTINGS: dict[str, dict[str, int]] = {
-    "smoke": {"ig_steps": 2, "noise_samples": 2, "window": 32, "stride": 32},
-    "paper": {
-        "ig_steps": 32,
-        "noise_samples": 8,
-        "window": 8,
-        "stride": 8,
-        "batch_size": 8,
-        "perturbations": 32,
-    },
-}
 
 
 @contextlib.contextmanager

@@ -80,7 +80,7 @@ def plot_ablations(table: pd.DataFrame, metric: str = "uf1", title: str = "") ->
 
 def plot_differences(differences: pd.DataFrame, title: str = "") -> Figure:
     """Each variant's median difference to the reference (rows of
-    ``molkit.reports.ablations.paired_differences``) with its sign interval; zero dashed."""
+    ``molkit.run.ablations.paired_differences``) with its sign interval; zero dashed."""
     fig, ax = plt.subplots(figsize=(6, 0.6 * len(differences) + 1.6))
     y = np.arange(len(differences))
     for k, row in enumerate(differences.itertuples()):  # red: beyond the spread of its pairs

@@ -1,1 +1,2 @@
-"""``molkit train | loso | evaluate | predict``: each module defines ``add_arguments`` and ``run``."""
+"""``molkit evaluate | predict``: each module defines ``add_arguments`` and ``run`` (``train`` and
+``loso`` start from a run profile: :mod:`molkit.run.commands`)."""

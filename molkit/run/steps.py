@@ -13,7 +13,7 @@ import pandas as pd
 import threadpoolctl
 import torch
 
-from molkit.attribution import AttributionConfig, attribute, region_scores
+from molkit.attribution import attribute, region_scores
 from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare, read_dataset, read_videos, tvl1
 from molkit.data.cache import atomic_write_text
 from molkit.data.flow_images import ENV as FLOW_IMAGES_ENV
@@ -21,11 +21,12 @@ from molkit.data.flow_images import SOURCE as FLOW_IMAGES_SOURCE
 from molkit.data.flow_images import FlowImages, read_flow_images
 from molkit.data.problems import summary_lines
 from molkit.profiles import Profile
-from molkit.reports.context import NotebookRun
 from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER, REAL_NOTE, REAL_TITLE, SOURCE_SUFFIX
 from molkit.reports.paper_tables import NAMES, run_tables
 from molkit.reports.tables import export_table
 from molkit.reports.verdict import Claim
+from molkit.run.configs import attribution_config_from_profile, loso_config_from_profile
+from molkit.run.context import NotebookRun
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
 from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
@@ -121,24 +122,26 @@ def prepare_data(run: NotebookRun, classes: str | None = None, progress: bool = 
 
 
 def loso_config(run: NotebookRun, recipe: str | None = None, **changes: Any) -> LosoConfig:
-    """The LOSO run the profile describes, trained with ``recipe`` (default: the profile's), with
-    the run's class set, protocol, seed and device, scored against the ground truth when the data
-    has one. MOL runs on the profile's named folds when it names some (``folds=N``: the first N
-    of them), in the run's own class set; the baselines, and MOL in an extra class set, on every
-    fold. ``changes`` replace fields."""
+    """The LOSO run the profile describes (:func:`molkit.run.configs.loso_config_from_profile`),
+    trained with ``recipe`` (default: the profile's), with the run's class set, protocol, seed and
+    device, scored against the ground truth when the data has one. Its folds are
+    :func:`molkit.run.configs.fold_choice`'s: MOL on the profile's named folds when it names some
+    (``folds=N``: the first N of them), in the run's own class set; the baselines, and MOL in an
+    extra class set, on the profile's ``folds`` (``folds=N``: the first N). ``changes`` replace
+    fields."""
     classes = changes.pop("classes", None) or run.classes
-    base = LosoConfig.from_profile(
-        run.profile, classes=classes, protocol=run.protocol, recipe=recipe or run.profile.recipes[0]
+    base = loso_config_from_profile(
+        run.profile,
+        classes=classes,
+        recipe=recipe or run.profile.recipes[0],
+        own_data=classes == run.classes,
+        protocol=run.protocol,
+        **{k: changes.pop(k) for k in ("method", "folds") if k in changes},
     )
-    named, folds = run.profile.fold_subjects, {}
-    if named and changes.get("method", "mol") == "mol" and classes == run.classes:  # the named folds
-        count = changes.pop("folds", None)
-        folds = {"folds": None, "fold_subjects": named[:count] if count else named}
     return base.replace(
         train=base.train.replace(seed=run.seed, device=run.device),
         data_seed=run.seed,
         truth=has_ground_truth(run.recall(handover_key(run, "data_root", classes))),
-        **folds,
     ).replace(**changes)
 
 
@@ -342,7 +345,7 @@ def held_out_attribution(run: NotebookRun, loso_dir: str | Path, method: str = "
     landmarks = torch.stack([item["landmarks"] for item in items]).float()
     target = torch.stack([item["label"] for item in items])
     attributions = attribute(
-        model, batch, target, method, landmarks, AttributionConfig.from_profile(run.profile)
+        model, batch, target, method, landmarks, attribution_config_from_profile(run.profile)
     )
     return region_scores(
         attributions,
@@ -386,14 +389,11 @@ def describe_real(images: FlowImages | None) -> str:
 def real_loso_config(run: NotebookRun, method: str) -> LosoConfig:
     """A baseline on the real images: the profile's settings, the composite's classes, the run's
     protocol, seed and device, every subject's fold."""
-    base = LosoConfig.from_profile(run.profile, classes="composite", protocol=run.protocol)
+    base = loso_config_from_profile(
+        run.profile, classes="composite", protocol=run.protocol, method=method, folds=None
+    )
     return base.replace(
-        method=method,
-        train=base.train.replace(seed=run.seed, device=run.device),
-        data_seed=run.seed,
-        truth=False,
-        folds=None,
-        fold_subjects=(),
+        train=base.train.replace(seed=run.seed, device=run.device), data_seed=run.seed, truth=False
     )
 
 

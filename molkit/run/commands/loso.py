@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from molkit.executors import EXECUTORS, add_slurm_arguments, slurm_parameters
-from molkit.train.commands.options import add_run_arguments, caches_from_args, config_from_args
+from molkit.run.commands.options import add_run_arguments, caches_from_args, config_from_args
 from molkit.train.loso import METHODS, class_count, run_loso
 
 

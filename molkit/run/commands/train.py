@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from molkit.train.commands.options import add_run_arguments, caches_from_args, config_from_args
+from molkit.run.commands.options import add_run_arguments, caches_from_args, config_from_args
 from molkit.train.loso import all_subjects, dataset_classes, open_clips, run_fold
 from molkit.train.protocols import plan_folds
 from molkit.train.trainer import CHECKPOINT, train_fold

@@ -19,7 +19,6 @@ from tqdm.auto import tqdm
 
 from molkit.data.cache import atomic_write_bytes, atomic_write_text
 from molkit.profiles import get_profile
-from molkit.reports.context import REPO
 from molkit.reports.index import FIGURES_FOLDER, SOURCE_SUFFIX, write_index
 from molkit.reports.record import (
     NotebookResult,
@@ -30,6 +29,7 @@ from molkit.reports.record import (
     now,
     save_record,
 )
+from molkit.run.context import REPO
 
 RECORD_NAME = "run.json"
 INDEX_NAME = "index.html"

@@ -11,8 +11,8 @@ from pathlib import Path
 from molkit.data.flow_images import ENV as FLOW_IMAGES_ENV
 from molkit.data.flow_images import read_flow_images
 from molkit.profiles import PROFILES, get_profile
-from molkit.reports.notebooks import NOTEBOOKS, find_notebooks
-from molkit.reports.reproduce import INDEX_NAME, SENSITIVITY, reproduce
+from molkit.run.notebooks import NOTEBOOKS, find_notebooks
+from molkit.run.reproduce import INDEX_NAME, SENSITIVITY, reproduce
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from molkit.data.flow_images import read_flow_images
 from molkit.data.problems import summary_lines
 from molkit.profiles import PROFILES
+from molkit.run.configs import loso_config_from_profile
 from molkit.train.config import BALANCE
 from molkit.train.loso import Caches, LosoConfig, class_count
 from molkit.train.protocols import PROTOCOLS
@@ -80,7 +81,7 @@ def config_from_args(args: argparse.Namespace) -> LosoConfig:
     config = (
         LosoConfig.load(args.config)
         if args.config
-        else LosoConfig.from_profile(args.profile, classes=args.classes)
+        else loso_config_from_profile(args.profile, classes=args.classes)
     )
     if args.classes and args.classes != config.classes:
         config = config.replace(

@@ -20,9 +20,9 @@ import pandas as pd
 from molkit.data.cache import atomic_write_text
 from molkit.executors import run_tasks
 from molkit.intervals import sign_interval, sign_test
-from molkit.reports.context import REPO, NotebookRun
 from molkit.reports.record import file_provenance
-from molkit.reports.steps import fold_executor, loso_config, loso_folder
+from molkit.run.context import REPO, NotebookRun
+from molkit.run.steps import fold_executor, loso_config, loso_folder
 from molkit.train.loso import load_loso, run_loso
 
 # model changes from the full model (CCC as released, k = 4)
