@@ -34,9 +34,10 @@ from molkit.data.manifest import emotion_labels, manifest_file
 from molkit.metrics import summarize
 from molkit.reports.paper_tables import citation, run_tables
 from molkit.reports.tables import to_markdown
+from molkit.run.configs import loso_config_from_profile
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
 from molkit.synthetic.twin_table import twin_samples
-from molkit.train.loso import METHODS, LosoConfig, load_loso, run_loso
+from molkit.train.loso import METHODS, load_loso, run_loso
 from molkit.train.recipes import prep_changes
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports" / "benchmarks"
@@ -88,7 +89,7 @@ def columns(videos: pd.DataFrame, n_classes: int = 3) -> dict[str, float]:
 
 
 def run_method(method: str, cache: Path, out: Path, seed: int) -> tuple[dict[str, float], float]:
-    config = LosoConfig.from_profile("paper", classes="composite", method=method)
+    config = loso_config_from_profile("paper", classes="composite", method=method)
     config = config.replace(train=config.train.replace(seed=seed), truth=False)
     start = time.perf_counter()
     result = run_loso(config, cache, out / method, progress=False)

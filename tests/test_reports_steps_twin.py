@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from molkit.data import read_videos
+from molkit.data.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.profiles import PROFILES
 from molkit.run.context import notebook_run
 from molkit.run.steps import (
@@ -21,7 +22,6 @@ from molkit.run.steps import (
     run_baselines,
     run_mol,
 )
-from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, holds_twin, twin_record
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from molkit.data.face import detect_landmarks
+from molkit.data.truth import Motion, _motion, near_points
 from molkit.synthetic import (
     EMOTIONS,
     generate,
@@ -22,15 +23,12 @@ from molkit.synthetic import (
 from molkit.synthetic.faces import CROP_BOX, CROP_PX, feature_extent
 from molkit.synthetic.generate import _streams
 from molkit.synthetic.motion import (
-    Motion,
     Nuisances,
-    _near,
     check_folding,
     draw_expression,
     expression_curve,
     plan_motion,
 )
-from molkit.synthetic.truth import _motion
 
 CLEAN = dict(noise_std=0.0, flicker=0.0, blink_probability=0.0, head_shift_px=0.0, head_rotation_deg=0.0)
 
@@ -204,7 +202,7 @@ def test_the_shortcuts_equal_their_definitions():
     inside = [
         any(abs(p - c)[0] < r[0] and abs(p - c)[1] < r[1] for c, r in zip(centres, reach)) for p in points
     ]
-    assert _near(points, centres, reach).tolist() == np.flatnonzero(inside).tolist()
+    assert near_points(points, centres, reach).tolist() == np.flatnonzero(inside).tolist()
     motion = Motion(
         centres=np.vstack([rng.uniform(20, 140, (5, 2)), [[2.0, 150.0]]]),  # one across the frame's edge
         radii=rng.uniform(3, 25, (6, 2)),

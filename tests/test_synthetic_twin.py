@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from molkit.data import read_dataset
+from molkit.data.truth import _motion
 from molkit.synthetic import sample_truth, true_landmarks
 from molkit.synthetic.layout import LAYOUTS
-from molkit.synthetic.truth import _motion
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, frame_numbers, generate_twin
 from molkit.synthetic.twin_table import COLUMNS, sheet_table, shipped_table, twin_samples
 

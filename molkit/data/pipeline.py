@@ -28,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from molkit.config import Config
-from molkit.data import alignment, apex, cache, clips, face
+from molkit.data import alignment, apex, cache, clips, face, truth
 from molkit.data import tvl1 as flow_solver
 from molkit.data.datasets import read_dataset
 from molkit.data.problems import KEPT, SKIPPED, Problem, summary_lines, write_problems
@@ -159,21 +159,6 @@ class _Job:
     with_truth: bool
 
 
-def _truth_module():
-    import molkit.synthetic as synthetic
-
-    return synthetic
-
-
-def _has_truth(root: Path) -> bool:
-    if not (root / "ground_truth").is_dir():
-        return False
-    try:
-        return bool(_truth_module().has_ground_truth(root))
-    except ImportError:
-        return False
-
-
 class _Skip(Exception):
     """A video that cannot be prepared: ``kind`` and ``where`` go to the problems table."""
 
@@ -299,19 +284,19 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
 def _truth(job: _Job, step: int, matrices: np.ndarray, settings: PrepSettings) -> dict[str, Any]:
     """The synthetic ground truth in the aligned coordinates of each frame (one BLAS thread: the
     motion's matrix products are small, and their results the same with any number)."""
-    synthetic, root, sample = _truth_module(), Path(job.root), job.row["folder"]
+    root, sample = Path(job.root), job.row["folder"]
     with threadpoolctl.threadpool_limits(1, user_api="blas"):
         flows = [
             alignment.carry_flow(
-                lambda points, t=t: synthetic.true_flow(root, sample, t, t + step, points=points),
+                lambda points, t=t: truth.true_flow(root, sample, t, t + step, points=points),
                 matrices[t],
                 matrices[t + step],
                 settings.align_size,
             )
             for t in range(len(matrices) - step)
         ]
-    marks = np.asarray(synthetic.true_landmarks(root, sample))[: len(matrices)]
-    regions = synthetic.sample_truth(root, sample).get("regions", [])
+    marks = np.asarray(truth.true_landmarks(root, sample))[: len(matrices)]
+    regions = truth.sample_truth(root, sample).get("regions", [])
     return {
         "true_flow": torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous(),
         "true_landmarks": torch.from_numpy(alignment.transform_each(matrices, marks)).float(),
@@ -428,7 +413,7 @@ def prepare(
     cache_dir = Path(cache_dir)
     manifest = read_dataset(dataset, root, corrections)
     root = manifest.root
-    with_truth = _has_truth(root)
+    with_truth = truth.has_ground_truth(root)
     problems = list(manifest.problems)
     skipped = {p.video_id: f"{p.kind}: {p}" for p in problems if p.action == SKIPPED}
     for tmp in (cache_dir / cache.VIDEO_DIR).glob(".*.tmp"):

@@ -20,6 +20,7 @@ from molkit.data.flow_images import ENV as FLOW_IMAGES_ENV
 from molkit.data.flow_images import SOURCE as FLOW_IMAGES_SOURCE
 from molkit.data.flow_images import FlowImages, read_flow_images
 from molkit.data.problems import summary_lines
+from molkit.data.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.profiles import Profile
 from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER, REAL_NOTE, REAL_TITLE, SOURCE_SUFFIX
 from molkit.reports.paper_tables import NAMES, run_tables
@@ -28,7 +29,6 @@ from molkit.reports.verdict import Claim
 from molkit.run.configs import attribution_config_from_profile, loso_config_from_profile
 from molkit.run.context import NotebookRun
 from molkit.synthetic import SynthConfig, generate, has_ground_truth
-from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR
 from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
 from molkit.train.checkpoint import load_checkpoint
 from molkit.train.loso import METHODS, LosoConfig, LosoResult, images_record, load_loso, run_loso

@@ -31,9 +31,7 @@
   support of the class's patches, and nothing else label-dependent moves outside it.
 """
 
-from molkit.synthetic.action_units import EMOTIONS, REGIONS, THREE_CLASS
-from molkit.synthetic.generate import SynthConfig, generate
-from molkit.synthetic.truth import (
+from molkit.data.truth import (
     has_ground_truth,
     list_samples,
     sample_truth,
@@ -41,6 +39,8 @@ from molkit.synthetic.truth import (
     true_landmarks,
     true_region_mask,
 )
+from molkit.synthetic.action_units import EMOTIONS, REGIONS, THREE_CLASS
+from molkit.synthetic.generate import SynthConfig, generate
 from molkit.synthetic.twin import TWINS, TwinConfig, TwinReport, generate_twin
 from molkit.synthetic.twin_table import sheet_table, twin_samples
 

@@ -13,12 +13,13 @@ import numpy as np
 import threadpoolctl
 
 from molkit.config import Config
+from molkit.data.truth import CONFIG_FILE, TRUTH_DIR, has_ground_truth
 from molkit.synthetic.action_units import EMOTIONS, THREE_CLASS
 from molkit.synthetic.faces import Face, make_subject
 from molkit.synthetic.motion import Nuisances, draw_expression, plan_motion
 from molkit.synthetic.render import encode_jpeg, flicker_gains, render_frame
 from molkit.synthetic.sheet import SHEET_NAME, action_unit_field, write_coding_sheet
-from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR, has_ground_truth, save_sample_truth, write_atomic
+from molkit.synthetic.truth import save_sample_truth, write_atomic
 
 MAX_APEX_PX = 6.0  # largest apex displacement (crop px) a set may ask for
 

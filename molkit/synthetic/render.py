@@ -8,7 +8,8 @@ import dataclasses
 import cv2
 import numpy as np
 
-from molkit.synthetic.motion import FPS, Motion, pixel_grid
+from molkit.data.truth import Motion, pixel_grid
+from molkit.synthetic.motion import FPS
 
 
 @dataclasses.dataclass(frozen=True)

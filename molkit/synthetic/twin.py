@@ -27,6 +27,7 @@ import threadpoolctl
 from molkit.config import Config
 from molkit.data.manifest import DATASETS
 from molkit.data.problems import KEPT, Problem, write_problems
+from molkit.data.truth import CONFIG_FILE, TRUTH_DIR, Motion, has_ground_truth
 from molkit.synthetic.action_units import (
     ACTION_UNITS,
     Bump,
@@ -39,9 +40,9 @@ from molkit.synthetic.codes import ASYMMETRIC_WEAK_SIDE, INTENSITY, Code, parse_
 from molkit.synthetic.faces import EXTENT_PX, Face, face_width, make_subject, source_faces
 from molkit.synthetic.generate import _streams
 from molkit.synthetic.layout import LAYOUTS
-from molkit.synthetic.motion import Motion, assemble, curve_at, grown_radii, head_track
+from molkit.synthetic.motion import assemble, curve_at, grown_radii, head_track
 from molkit.synthetic.render import render_frame
-from molkit.synthetic.truth import CONFIG_FILE, TRUTH_DIR, has_ground_truth, save_sample_truth, write_atomic
+from molkit.synthetic.truth import save_sample_truth, write_atomic
 from molkit.synthetic.twin_table import twin_info, twin_samples
 
 TWINS = (*DATASETS, "composite")

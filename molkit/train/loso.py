@@ -52,14 +52,13 @@ from molkit.executors import run_tasks
 from molkit.gpu import pick_device
 from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confusion
 from molkit.model import MOLConfig
-from molkit.profiles import Profile, get_profile
 from molkit.train.calibration import calibrate_checkpoint
 from molkit.train.checkpoint import load_checkpoint
 from molkit.train.collapse import POOLED, collapse_table, collapse_warnings
 from molkit.train.config import TrainConfig
 from molkit.train.evaluation import error_summary, item_table, predict_dataset, vote_videos
 from molkit.train.protocols import PROTOCOLS, check_protocol, plan_folds, selection_subjects
-from molkit.train.recipes import apply_recipe, recipe_label
+from molkit.train.recipes import recipe_label
 from molkit.train.trainer import CHECKPOINT, train_fold
 
 PREDICTIONS, CONFIG, CLASSES, PREP = "predictions.csv", "loso.yaml", "classes.json", "prep.json"
@@ -100,7 +99,8 @@ class LosoConfig(Config):
     score flow and landmarks against the synthetic ground truth when the cache holds it.
     ``profile`` only labels the results; ``data_seed`` fixes the training crops and
     ``crop_jitter`` their range (:func:`molkit.data.clips.train_offset`). The defaults are the
-    released recipe; :meth:`from_profile` applies a recipe of :mod:`molkit.train.recipes`.
+    released recipe; :func:`molkit.run.configs.loso_config_from_profile` builds a profile's run with a recipe of
+    :mod:`molkit.train.recipes`.
     """
 
     method: str = "mol"
@@ -132,35 +132,6 @@ class LosoConfig(Config):
                 f"LosoConfig: class set {self.classes!r} has "
                 f"{class_count(self.classes)} classes, the model {self.model.n_classes}"
             )
-
-    @classmethod
-    def from_profile(
-        cls,
-        profile: str | Profile | None = None,
-        classes: str | None = None,
-        recipe: str = "kit",
-        **changes: Any,
-    ) -> LosoConfig:
-        """The run a profile describes (class set unless ``classes`` is given, flow width, steps,
-        batch size, training crops, STSTNet's and OFF-ApexNet's steps), trained with ``recipe`` ("kit", or "released": :mod:`molkit.train.recipes`).
-        Selection protocols score the selection subject 5 times per fold (about once per pass
-        over CASME II's training clips at the paper profile, as the released code does)."""
-        profile = profile if isinstance(profile, Profile) else get_profile(profile)
-        classes = classes or profile.classes
-        train = TrainConfig(
-            steps=profile.steps, batch_size=profile.batch_size, eval_every=max(1, profile.steps // 5)
-        )
-        config = cls(
-            classes=classes,
-            profile=profile.name,
-            train_crops=profile.train_crops,
-            folds=profile.folds,
-            model=MOLConfig(n_classes=class_count(classes), flow_width=profile.flow_width),
-            train=train,
-            ststnet=STSTNetConfig(steps=profile.baseline_steps),
-            offapexnet=OFFApexNetConfig(steps=profile.baseline_steps),
-        )
-        return apply_recipe(config, recipe).replace(**changes)
 
     @property
     def method_name(self) -> str:
