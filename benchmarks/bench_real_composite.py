@@ -166,7 +166,12 @@ def reading(ours: pd.DataFrame, authors: dict[str, object] | None) -> list[str]:
         means = part.groupby("protocol").composite_uf1.mean()
         said = ", ".join(f"{protocol} {value:.3f}" for protocol, value in means.items())
         spread = part.groupby("protocol").composite_uf1.agg(lambda v: v.max() - v.min()).max()
-        line = f"- {method}: composite UF1 (mean over {part.seed.nunique()} seeds) {said}; seeds move it by at most {spread:.3f}"
+        seeds = part.seed.nunique()
+        line = f"- {method}: composite UF1 " + (
+            f"(mean over {seeds} seeds) {said}; seeds move it by at most {spread:.3f}"
+            if seeds > 1
+            else f"(one seed) {said}"
+        )
         if {"fixed", "released"} <= set(means.index):
             line += f"; test-set selection adds {means['released'] - means['fixed']:+.3f} to fixed"
         lines.append(line + ".")
