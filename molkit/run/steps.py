@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import threadpoolctl
 import torch
 
 from molkit.attribution import attribute, region_scores
@@ -403,20 +402,16 @@ def run_real_baselines(
     """The profile's ``real_baselines`` under LOSO over every subject of the real images, each in
     ``work/loso_real/<method>-<protocol>-<hash>`` (the hash covers the configuration and the
     images read, so a rerun reuses finished folds), with its tables saved; handed on to notebook
-    05 (:data:`REAL_KEY`; none without images). The CNNs' folds run side by side as
-    :func:`fold_executor` says; the linear model's in this process on one BLAS thread (its
-    products are small: on a busy 2-core CPU a fold took 0.46 s on one thread, 7.9 s on two)."""
+    05 (:data:`REAL_KEY`; none without images). Folds run side by side as :func:`fold_executor`
+    says (each on one thread; the linear model's fit on one BLAS thread too:
+    :mod:`molkit.baselines.linear`)."""
     runs = []
     for method in run.profile.real_baselines if images is not None else ():
         config = real_loso_config(run, method)
         record = json.dumps(images_record(images), sort_keys=True)
         key = hashlib.sha256((config.to_json() + record).encode()).hexdigest()[:8]
         folder = run.path("loso_real", f"{method}-{config.protocol}-{key}")
-        if method == "linear":
-            with threadpoolctl.threadpool_limits(1, user_api="blas"):
-                result = run_loso(config, images, folder, progress=progress)
-        else:
-            result = run_loso(config, images, folder, progress=progress, **fold_executor(run))
+        result = run_loso(config, images, folder, progress=progress, **fold_executor(run))
         result.save(folder)
         runs.append((result, folder))
     run.remember(**{REAL_KEY: [str(folder) for _, folder in runs]})
