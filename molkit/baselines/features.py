@@ -70,9 +70,9 @@ def as_flow_images(features: VideoFeatures, root: str | Path) -> FlowImages:
     convention (:func:`molkit.data.flow_images.flow_image`: each channel min-max scaled to
     0..255 per image), named like them where the video is on the MEGC 2019 list (the composite
     twin's are), so that they train, test and score exactly as the real images do."""
-    named = authors_names().set_index(authors_names().subject + "/" + authors_names()["sample"])
+    named = authors_names().set_index("video_id").name
     table = features.table.reset_index(drop=True)
-    names = [named.name.get(v, v.replace("/", "_")) for v in table.video_id]
+    names = [named.get(v, v.replace("/", "_")) for v in table.video_id]
     parts = table.video_id.str.split("/")
     table = pd.DataFrame(
         {

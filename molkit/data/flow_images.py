@@ -76,8 +76,8 @@ def to_file_order(images: np.ndarray) -> np.ndarray:
 @functools.cache
 def authors_names() -> pd.DataFrame:
     """The official list keyed by the public images' names: ``name`` (``006_006_1_2``),
-    ``dataset``, ``subject`` (``samm/006``), ``sample`` (the copy's folder name), ``label``
-    (class index), ``line`` (in the list file)."""
+    ``dataset``, ``subject`` (``samm/006``), ``sample`` (the copy's folder name), ``video_id``
+    (``samm/006/006_1_2``), ``label`` (class index), ``line`` (in the list file)."""
     spec = load_manifest_data("composite")["list"]
     raw = pd.read_csv(io.StringIO(manifest_file(spec["file"]).read_text(encoding="utf-8")), dtype=str)
     listed = composite_list()
@@ -90,6 +90,7 @@ def authors_names() -> pd.DataFrame:
             "dataset": listed.dataset,
             "subject": listed.dataset + "/" + listed.subject,
             "sample": listed["sample"],
+            "video_id": listed.dataset + "/" + listed.subject + "/" + listed["sample"],
             "label": listed.label.map(classes).astype(np.int64),
             "line": listed.line,
         }
@@ -177,7 +178,7 @@ def read_flow_images(root: str | Path) -> FlowImages:
             )
             continue
         entry = listed.loc[name]
-        video_id = f"{entry.subject}/{entry['sample']}"
+        video_id = entry.video_id
         if video_id in seen:
             problem(
                 entry.dataset,
@@ -228,7 +229,7 @@ def read_flow_images(root: str | Path) -> FlowImages:
         )
         images.append(from_file_order(image.astype(np.uint8)))
     for name, entry in listed.iterrows():
-        video_id = f"{entry.subject}/{entry['sample']}"
+        video_id = entry.video_id
         if video_id not in seen:
             problem(
                 entry.dataset,
