@@ -58,3 +58,46 @@ class LBPTOPConfig(Config):
             )
         if self.radius < 1 or self.points < 1 or self.blocks < 1:
             raise ValueError("LBPTOPConfig: points, radius and blocks must be positive")
+
+
+@dataclasses.dataclass
+class HTNetConfig(Config):
+    """HTNet (:mod:`molkit.baselines.htnet`) and its training on one fold. The defaults are the
+    authors' (github.com/wangzhifengharrison/HTNet, ``main_HTNet.py``): ``HTNet(image_size=28,
+    patch_size=7, dim=256, heads=3, num_hierarchies=3, block_repeats=(2, 2, 10))`` (lines 222-231;
+    ``mlp_mult`` 4 and ``dropout`` 0 are ``Model.py``'s defaults), Adam at ``lr`` 5e-5 for
+    ``epochs`` 800 over the training videos in batches of ``batch_size`` 256, in order
+    (lines 162-164, 240-268). ``eval_every``: epochs between scores on the selection subject when
+    a protocol picks the weights (the authors score every epoch). ``rows_from_x``: the regions'
+    rows come from the points' x, as the authors' crops index them
+    (:mod:`molkit.baselines.htnet_regions`)."""
+
+    epochs: int = 800
+    batch_size: int = 256
+    lr: float = 5e-5
+    patch_size: int = 7
+    dim: int = 256
+    heads: int = 3
+    hierarchies: int = 3
+    block_repeats: tuple[int, ...] = (2, 2, 10)
+    mlp_mult: int = 4
+    dropout: float = 0.0
+    eval_every: int = 1
+    rows_from_x: bool = True
+
+    def __post_init__(self) -> None:
+        if len(self.block_repeats) != self.hierarchies:
+            raise ValueError(
+                f"HTNetConfig: block_repeats {self.block_repeats} needs one entry per hierarchy "
+                f"({self.hierarchies})"
+            )
+        blocks = 2 ** (self.hierarchies - 1)
+        if 28 % self.patch_size or (28 // self.patch_size) % blocks:
+            raise ValueError(
+                f"HTNetConfig: 28 px in patches of {self.patch_size} must split into {blocks}x{blocks} "
+                f"blocks ({self.hierarchies} hierarchies)"
+            )
+        if min(self.epochs, self.batch_size, self.eval_every, self.heads) < 1 or self.dim < self.heads:
+            raise ValueError(
+                "HTNetConfig: epochs, batch_size, eval_every and heads must be positive, dim at least heads"
+            )

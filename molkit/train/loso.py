@@ -40,9 +40,11 @@ from molkit.baselines import (
     lbptop_video_features,
     linear_logits,
     train_cnn,
+    train_htnet,
     video_features,
 )
-from molkit.baselines.config import LBPTOPConfig, LinearConfig, OFFApexNetConfig, STSTNetConfig
+from molkit.baselines.config import HTNetConfig, LBPTOPConfig, LinearConfig, OFFApexNetConfig, STSTNetConfig
+from molkit.baselines.htnet_regions import cache_regions, check_points, image_regions
 from molkit.config import Config
 from molkit.data import ClipDataset, Fold, PrepSettings, class_names, read_videos
 from molkit.data.cache import atomic_write_text
@@ -70,9 +72,10 @@ METHODS: dict[str, str] = {
     "linear": "linear (logistic regression)",
     "lbptop": "LBP-TOP (linear SVM)",
     "offapexnet": "OFF-ApexNet",
+    "htnet": "HTNet",
 }
 Caches = str | Path | Mapping[str, str | Path] | FlowImages
-IMAGE_METHODS = ("ststnet", "offapexnet", "linear")  # what the public onset->apex images can train
+IMAGE_METHODS = ("ststnet", "offapexnet", "linear", "htnet")  # what the public onset->apex images can train
 
 
 def class_count(classes: str) -> int:
@@ -90,8 +93,8 @@ def dataset_classes(dataset: Dataset) -> list[str]:
 class LosoConfig(Config):
     """A LOSO run: which model (``method``, one of :data:`METHODS`), protocol, class set, model,
     training, and how the data is read. ``model``/``train`` configure MOL (``model.n_classes``
-    and ``train.seed``/``device`` every method); ``ststnet``/``linear``/``lbptop``/``offapexnet``
-    the baselines.
+    and ``train.seed``/``device`` every method); ``ststnet``/``linear``/``lbptop``/``offapexnet``/
+    ``htnet`` the baselines.
 
     ``folds``: run only the first N folds (sorted by test subject; None: all); ``fold_subjects``:
     only the folds that test these subjects, named (a part of the data that spans its datasets,
@@ -120,6 +123,7 @@ class LosoConfig(Config):
     linear: LinearConfig = dataclasses.field(default_factory=LinearConfig)
     lbptop: LBPTOPConfig = dataclasses.field(default_factory=LBPTOPConfig)
     offapexnet: OFFApexNetConfig = dataclasses.field(default_factory=OFFApexNetConfig)
+    htnet: HTNetConfig = dataclasses.field(default_factory=HTNetConfig)
 
     def __post_init__(self) -> None:
         check_protocol(self.protocol)
@@ -204,7 +208,8 @@ def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | N
 
 def check_images(config: LosoConfig, caches: Caches) -> None:
     """Refuse what the public onset->apex images cannot feed: MOL and LBP-TOP (they read frames),
-    a class set other than the composite's (the images' labels are the list's three)."""
+    a class set other than the composite's (the images' labels are the list's three), HTNet
+    without the samples' face points (:func:`molkit.baselines.htnet_regions.attach_face_points`)."""
     if not isinstance(caches, FlowImages):
         return
     if config.method not in IMAGE_METHODS:
@@ -216,6 +221,8 @@ def check_images(config: LosoConfig, caches: Caches) -> None:
         raise ValueError(
             f"{caches.root}: onset->apex images carry the composite's labels; use classes 'composite'"
         )
+    if config.method == "htnet":
+        check_points(caches)
 
 
 def all_subjects(config: LosoConfig, caches: Caches) -> list[str]:
@@ -301,10 +308,14 @@ def _baseline_fold(
     subject's videos, one row each."""
 
     def features(subjects: tuple[str, ...]):
+        if isinstance(caches, FlowImages) and config.method == "htnet":
+            return image_regions(caches, subjects, config.htnet.rows_from_x)
         if isinstance(caches, FlowImages):
             table, images = caches.part(subjects)
             return VideoFeatures(table[["subject", "video_id", "label"]], images)
         clips = open_clips(config, caches, subjects, False)
+        if config.method == "htnet":  # the regions around the cache's landmarks
+            return cache_regions(clips, config.htnet.rows_from_x)
         return (
             lbptop_video_features(clips, config.lbptop)
             if config.method == "lbptop"
@@ -323,18 +334,14 @@ def _baseline_fold(
         return test.predictions(linear_logits(fit_linear(config.linear, train), test.features, n_classes))
     if config.method == "lbptop":  # likewise
         return test.predictions(lbptop_logits(fit_lbptop(config.lbptop, train), test.features, n_classes))
-    network, settings = (
-        (OFFApexNet, config.offapexnet) if config.method == "offapexnet" else (STSTNet, config.ststnet)
-    )
-    model = train_cnn(
-        network,
-        settings,
-        train,
-        n_classes,
-        config.train.seed,
-        device=config.train.device,
-        select=features(select) if select else None,
-    )
+    chosen, seed, device = features(select) if select else None, config.train.seed, config.train.device
+    if config.method == "htnet":
+        model = train_htnet(config.htnet, train, n_classes, seed, device=device, select=chosen)
+    else:
+        network, settings = (
+            (OFFApexNet, config.offapexnet) if config.method == "offapexnet" else (STSTNet, config.ststnet)
+        )
+        model = train_cnn(network, settings, train, n_classes, seed, device=device, select=chosen)
     return test.predictions(cnn_logits(model, test.features))
 
 
