@@ -31,12 +31,12 @@ import pandas as pd
 from molkit.baselines import oracle_predictions, oracle_scores
 from molkit.data import PrepSettings, prepare, read_dataset
 from molkit.data.cache import atomic_write_text
-from molkit.data.manifest import emotion_labels, manifest_file
+from molkit.data.manifest import DATASETS, emotion_labels, manifest_file
 from molkit.metrics import summarize
 from molkit.reports.paper_tables import citation, run_tables
 from molkit.reports.tables import to_markdown
 from molkit.run.configs import loso_config_from_profile
-from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, generate_twin
+from molkit.synthetic.twin import TwinConfig, generate_twin, holds_twin
 from molkit.synthetic.twin_table import twin_samples
 from molkit.train.loso import METHODS, load_loso, run_loso
 from molkit.train.recipes import prep_changes
@@ -53,15 +53,27 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
-def twin_cache(work: Path, scale: float, seed: int, workers: int) -> tuple[Path, dict[str, float]]:
-    """The prepared composite twin at ``scale`` (made once) and the seconds each step took (wall,
-    and ``_cpu_s``: CPU, workers included)."""
-    folder = work / f"scale{scale:g}-seed{seed}"
+def twin_cache(
+    work: Path,
+    scale: float,
+    seed: int,
+    workers: int,
+    *,
+    config: TwinConfig | None = None,
+    datasets: tuple[str, ...] | None = None,
+    name: str | None = None,
+) -> tuple[Path, dict[str, float]]:
+    """The prepared composite twin (made once, in ``work/<name>``; by default ``scale<S>-seed<N>``)
+    and the seconds each step took (wall, and ``_cpu_s``: CPU, workers included). ``config``: the
+    twin's whole config (``scale`` and ``seed`` then unused); ``datasets``: only these parts."""
+    config = config or TwinConfig(seed=seed, amplitude_scale=scale)
+    folder = work / (name or f"scale{scale:g}-seed{seed}")
     root, cache = folder / "twin", folder / "cache"
     times: dict[str, float] = {}
-    if not (root / "ground_truth" / PROBLEMS_FILE).is_file():  # written last
+    kept = tuple(datasets or DATASETS)
+    if not holds_twin(root, "composite", config, datasets=kept):
         start, cpu = time.perf_counter(), cpu_seconds()
-        generate_twin(root, "composite", TwinConfig(seed=seed, amplitude_scale=scale), workers=workers)
+        generate_twin(root, "composite", config, datasets=kept, workers=workers)
         times["generate_s"], times["generate_cpu_s"] = time.perf_counter() - start, cpu_seconds() - cpu
     # always: prepare reuses every video whose key matches and redoes the rest (a changed preparation)
     start, cpu = time.perf_counter(), cpu_seconds()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from molkit.data import read_dataset
+from molkit.data.composite import read_composite
 from molkit.data.truth import _motion
 from molkit.synthetic import sample_truth, true_landmarks
 from molkit.synthetic.layout import LAYOUTS
@@ -120,3 +121,37 @@ def test_shipped_table_has_one_row_per_coded_sample():
 def test_shipped_table_equals_the_owners_sheets():
     derived, _ = sheet_table(SHEETS)
     pd.testing.assert_frame_equal(derived, shipped_table())
+
+
+def test_datasets_keeps_one_part_of_the_composite_and_the_reader_names_the_rest(tmp_path):
+    report = generate_twin(tmp_path, "composite", TwinConfig(), subjects=1, datasets=("smic",), workers=1)
+    composite, _ = twin_samples("composite")
+    first = composite[composite.dataset == "smic"].subject.iloc[0]
+    assert report.samples == int(((composite.dataset == "smic") & (composite.subject == first)).sum())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SMIC", "ground_truth"]
+    manifest = read_composite(tmp_path)
+    assert set(manifest.table.dataset) == {"smic"} and len(manifest.table) == report.samples
+    assert {p.video_id for p in manifest.problems if p.kind == "missing_dataset"} == {"casme2", "samm"}
+    with pytest.raises(ValueError, match="atlantis"):
+        generate_twin(tmp_path / "x", "composite", datasets=("atlantis",))
+
+
+def test_au_extent_widens_every_class_patch_and_nothing_else(tmp_path):
+    """One sheet row drawn at au_extent 1 and 2: the class patches never shrink and cover more
+    than half as much skin again, the blink's and the movement stay."""
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    keys = ("subject", "sample", "onset", "apex", "offset", "action_units", "emotion")
+    LAYOUTS["casme2"].write_sheet(sheets, [dict(zip(keys, ROWS[0]))])
+    motions = []
+    for extent in (1.0, 2.0):
+        root = tmp_path / f"x{extent:g}"
+        generate_twin(root, "casme2", TwinConfig(au_extent=extent), sheets=sheets, workers=1)
+        motions.append(_motion(root, "sub01/EP01_01"))
+    one, two = motions
+    assert one.is_class.any() and np.all(two.radii >= one.radii)
+    np.testing.assert_array_equal(two.radii[~two.is_class], one.radii[~one.is_class])
+    np.testing.assert_array_equal(two.vectors, one.vectors)
+    assert two.class_support(1000, 1000).sum() > 1.5 * one.class_support(1000, 1000).sum()
+    with pytest.raises(ValueError, match="au_extent"):
+        TwinConfig(au_extent=0).validate()

@@ -7,6 +7,8 @@ import argparse
 import time
 from fractions import Fraction
 
+import yaml
+
 from molkit.profiles import get_profile
 from molkit.synthetic.generate import SynthConfig, generate
 from molkit.synthetic.twin import TWINS, TwinConfig, generate_twin
@@ -20,6 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sheets", help="with --twin: build it from this folder of the owners' coding sheets"
+    )
+    parser.add_argument(
+        "--datasets", nargs="+", help="with --twin: keep only these datasets' samples (e.g. casme2)"
+    )
+    parser.add_argument(
+        "--twin-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --twin: change one TwinConfig field (repeatable), e.g. au_extent=2 or noise_std=4",
     )
     parser.add_argument(
         "--subjects",
@@ -55,14 +67,28 @@ def config_from_args(args: argparse.Namespace) -> SynthConfig:
     )
 
 
+def twin_config_from_args(args: argparse.Namespace) -> TwinConfig:
+    """TwinConfig at ``--seed`` with the ``--twin-set KEY=VALUE`` changes (values read as YAML)."""
+    changes = {}
+    for item in args.twin_set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--twin-set {item}: expected KEY=VALUE")
+        changes[key.strip()] = yaml.safe_load(value)
+    config = TwinConfig.from_dict({**TwinConfig(seed=args.seed).to_dict(), **changes})
+    config.validate()
+    return config
+
+
 def _run_twin(args: argparse.Namespace) -> int:
     if args.twin not in TWINS:
         raise ValueError(f"--twin {args.twin}: unknown twin; choose one of {', '.join(TWINS)}")
     report = generate_twin(
         args.out,
         args.twin,
-        TwinConfig(seed=args.seed),
+        twin_config_from_args(args),
         subjects=args.subjects,
+        datasets=tuple(args.datasets) if args.datasets else None,
         sheets=args.sheets,
         workers=args.workers,
     )
@@ -73,8 +99,8 @@ def _run_twin(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.twin:
         return _run_twin(args)
-    if args.sheets:
-        raise ValueError("--sheets: only with --twin")
+    if args.sheets or args.datasets or args.twin_set:
+        raise ValueError("--sheets, --datasets and --twin-set: only with --twin")
     config = config_from_args(args)
     start = time.perf_counter()
     out = generate(args.out, config, workers=args.workers)

@@ -74,6 +74,8 @@ class TwinConfig(Config):
     - ``flicker``: frame-to-frame gain jitter; ``noise_std``: sensor noise in grey levels.
     - ``jpeg_quality``: compression of the JPEG datasets (CASME II, SAMM); SMIC-HS frames are BMP.
     - ``frames``: frames rendered per sample (at least 8, a clip).
+    - ``au_extent``: multiplies every action unit's patch of skin (its bumps' half-axes, before
+      they grow with the movement's size).
     """
 
     seed: int = 0
@@ -89,8 +91,11 @@ class TwinConfig(Config):
     noise_std: float = 2.0
     jpeg_quality: int = 90
     frames: int = 8
+    au_extent: float = 1.0
 
     def validate(self) -> None:
+        if self.au_extent <= 0:
+            raise ValueError(f"TwinConfig: au_extent must be positive (got {self.au_extent})")
         if self.frames < 8:
             raise ValueError(f"TwinConfig: frames must be at least 8, a clip (got {self.frames})")
         if not 0 < self.amplitude_px[0] <= self.amplitude_px[1] or self.amplitude_scale <= 0:
@@ -160,12 +165,17 @@ def _smic_codes() -> dict[str, list[str]]:
 
 
 def _specs(
-    name: str, table: pd.DataFrame, config: TwinConfig, subjects: int | None, problems: list[Problem]
+    name: str,
+    table: pd.DataFrame,
+    config: TwinConfig,
+    subjects: int | None,
+    datasets: tuple[str, ...],
+    problems: list[Problem],
 ) -> list[dict]:
     """One rendering spec per sample: where it goes, its timing, codes, seeds."""
     drawn_codes = _smic_codes()
     specs = []
-    for dataset in DATASETS:
+    for dataset in datasets:
         part = table[table.dataset == dataset]
         order = list(dict.fromkeys(part.subject))
         keep = set(order[:subjects] if subjects else order)
@@ -279,7 +289,10 @@ def plan_twin_motion(spec: dict, face: Face, config: TwinConfig, subject_factor:
     centres = np.array([b.centre for b in bumps]).reshape(-1, 2)
     radii = (
         grown_radii(
-            centres, np.array([b.radii for b in bumps]).reshape(-1, 2), vectors.reshape(-1, 2), blink_arrays
+            centres,
+            np.array([b.radii for b in bumps]).reshape(-1, 2) * config.au_extent,
+            vectors.reshape(-1, 2),
+            blink_arrays,
         )
         if bumps
         else centres
@@ -372,6 +385,7 @@ def generate_twin(
     config: TwinConfig | None = None,
     *,
     subjects: int | None = None,
+    datasets: tuple[str, ...] | None = None,
     sheets: str | Path | None = None,
     workers: int = 0,
 ) -> TwinReport:
@@ -381,17 +395,23 @@ def generate_twin(
     the MEGC 2019 list's 442 samples in ``CASME2/``, ``SAMM/`` and ``SMIC/``. Ground truth goes
     to ``out_dir/ground_truth/`` (keyed by the folder a reader reports), the problems found to
     ``ground_truth/twin_problems.csv``. ``subjects`` keeps the first N subjects of each dataset;
+    ``datasets`` keeps only these datasets' samples (a composite's CASME II part, for instance);
     ``sheets`` builds it from a folder holding the owners' sheets instead of the shipped table."""
     start = time.perf_counter()
     if name not in TWINS:
         raise ValueError(f"unknown twin {name!r}; choose one of {list(TWINS)}")
     config = config or TwinConfig()
     config.validate()
+    datasets = tuple(datasets or DATASETS)
+    if unknown := sorted(set(datasets) - set(DATASETS)):
+        raise ValueError(f"datasets: unknown {unknown}; choose from {list(DATASETS)}")
     table, problems = twin_samples(name, sheets)
-    specs = _specs(name, table, config, subjects, problems)
+    specs = _specs(name, table, config, subjects, datasets, problems)
+    if not specs:
+        raise ValueError(f"the {name} twin holds no sample of {', '.join(datasets)}")
     out = Path(out_dir)
     _clear(out)
-    write_atomic(out / TRUTH_DIR / CONFIG_FILE, twin_record(name, config, subjects).encode())
+    write_atomic(out / TRUTH_DIR / CONFIG_FILE, twin_record(name, config, subjects, datasets).encode())
     groups: dict[tuple, list[dict]] = {}
     for spec in specs:
         groups.setdefault((spec["dataset"], spec["subject"]), []).append(spec)
@@ -410,14 +430,25 @@ def generate_twin(
     return TwinReport(out, name, len(specs), len(groups), problems, time.perf_counter() - start)
 
 
-def twin_record(name: str, config: TwinConfig, subjects: int | None) -> str:
-    """What ``ground_truth/config.json`` holds for a twin: its name, subjects kept and config."""
-    return pd.Series({"twin": name, "subjects": subjects, **config.to_dict()}).to_json(indent=1)
+def twin_record(
+    name: str, config: TwinConfig, subjects: int | None, datasets: tuple[str, ...] = DATASETS
+) -> str:
+    """What ``ground_truth/config.json`` holds for a twin: its name, subjects and datasets kept,
+    and config."""
+    record = {"twin": name, "subjects": subjects, "datasets": list(datasets), **config.to_dict()}
+    return pd.Series(record).to_json(indent=1)
 
 
-def holds_twin(root: str | Path, name: str, config: TwinConfig, *, subjects: int | None = None) -> bool:
+def holds_twin(
+    root: str | Path,
+    name: str,
+    config: TwinConfig,
+    *,
+    subjects: int | None = None,
+    datasets: tuple[str, ...] = DATASETS,
+) -> bool:
     """Whether ``root`` holds this very twin, complete (its problems table is written last)."""
     truth = Path(root) / TRUTH_DIR
     return (truth / PROBLEMS_FILE).is_file() and (truth / CONFIG_FILE).read_text() == twin_record(
-        name, config, subjects
+        name, config, subjects, datasets
     )
