@@ -8,11 +8,15 @@ none (:func:`prep_settings_for` then falls back to the released defaults and say
 for the timing of its training clips (:func:`clip_timing`: frame rate and clip stride, which set
 the duration of ``molkit predict``'s windows), its training-input range
 (:mod:`molkit.train.input_range`) and its temperature (:mod:`molkit.train.calibration`).
+
+:func:`init_weights` starts a model being built from a checkpoint's weights (``molkit train`` /
+``molkit loso --init``: weights only, names and shapes checked).
 """
 
 from __future__ import annotations
 
 import platform
+import warnings
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -84,6 +88,56 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     model = MOL(MOLConfig.from_dict(record["model_config"]))
     model.load_state_dict(record.pop("weights"))
     return model.to(device).eval(), record
+
+
+def init_weights(model: torch.nn.Module, path: str | Path) -> dict[str, Any]:
+    """Start ``model`` from the weights of the checkpoint at ``path`` and return the rest of its
+    record. Weights only: every parameter and buffer, by name; no optimiser state, no step, and
+    the model keeps its own configuration (a MOL whose configuration differs from the
+    checkpoint's in a setting that changes no shape, such as the magnification, is warned about).
+
+    A missing file, a file that is not a molkit checkpoint, or a name or shape that differs from
+    the model's raises an error whose one line names the file and the first difference (the
+    parameter and its two shapes); the model is then left as it was.
+    """
+    record = load_plain(path)
+    if (
+        not isinstance(record, dict)
+        or record.get("format") != FORMAT
+        or not isinstance(record.get("weights"), dict)
+    ):
+        raise ValueError(f"{path}: not a molkit checkpoint (format {FORMAT!r} expected)")
+    weights = record["weights"]
+    own = model.state_dict()
+    for name, value in own.items():
+        theirs = weights.get(name)
+        if not isinstance(theirs, torch.Tensor):
+            raise ValueError(
+                f"{path}: cannot start the model from it: it has no {name} "
+                f"(shape {list(value.shape)} in the model being built)"
+            )
+        if theirs.shape != value.shape:
+            raise ValueError(
+                f"{path}: cannot start the model from it: {name} has shape {list(theirs.shape)} "
+                f"there, {list(value.shape)} in the model being built"
+            )
+    extra = [name for name in weights if name not in own]
+    if extra:
+        raise ValueError(
+            f"{path}: cannot start the model from it: its {extra[0]} (shape "
+            f"{list(weights[extra[0]].shape)}) is not in the model being built"
+        )
+    model.load_state_dict(weights)
+    rest = {k: v for k, v in record.items() if k != "weights"}
+    if isinstance(model, MOL) and isinstance(rest.get("model_config"), dict):
+        mine, theirs = model.config.to_dict(), rest["model_config"]
+        changed = [f"{k} {theirs[k]!r} -> {mine[k]!r}" for k in mine if k in theirs and theirs[k] != mine[k]]
+        if changed:
+            warnings.warn(
+                f"{path}: the model starts from weights trained with other settings ({', '.join(changed)})",
+                stacklevel=2,
+            )
+    return rest
 
 
 def dataset_prep_settings(dataset: Dataset) -> dict[str, Any] | None:

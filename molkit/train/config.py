@@ -31,6 +31,10 @@ class TrainConfig(Config):
     (``"constant"`` as released, or ``"cosine"`` decay to zero at the last step) and
     ``landmark_init`` (``"released"``, or ``"mean_shape"``: the landmark head's output bias starts
     at the training clips' mean shape instead of 0 px).
+
+    ``init``: a checkpoint whose weights the model starts from instead of its random draw (weights
+    only: no optimiser state, no step; names and shapes must match the model being built:
+    :func:`molkit.train.checkpoint.init_weights`); None, as released: from scratch.
     """
 
     steps: int = 1000
@@ -50,6 +54,7 @@ class TrainConfig(Config):
     warmup_steps: int = 0
     schedule: str = "constant"
     landmark_init: str = "released"
+    init: str | None = None
 
     def __post_init__(self) -> None:
         for name, allowed in (

@@ -53,9 +53,9 @@ from molkit.data.pipeline import cache_prep_settings
 from molkit.executors import run_tasks
 from molkit.gpu import pick_device
 from molkit.metrics import METRICS, confusion_matrix, per_class, summarize_confusion
-from molkit.model import MOLConfig
+from molkit.model import MOL, MOLConfig
 from molkit.train.calibration import calibrate_checkpoint
-from molkit.train.checkpoint import load_checkpoint
+from molkit.train.checkpoint import init_weights, load_checkpoint
 from molkit.train.collapse import POOLED, collapse_table, collapse_warnings
 from molkit.train.config import TrainConfig
 from molkit.train.evaluation import error_summary, item_table, predict_dataset, vote_videos
@@ -129,6 +129,11 @@ class LosoConfig(Config):
         check_protocol(self.protocol)
         if self.method not in METHODS:
             raise ValueError(f"LosoConfig: unknown method {self.method!r}; choose one of {sorted(METHODS)}")
+        if self.train.init and self.method != "mol":
+            raise ValueError(
+                f"LosoConfig: train.init (--init) starts MOL from a checkpoint; {self.method_name} "
+                "does not start from one"
+            )
         if self.fold_subjects and self.folds is not None:
             raise ValueError("LosoConfig: give folds (the first N) or fold_subjects (named), not both")
         if self.model.n_classes != class_count(self.classes):
@@ -156,7 +161,8 @@ class LosoConfig(Config):
         recipe = self.recipe(prep)
         method = self.method_name if recipe is None else f"{self.method_name} ({recipe} recipe)"
         width = "" if self.flow_width is None else f" | flow width {self.flow_width:g}"
-        return f"{method}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}"
+        init = f" | started from {self.train.init}" if self.method == "mol" and self.train.init else ""
+        return f"{method}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}{init}"
 
     @property
     def label(self) -> str:
@@ -361,6 +367,8 @@ def run_loso(
     ``{"slurm_partition": "gpu", "timeout_min": 120}``) or ``"submitit-local"``.
     """
     check_images(config, caches)
+    if config.method == "mol" and config.train.init:  # refused before any fold starts
+        init_weights(MOL(config.model), config.train.init)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     saved = out_dir / CONFIG

@@ -28,6 +28,7 @@ from molkit.sampling import StepBatches, class_weights, steps_per_pass
 from molkit.train.checkpoint import (
     dataset_prep_settings,
     dataset_timing,
+    init_weights,
     save_checkpoint,
     state_dict_cpu,
 )
@@ -68,6 +69,8 @@ def train_fold(
     model = MOL(model_config)
     if config.landmark_init == "mean_shape" and model.landmark_head is not None:
         model.landmark_head.start_at(mean_shape(train_set))
+    if config.init:
+        init_weights(model, config.init)
     model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     labels = labels_of(train_set)

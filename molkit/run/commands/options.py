@@ -54,6 +54,12 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, images: bool = False) 
     parser.add_argument("--balance", choices=BALANCE)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")
+    parser.add_argument(
+        "--init",
+        metavar="CHECKPOINT",
+        help="start MOL from this checkpoint's weights instead of a random draw (weights only; "
+        "its parameter names and shapes must match the model being built)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -96,6 +102,7 @@ def config_from_args(args: argparse.Namespace) -> LosoConfig:
             ("balance", args.balance),
             ("seed", args.seed),
             ("device", args.device),
+            ("init", args.init),
         )
         if v is not None
     }
