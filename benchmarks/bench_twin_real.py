@@ -34,6 +34,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
 from scipy import ndimage  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
@@ -60,6 +61,7 @@ from molkit.intervals import subject_bootstrap  # noqa: E402
 from molkit.reports.paper_tables import NAMES, PAPER_COLUMNS, column_part  # noqa: E402
 from molkit.reports.tables import to_markdown  # noqa: E402
 from molkit.synthetic import SynthConfig, generate  # noqa: E402
+from molkit.synthetic.twin import TwinConfig  # noqa: E402
 from molkit.train.loso import LosoConfig, open_clips  # noqa: E402
 from molkit.train.recipes import prep_changes  # noqa: E402
 
@@ -146,9 +148,11 @@ def real_fold(method: str, real: FlowImages, twin: FlowImages, subject: str) -> 
     return pred[: len(twin_table)], pred[len(twin_table) :]
 
 
-def real_to_twin(real: FlowImages, twin: FlowImages, weights: Path | None, workers: int) -> list[dict]:
+def real_to_twin(
+    real: FlowImages, twin: FlowImages, weights: Path | None, workers: int, *, loso: bool = True
+) -> list[dict]:
     rows = []
-    for method in ("ststnet", "linear"):
+    for method in ("ststnet", "linear") if loso else ():
         tasks = [(method, real, twin, subject) for subject in real.subjects]
         executor = {"executor": "processes", "workers": workers} if workers > 1 else {}
         found = run_tasks(real_fold, tasks, progress=False, **executor)
@@ -280,18 +284,35 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--weights", type=Path, help="the STSTNet authors' 68 weight files")
     parser.add_argument("--seed", type=int, default=7, help="the twin's seed (not one used for calibrating)")
-    parser.add_argument("--scale", type=float, default=2.0, help="TwinConfig.amplitude_scale")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a TwinConfig field changed from the defaults (repeatable), e.g. the twin before calibration",
+    )
+    parser.add_argument("--stem", default="twin_real", help="the record's name in reports/benchmarks")
+    parser.add_argument(
+        "--skip-loso", action="store_true", help="(b): the authors' weights only, not the 68-fold real LOSO"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--easy", action="store_true", help="also the easy tier, as the floor")
     args = parser.parse_args()
     start = time.perf_counter()
     real = read_flow_images(args.images)
-    cache, _ = twin_cache(args.work, args.scale, args.seed, args.workers)
+    changes = {k: v for k, v in (item.split("=", 1) for item in args.set)}
+    config = TwinConfig.from_dict(
+        {**TwinConfig(seed=args.seed).to_dict(), **{k: yaml.safe_load(v) for k, v in changes.items()}}
+    )
+    label = "-".join(f"{k}{v}" for k, v in changes.items()) or "defaults"
+    cache, _ = twin_cache(
+        args.work, 0, args.seed, args.workers, config=config, name=f"{label}-seed{args.seed}"
+    )
     twin = features_of(cache)
     print(f"twin: {len(twin)} samples with an onset->apex flow; real: {len(real)}", flush=True)
     rows = twin_to_real(twin, real, "twin")
     print(pd.DataFrame(rows).to_string(), flush=True)
-    rows += real_to_twin(real, twin, args.weights, args.workers)
+    rows += real_to_twin(real, twin, args.weights, args.workers, loso=not args.skip_loso)
     domain_rows, stats = domain(real, twin, "twin")
     rows += domain_rows
     tables = {"twin": stats}
@@ -301,19 +322,23 @@ def main() -> None:
         easy_rows, tables["easy tier"] = domain(real, easy, "easy tier")
         rows += easy_rows
     frame = pd.DataFrame(rows).fillna("")
-    atomic_write_text(REPORTS / "twin_real.csv", frame.to_csv(index=False))
-    class_means_figure(real, twin, REPORTS / "twin_real.png")
+    atomic_write_text(REPORTS / f"{args.stem}.csv", frame.to_csv(index=False))
+    class_means_figure(real, twin, REPORTS / f"{args.stem}.png")
     lines = [
         "# The twin against the real composite's public onset->apex images",
         "",
         f"Written by `benchmarks/bench_twin_real.py` (a 2-core CPU, {time.perf_counter() - start:.0f} s). "
-        f"Twin: the composite twin, seed {args.seed}, amplitude scale {args.scale:g} (TwinConfig defaults "
-        "otherwise), the kit's preparation; real: the 442 public images. Both through one convention "
+        f"Twin: the composite twin, seed {args.seed}, `TwinConfig` defaults"
+        + (f" changed by {', '.join(args.set)}" if args.set else "")
+        + ", the kit's preparation; real: the 442 public images. Both through one convention "
         "(`as_flow_images`: per-image min-max to 0..255, channels u, v, strain). STSTNet and linear at "
         "the `paper` profile's baseline settings. Intervals: 95% bootstrap over the column's test subjects.",
         "",
         "    python benchmarks/bench_twin_real.py --images DIR --work WORK --weights STSTNet_Weights "
-        f"--seed {args.seed} --scale {args.scale:g}" + (" --easy" if args.easy else ""),
+        f"--seed {args.seed} --stem {args.stem}"
+        + "".join(f" --set {item}" for item in args.set)
+        + (" --skip-loso" if args.skip_loso else "")
+        + (" --easy" if args.easy else ""),
         "",
     ]
     for part, title in (
@@ -331,7 +356,10 @@ def main() -> None:
             to_markdown(table),
             "",
         ]
-    lines += ["Class-mean images: `twin_real.png` (rows: real and twin u, v, strain; columns: classes).", ""]
+    lines += [
+        f"Class-mean images: `{args.stem}.png` (rows: real and twin u, v, strain; columns: classes).",
+        "",
+    ]
     atomic_write_text(REPORTS / "twin_real.md", "\n".join(lines))
     print("\n".join(lines))
 
