@@ -44,7 +44,7 @@ from molkit.train.recipes import prep_changes
 REPORTS = Path(__file__).resolve().parents[1] / "reports" / "benchmarks"
 COLUMNS = ("casme2", "samm", "smic", "composite")
 TARGET = ("casme2", 0.838, 0.05)  # STSTNet's published CASME II column, UF1, and the tolerance
-INTERVALS = REPORTS / "twin" / "intervals.md"  # written by ``predict`` from its runs, read by ``report``
+INTERVALS = REPORTS / "twin"  # <stem>_intervals.md: written by ``predict`` from its runs, read by ``report``
 
 
 def cpu_seconds() -> float:
@@ -131,12 +131,12 @@ def calibrate(args: argparse.Namespace) -> None:
 def predict(args: argparse.Namespace) -> None:
     cache, times = twin_cache(args.work, args.scale, args.seed, args.workers)
     rows = []
-    for method in [m for m in ("ststnet", "offapexnet", "linear", "lbptop") if m in METHODS]:
+    for method in [m for m in args.methods if m in METHODS]:
         scores, seconds = run_method(method, cache, cache.parent / "loso", args.seed)
         rows.append({"method": METHODS[method], "scale": args.scale, **scores, "loso_s": seconds, **times})
         print(rows[-1], flush=True)
-    atomic_write_text(REPORTS / "twin_prediction.csv", pd.DataFrame(rows).to_csv(index=False))
-    atomic_write_text(INTERVALS, "\n".join(interval_table(args, args.scale)))
+    atomic_write_text(REPORTS / f"{args.stem}.csv", pd.DataFrame(rows).to_csv(index=False))
+    atomic_write_text(INTERVALS / f"{args.stem}_intervals.md", "\n".join(interval_table(args, args.scale)))
     report(args)
 
 
@@ -327,6 +327,58 @@ def _cell(value: float) -> str:
     return "" if pd.isna(value) else f"{value:.3f}"
 
 
+PREDICTIONS = {  # written by ``predict --stem``; each a section of twin.md
+    "twin_prediction": "Prediction (nothing changed after calibration; the twin before the real-data calibration)",
+    "twin_prediction_real_calibrated": "Prediction on the twin calibrated on real CASME II (bench_twin_calibrate.py)",
+}
+
+
+def prediction_section(measured: pd.DataFrame, stem: str, title: str, calibration: pd.DataFrame) -> list[str]:
+    """The measured rows of one prediction run beside the published ones, and the check. The
+    first run's STSTNet reused the calibration's last run, so its time is that run's."""
+    published = _published()
+    intervals = INTERVALS / f"{stem}_intervals.md"
+    lines = [
+        f"## {title}",
+        "",
+        f"Scale {measured.scale.iloc[0]:g}. UF1 / UAR per column; published rows beside the kit's.",
+        "",
+        "| method | source | " + " | ".join(f"{c} UF1 | {c} UAR" for c in COLUMNS) + " | LOSO s |",
+        "|---|---|" + "---:|---:|" * len(COLUMNS) + "---:|",
+    ]
+    notes: list[str] = []
+    for row in measured.itertuples():
+        cells = [f"{_cell(getattr(row, f'{c}_uf1'))} | {_cell(getattr(row, f'{c}_uar'))}" for c in COLUMNS]
+        reused = row.method == "STSTNet" and stem == "twin_prediction"
+        seconds = calibration.ststnet_loso_s.iloc[-1] if reused else row.loso_s
+        lines.append(f"| {row.method} | twin, measured | " + " | ".join(cells) + f" | {seconds:.0f} |")
+        mine = published[published.method == row.method.split(" ")[0]]
+        for name, part in mine[mine.UF1.notna()].groupby("method"):
+            by = part.set_index("dataset")
+            cells = [
+                f"{_cell(by.UF1.get(c))} | {_cell(by.UAR.get(c))}" if c in by.index else " | "
+                for c in COLUMNS
+            ]
+            lines.append(
+                f"| {name} | published: {by.source.iloc[0].split(',')[0]} | " + " | ".join(cells) + " | |"
+            )
+        for said in mine[mine.UF1.isna()].itertuples():  # accuracy and F-measure only
+            accuracy = getattr(row, "composite_accuracy", float("nan"))
+            notes.append(
+                f"{said.method} on the {said.dataset}: accuracy {_cell(accuracy)} and macro F1 (the "
+                f"composite UF1) {_cell(row.composite_uf1)} measured; published accuracy "
+                f"{said.Acc:.4f}, F-measure {said.F1:.4f} ({said.source})."
+            )
+    lines += ["", *notes] if notes else []
+    lines += [
+        "",
+        *prediction_reading(measured, published),
+        "",
+        *([intervals.read_text(encoding="utf-8").rstrip(), ""] if intervals.is_file() else []),
+    ]
+    return lines
+
+
 def prediction_reading(measured: pd.DataFrame, published: pd.DataFrame) -> list[str]:
     """Per method with published per-dataset UF1: the columns within the calibration's tolerance
     of the published number and those outside it, with the differences (measured - published)."""
@@ -413,49 +465,9 @@ def report(args: argparse.Namespace) -> None:
         calibration_reading(calibration, oracle_rows()),
         "",
     ]
-    path = REPORTS / "twin_prediction.csv"
-    if path.is_file():
-        measured = pd.read_csv(path)
-        published = _published()
-        lines += [
-            "## Prediction (nothing changed after calibration)",
-            "",
-            f"Scale {measured.scale.iloc[0]:g}. UF1 / UAR per column; published rows beside the kit's.",
-            "",
-            "| method | source | " + " | ".join(f"{c} UF1 | {c} UAR" for c in COLUMNS) + " | LOSO s |",
-            "|---|---|" + "---:|---:|" * len(COLUMNS) + "---:|",
-        ]
-        notes: list[str] = []
-        for row in measured.itertuples():
-            cells = [
-                f"{_cell(getattr(row, f'{c}_uf1'))} | {_cell(getattr(row, f'{c}_uar'))}" for c in COLUMNS
-            ]
-            seconds = calibration.ststnet_loso_s.iloc[-1] if row.method == "STSTNet" else row.loso_s
-            lines.append(f"| {row.method} | twin, measured | " + " | ".join(cells) + f" | {seconds:.0f} |")
-            mine = published[published.method == row.method.split(" ")[0]]
-            for name, part in mine[mine.UF1.notna()].groupby("method"):
-                by = part.set_index("dataset")
-                cells = [
-                    f"{_cell(by.UF1.get(c))} | {_cell(by.UAR.get(c))}" if c in by.index else " | "
-                    for c in COLUMNS
-                ]
-                lines.append(
-                    f"| {name} | published: {by.source.iloc[0].split(',')[0]} | " + " | ".join(cells) + " | |"
-                )
-            for said in mine[mine.UF1.isna()].itertuples():  # accuracy and F-measure only
-                accuracy = getattr(row, "composite_accuracy", float("nan"))
-                notes.append(
-                    f"{said.method} on the {said.dataset}: accuracy {_cell(accuracy)} and macro F1 (the "
-                    f"composite UF1) {_cell(row.composite_uf1)} measured; published accuracy "
-                    f"{said.Acc:.4f}, F-measure {said.F1:.4f} ({said.source})."
-                )
-        lines += ["", *notes] if notes else []
-        lines += [
-            "",
-            *prediction_reading(measured, published),
-            "",
-            *([INTERVALS.read_text(encoding="utf-8").rstrip(), ""] if INTERVALS.is_file() else []),
-        ]
+    for stem, title in PREDICTIONS.items():
+        if (REPORTS / f"{stem}.csv").is_file():
+            lines += prediction_section(pd.read_csv(REPORTS / f"{stem}.csv"), stem, title, calibration)
     timed = REPORTS / "twin_times.csv"
     lines += [
         "## Times (2-core machine)",
@@ -482,10 +494,14 @@ def report(args: argparse.Namespace) -> None:
         to_markdown(oracle.round(3), digits=3),
         "",
     ]
-    real = REPORTS / "twin_real.md"  # benchmarks/bench_twin_real.py
-    if real.is_file():
-        body = real.read_text(encoding="utf-8").split("\n", 1)[1].replace("\n## ", "\n### ")
-        lines += ["## Against the real composite's public onset->apex images", body.strip(), ""]
+    for stem, when in (("twin_real", "before"), ("twin_real_calibrated", "after")):  # bench_twin_real.py
+        real = REPORTS / f"{stem}.md"
+        if real.is_file():
+            body = real.read_text(encoding="utf-8").split("\n", 1)[1].replace("\n## ", "\n### ")
+            title = (
+                f"Against the real composite's public onset->apex images, {when} the real-data calibration"
+            )
+            lines += [f"## {title}", body.strip(), ""]
     atomic_write_text(REPORTS / "twin.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -499,7 +515,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="processes (0: all cores)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("calibrate").add_argument("--scales", type=float, nargs="+", required=True)
-    commands.add_parser("predict").add_argument("--scale", type=float, required=True)
+    predicting = commands.add_parser("predict")
+    predicting.add_argument("--scale", type=float, required=True)
+    predicting.add_argument("--stem", default="twin_prediction", choices=list(PREDICTIONS))
+    predicting.add_argument(
+        "--methods", nargs="+", default=["ststnet", "offapexnet", "linear", "lbptop"], choices=list(METHODS)
+    )
     commands.add_parser("time").add_argument("--scale", type=float, required=True)
     commands.add_parser("report")
     commands.add_parser("repeat").add_argument("--subjects", type=int, default=4)

@@ -304,9 +304,15 @@ def main() -> None:
     config = TwinConfig.from_dict(
         {**TwinConfig(seed=args.seed).to_dict(), **{k: yaml.safe_load(v) for k, v in changes.items()}}
     )
-    label = "-".join(f"{k}{v}" for k, v in changes.items()) or "defaults"
+    # the defaults' twin is bench_twin.py's own (same folder), so its LOSO runs share the cache
+    label = "-".join(f"{k}{v}" for k, v in changes.items())
     cache, _ = twin_cache(
-        args.work, 0, args.seed, args.workers, config=config, name=f"{label}-seed{args.seed}"
+        args.work,
+        config.amplitude_scale,
+        args.seed,
+        args.workers,
+        config=config,
+        name=f"{label}-seed{args.seed}" if label else None,
     )
     twin = features_of(cache)
     print(f"twin: {len(twin)} samples with an onset->apex flow; real: {len(real)}", flush=True)
