@@ -12,7 +12,9 @@ exactly. The kit's own training (the ``paper`` profile's baseline settings, molk
 authors') is then measured, not tuned: nothing here was changed after reading its table.
 ``runs`` trains each (method, protocol, seed) into ``WORK/<method>-<protocol>-seed<k>`` (a rerun
 skips finished folds, so it resumes); ``report`` reads every finished run and writes
-``reports/benchmarks/real_composite.md`` and ``real_composite.csv`` (one row per run and column).
+``reports/benchmarks/real_composite.md`` and ``real_composite.csv`` (one row per run and column);
+the record of the twin as pre-training (``pretrain.md``, ``bench_pretrain.py``) is quoted at its end
+when it exists.
 Intervals: 95% bootstrap over the column's test subjects (one run); the spread over seeds is the
 range of the runs' point estimates.
 """
@@ -40,6 +42,7 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports" / "benchmarks"
 COLUMNS = PAPER_COLUMNS["composite"]
 PROFILE = "paper"  # the baselines' steps and settings (STSTNet's and OFF-ApexNet's 300 steps of 32)
 AUTHORS = "STSTNet, the authors' weights"
+PRETRAIN = REPORTS / "pretrain.md"  # the twin as pre-training (benchmarks/bench_pretrain.py)
 
 
 def run_name(method: str, protocol: str, seed: int) -> str:
@@ -180,6 +183,15 @@ def reading(ours: pd.DataFrame, authors: dict[str, object] | None) -> list[str]:
     return lines
 
 
+def pretrain_section() -> list[str]:
+    """``pretrain.md``'s record quoted as a section (its headings one level down), if it exists."""
+    if not PRETRAIN.is_file():
+        return []
+    body = PRETRAIN.read_text(encoding="utf-8").split("\n", 1)[1].strip()  # without its title
+    quoted = [f"#{line}" if line.startswith("## ") else line for line in body.splitlines()]
+    return ["## The twin as pre-training (quoted from `pretrain.md`)", "", *quoted, ""]
+
+
 def report(args: argparse.Namespace) -> None:
     frame = measured(args)
     authors = authors_row(args)
@@ -236,6 +248,7 @@ def report(args: argparse.Namespace) -> None:
         "",
         to_markdown(published),
         "",
+        *pretrain_section(),
     ]
     atomic_write_text(REPORTS / "real_composite.md", "\n".join(lines))
     print("\n".join(lines))

@@ -56,10 +56,11 @@ def train_ststnet(
     seed: int,
     device: str = "auto",
     select: VideoFeatures | None = None,
+    init: STSTNet | dict[str, torch.Tensor] | None = None,
 ) -> STSTNet:
     """STSTNet trained on ``train`` by :func:`molkit.baselines.cnn.train_cnn` (the best weights on
-    ``select`` when given, else the last)."""
-    return train_cnn(STSTNet, config, train, n_classes, seed, device=device, select=select)
+    ``select`` when given, else the last; from ``init``'s weights when given)."""
+    return train_cnn(STSTNet, config, train, n_classes, seed, device=device, select=select, init=init)
 
 
 ststnet_logits = cnn_logits  # logits [N, n_classes] of features [N, 3, 28, 28]

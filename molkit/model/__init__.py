@@ -1,4 +1,5 @@
-"""The MOL network: stem, F5C blocks (FCC + CCC), flow, landmark and MER heads."""
+"""The MOL network: stem, F5C blocks (FCC + CCC), flow, landmark and MER heads; loading weights
+(released checkpoints, and any network's weights by name with shapes checked)."""
 
 from molkit.model.ccc import CCC
 from molkit.model.correlation import correlation
@@ -10,6 +11,7 @@ from molkit.model.mer_head import MERHead
 from molkit.model.mol import MOL, MOLConfig, MOLOutput
 from molkit.model.released import from_released_state_dict, load_released_checkpoint
 from molkit.model.stem import Stem
+from molkit.model.weights import check_weights, load_weights
 
 __all__ = [
     "CCC",
@@ -22,8 +24,10 @@ __all__ = [
     "MOLConfig",
     "MOLOutput",
     "Stem",
+    "check_weights",
     "circular_conv",
     "correlation",
     "from_released_state_dict",
     "load_released_checkpoint",
+    "load_weights",
 ]

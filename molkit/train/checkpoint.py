@@ -33,6 +33,7 @@ from molkit.data.pipeline import (
     recorded_prep_settings,
 )
 from molkit.model import MOL, MOLConfig
+from molkit.model.weights import load_weights
 
 FORMAT = "molkit-checkpoint-1"
 TIMING = "clip_timing"  # the record's key: {"frame_rate", "clip_stride", "datasets"}
@@ -107,27 +108,7 @@ def init_weights(model: torch.nn.Module, path: str | Path) -> dict[str, Any]:
         or not isinstance(record.get("weights"), dict)
     ):
         raise ValueError(f"{path}: not a molkit checkpoint (format {FORMAT!r} expected)")
-    weights = record["weights"]
-    own = model.state_dict()
-    for name, value in own.items():
-        theirs = weights.get(name)
-        if not isinstance(theirs, torch.Tensor):
-            raise ValueError(
-                f"{path}: cannot start the model from it: it has no {name} "
-                f"(shape {list(value.shape)} in the model being built)"
-            )
-        if theirs.shape != value.shape:
-            raise ValueError(
-                f"{path}: cannot start the model from it: {name} has shape {list(theirs.shape)} "
-                f"there, {list(value.shape)} in the model being built"
-            )
-    extra = [name for name in weights if name not in own]
-    if extra:
-        raise ValueError(
-            f"{path}: cannot start the model from it: its {extra[0]} (shape "
-            f"{list(weights[extra[0]].shape)}) is not in the model being built"
-        )
-    model.load_state_dict(weights)
+    load_weights(model, record["weights"], f"{path}: cannot start the model from it")
     rest = {k: v for k, v in record.items() if k != "weights"}
     if isinstance(model, MOL) and isinstance(rest.get("model_config"), dict):
         mine, theirs = model.config.to_dict(), rest["model_config"]
