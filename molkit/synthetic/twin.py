@@ -75,7 +75,12 @@ class TwinConfig(Config):
     - ``jpeg_quality``: compression of the JPEG datasets (CASME II, SAMM); SMIC-HS frames are BMP.
     - ``frames``: frames rendered per sample (at least 8, a clip).
     - ``au_extent``: multiplies every action unit's patch of skin (its bumps' half-axes, before
-      they grow with the movement's size).
+      they grow with the movement's size). Measured reason: on the real composite's public images
+      the class means are broad bands and arcs where the twin's are compact spots
+      (``reports/benchmarks/twin_real.png``). The real-data calibration's trials
+      (``twin_calibration_real.md``) move this and the nuisance fields above with ``molkit synth
+      --twin-set KEY=VALUE``; the defaults stay those of ``twin_real.md`` unless the held-out check
+      meets its targets.
     """
 
     seed: int = 0
