@@ -17,7 +17,7 @@ dataset column (composite, CASME II, SAMM, SMIC):
   separates them; a figure of the class-mean u, v and strain images of both;
 - (d) the easy tier (``--easy``) as the floor: its domain AUC and its model tested on real data.
 
-Writes ``reports/benchmarks/twin_real.md``, ``twin_real.csv`` and ``twin_real.png``; the twin, its
+Writes ``reports/benchmarks/<stem>.md``, ``.csv`` and ``.png`` (``--stem``, default ``twin_real``); the twin, its
 cache and the easy tier stay in ``WORK``. Nothing is tuned here: it measures.
 """
 
@@ -366,7 +366,7 @@ def main() -> None:
         f"Class-mean images: `{args.stem}.png` (rows: real and twin u, v, strain; columns: classes).",
         "",
     ]
-    atomic_write_text(REPORTS / "twin_real.md", "\n".join(lines))
+    atomic_write_text(REPORTS / f"{args.stem}.md", "\n".join(lines))
     print("\n".join(lines))
 
 
