@@ -505,9 +505,7 @@ def report(args: argparse.Namespace) -> None:
         real = REPORTS / f"{stem}.md"
         if real.is_file():
             body = real.read_text(encoding="utf-8").split("\n", 1)[1].replace("\n## ", "\n### ")
-            title = (
-                f"Against the real composite's public onset->apex images, {when} the real-data calibration"
-            )
+            title = f"Against the real composite's public onset->apex images: {which}"
             lines += [f"## {title}", body.strip(), ""]
     atomic_write_text(REPORTS / "twin.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
