@@ -217,7 +217,7 @@ def report(args: argparse.Namespace) -> None:
         "    python benchmarks/bench_real_composite.py --images DIR --work WORK runs "
         "--methods ststnet linear --protocols fixed inner-val released --seeds 0 1 2 --workers 2",
         "    python benchmarks/bench_real_composite.py --images DIR --work WORK runs "
-        "--methods offapexnet --protocols fixed --seeds 0 --workers 2",
+        "--methods offapexnet --protocols fixed inner-val released --seeds 0 --workers 2",
         "    python benchmarks/bench_real_composite.py --images DIR --work WORK report --weights STSTNet_Weights",
         "",
         "## What it reproduces: the authors' weights",
