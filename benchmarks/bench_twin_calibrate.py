@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_twin import twin_cache  # noqa: E402
@@ -38,7 +37,7 @@ from molkit.data.cache import atomic_write_text  # noqa: E402
 from molkit.data.flow_images import read_flow_images  # noqa: E402
 from molkit.intervals import subject_bootstrap  # noqa: E402
 from molkit.reports.tables import to_markdown  # noqa: E402
-from molkit.synthetic.twin import TwinConfig  # noqa: E402
+from molkit.synthetic.command import twin_changes, twin_config  # noqa: E402
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports" / "benchmarks"
 RECORD = REPORTS / "twin_calibration_real.csv"
@@ -58,17 +57,9 @@ CHOICE = (
 )
 
 
-def changes_of(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
 def trial(args: argparse.Namespace) -> dict:
-    changes = changes_of(args.set)
-    config = TwinConfig.from_dict({**TwinConfig(seed=SEED).to_dict(), **changes})
+    changes = twin_changes(args.set)
+    config = twin_config(SEED, changes)
     start = time.perf_counter()
     cache, _ = twin_cache(
         args.work, 0, SEED, args.workers, config=config, datasets=(PART,), name=f"calib-{args.name}"

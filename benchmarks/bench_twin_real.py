@@ -34,7 +34,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 from scipy import ndimage  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
@@ -61,7 +60,7 @@ from molkit.intervals import subject_bootstrap  # noqa: E402
 from molkit.reports.paper_tables import NAMES, PAPER_COLUMNS, column_part  # noqa: E402
 from molkit.reports.tables import to_markdown  # noqa: E402
 from molkit.synthetic import SynthConfig, generate  # noqa: E402
-from molkit.synthetic.twin import TwinConfig  # noqa: E402
+from molkit.synthetic.command import twin_changes, twin_config  # noqa: E402
 from molkit.train.loso import LosoConfig, open_clips  # noqa: E402
 from molkit.train.recipes import prep_changes  # noqa: E402
 
@@ -300,10 +299,8 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     real = read_flow_images(args.images)
-    changes = {k: v for k, v in (item.split("=", 1) for item in args.set)}
-    config = TwinConfig.from_dict(
-        {**TwinConfig(seed=args.seed).to_dict(), **{k: yaml.safe_load(v) for k, v in changes.items()}}
-    )
+    changes = twin_changes(args.set)
+    config = twin_config(args.seed, changes)
     # the defaults' twin is bench_twin.py's own (same folder), so its LOSO runs share the cache
     label = "-".join(f"{k}{v}" for k, v in changes.items())
     cache, _ = twin_cache(

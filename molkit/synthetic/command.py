@@ -67,15 +67,20 @@ def config_from_args(args: argparse.Namespace) -> SynthConfig:
     )
 
 
-def twin_config_from_args(args: argparse.Namespace) -> TwinConfig:
-    """TwinConfig at ``--seed`` with the ``--twin-set KEY=VALUE`` changes (values read as YAML)."""
+def twin_changes(items: list[str]) -> dict:
+    """``KEY=VALUE`` items as TwinConfig changes (values read as YAML)."""
     changes = {}
-    for item in args.twin_set:
+    for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--twin-set {item}: expected KEY=VALUE")
         changes[key.strip()] = yaml.safe_load(value)
-    config = TwinConfig.from_dict({**TwinConfig(seed=args.seed).to_dict(), **changes})
+    return changes
+
+
+def twin_config(seed: int, changes: dict) -> TwinConfig:
+    """TwinConfig at ``seed`` with ``changes`` (unknown keys and impossible values refused)."""
+    config = TwinConfig.from_dict({**TwinConfig(seed=seed).to_dict(), **changes})
     config.validate()
     return config
 
@@ -86,7 +91,7 @@ def _run_twin(args: argparse.Namespace) -> int:
     report = generate_twin(
         args.out,
         args.twin,
-        twin_config_from_args(args),
+        twin_config(args.seed, twin_changes(args.twin_set)),
         subjects=args.subjects,
         datasets=tuple(args.datasets) if args.datasets else None,
         sheets=args.sheets,
