@@ -52,7 +52,7 @@ from molkit.data import ClipDataset, PrepSettings, prepare
 from molkit.data.cache import atomic_write_text, load_plain
 from molkit.intervals import subject_bootstrap
 from molkit.losses import joint_loss
-from molkit.model import MOL
+from molkit.model import MOL, model_input
 from molkit.profiles import get_profile
 from molkit.run.ablations import RECORD_LABELS, differences_sentence, paired_differences
 from molkit.run.configs import loso_config_from_profile
@@ -158,7 +158,7 @@ def step0(cache: Path, base: LosoConfig, batch_size: int = 8) -> list[str]:
         other = torch.stack([data[p + 1]["clip"] for p in picks])
         torch.manual_seed(0)
         model = MOL(config.model).train()
-        losses = joint_loss(model(batch["clip"]), batch, config.train.loss)
+        losses = joint_loss(model(model_input(batch, config.model)), batch, config.train.loss)
         weights = config.train.loss
         shared = [*model.stem.parameters(), *model.block_a.parameters(), *model.block_b.parameters()]
         heads = {"mer": model.mer_head, "flow": model.flow_head, "landmarks": model.landmark_head}
@@ -247,19 +247,20 @@ def fit(cache: Path, base: LosoConfig, steps: int) -> list[str]:
         config = apply_recipe(base, name)
         torch.manual_seed(0)
         model = MOL(config.model.replace(flow=False, landmarks=False))
+        inputs = model_input(batch, model.config)
         optimiser = torch.optim.AdamW(
             model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
         )
         trace, tic = [], time.perf_counter()
         for step in range(1, steps + 1):
             model.train()
-            loss = joint_loss(model(batch["clip"]), batch, config.train.loss)["total"]
+            loss = joint_loss(model(inputs), batch, config.train.loss)["total"]
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             if step % (steps // 10) == 0:
                 with torch.no_grad():
-                    logits = model.eval()(batch["clip"]).logits
+                    logits = model.eval()(inputs).logits
                 trace.append(f"{(logits.argmax(1) == batch['label']).float().mean().item():.1f}")
         lines.append(f"| {name} | {' '.join(trace)} | {time.perf_counter() - tic:.0f} |")
     return lines

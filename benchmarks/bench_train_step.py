@@ -43,7 +43,7 @@ from released_reference import ReleasedMOL  # noqa: E402
 from molkit.data import composite_list  # noqa: E402
 from molkit.gpu import autocast, channels_last, maybe_compile, pick_device  # noqa: E402
 from molkit.losses import LossWeights, joint_loss  # noqa: E402
-from molkit.model import MOL, MOLConfig, MOLOutput, from_released_state_dict  # noqa: E402
+from molkit.model import MOL, MOLConfig, MOLOutput, from_released_state_dict, model_input  # noqa: E402
 from molkit.profiles import get_profile  # noqa: E402
 from molkit.run.ablations import ABLATIONS  # noqa: E402
 from molkit.run.configs import loso_config_from_profile  # noqa: E402
@@ -222,7 +222,7 @@ class StepBatches:
         from molkit.train.evaluation import labels_of
         from molkit.train.loso import all_subjects, chosen_folds, open_clips
 
-        self.batch, self.seed = batch, config.train.seed
+        self.batch, self.seed, self.model_config = batch, config.train.seed, config.model
         if cache is None:
             self.fixed = make_batch(batch)
             self.fixed[1]["label"] = self.fixed[1]["label"] % config.model.n_classes
@@ -242,7 +242,7 @@ class StepBatches:
         batch = default_collate(
             [{k: item[k] for k in ("clip", "flow", "landmarks", "label")} for item in items]
         )
-        return batch["clip"], batch
+        return model_input(batch, self.model_config), batch
 
 
 def prefetched(batches, depth: int = 1):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from torch import nn
+from torch.utils.data import default_collate
 
 from molkit.attribution.methods import METHODS, AttributionConfig, attribute
 from molkit.attribution.pointing import pointing_game, pointing_intervals, pointing_summary
@@ -26,7 +26,7 @@ from molkit.attribution.scores import region_scores
 from molkit.data import ClipDataset
 from molkit.data.cache import atomic_write_text
 from molkit.gpu import pick_device
-from molkit.model import MOL
+from molkit.model import MOL, model_input
 from molkit.train.checkpoint import load_checkpoint
 from molkit.train.loso import LosoConfig, all_subjects, open_clips
 from molkit.train.trainer import CHECKPOINT, train_fold
@@ -99,7 +99,7 @@ def _timed(run, device: torch.device) -> tuple[torch.Tensor, float]:
 
 
 def pointing_experiment(
-    model: nn.Module,
+    model: MOL,
     cache_dir: str | Path,
     subjects: Sequence[str],
     methods: Sequence[str] = METHODS,
@@ -115,6 +115,7 @@ def pointing_experiment(
 
     Regions are drawn from the synthetic ground-truth landmarks; the true regions of a clip are
     those its own coded action units move (per sample on the twin, the class's on the easy tier).
+    A model fed motion is attributed to the frames, its flow channels held (:func:`attribute`).
     """
     data = ClipDataset(cache_dir, subjects=list(subjects), train=False, classes=classes, with_truth=True)
     rows = data.table.index[data.table.clip_index == 0]
@@ -123,9 +124,9 @@ def pointing_experiment(
     if len(rows) == 0:
         raise ValueError(f"{cache_dir}: no clips of subjects {list(subjects)} in class set {classes!r}")
     items = [data[int(i)] for i in rows]
-    clips = torch.stack([item["clip"] for item in items])
-    landmarks = torch.stack([item["true_landmarks"] for item in items]).float()
-    target = torch.stack([item["label"] for item in items])
+    batch = default_collate(items)
+    clips, landmarks, target = batch["clip"], batch["true_landmarks"].float(), batch["label"]
+    inputs = model_input(batch, model.config)
     names = [f"{item['video_id']}/{item['clip_index']}" for item in items]
     truth = {name: [r for r in item["regions"].split(";") if r] for name, item in zip(names, items)}
     labels = [data.classes[int(t)] for t in target]
@@ -134,7 +135,7 @@ def pointing_experiment(
     device = next(model.parameters()).device
     generator = torch.Generator().manual_seed(seed)
     runs = {
-        method: lambda m=method: attribute(model, clips, target, m, landmarks, config) for method in methods
+        method: lambda m=method: attribute(model, inputs, target, m, landmarks, config) for method in methods
     }
     runs[RANDOM] = lambda: torch.rand(clips.shape, generator=generator)
     attributions, seconds, tables = {}, {}, []

@@ -1,6 +1,8 @@
 """Captum attribution of one class's MER logit to the input clip.
 
-Every method returns a tensor shaped like the clips, ``[B, 1, T, H, W]``, on the model's device:
+Every method returns a tensor shaped like the clips, ``[B, 1, T, H, W]``, on the model's device.
+A MOL fed motion (``MOLConfig.motion``) is attributed to its frames only: its input's flow
+channels are held as given (not perturbed, not attributed).
 
 - ``ig``: Integrated Gradients from a zero clip (zero is the mean grey of a normalised clip);
 - ``ig_noise``: the same averaged over noisy copies of the clip (SmoothGrad noise tunnel);
@@ -53,14 +55,19 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def _gradcam(model: nn.Module, clips: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Grad-CAM of both F5C blocks, mapped back onto the frames they saw."""
+def _gradcam(
+    model: nn.Module, clips: torch.Tensor, target: torch.Tensor, fixed: tuple | None
+) -> torch.Tensor:
+    """Grad-CAM of both F5C blocks, mapped back onto the frames they saw (``fixed``: the flow
+    channels of a MOL fed motion, held)."""
     batch, _, frames, height, width = clips.shape
     pairs = frames - 1
     wrapped = MERLogits(model)
     maps = []
     for block in (model.block_a, model.block_b):
-        cam = LayerGradCam(wrapped, block).attribute(clips, target=target, relu_attributions=True)
+        cam = LayerGradCam(wrapped, block).attribute(
+            clips, target=target, additional_forward_args=fixed, relu_attributions=True
+        )
         cam = F.interpolate(
             cam.reshape(batch * pairs, 1, *cam.shape[-2:]),
             size=(height, width),
@@ -77,17 +84,20 @@ def _gradcam(model: nn.Module, clips: torch.Tensor, target: torch.Tensor) -> tor
 def _attribute_chunk(
     model: nn.Module,
     clips: torch.Tensor,
+    motion: torch.Tensor | None,
     target: torch.Tensor,
     method: str,
     landmarks: torch.Tensor | None,
     config: AttributionConfig,
 ) -> torch.Tensor:
     wrapped = MERLogits(model)
+    fixed = None if motion is None else (motion,)  # Captum repeats it beside each perturbed copy
     if method == "ig":
         return IntegratedGradients(wrapped).attribute(
             clips,
             baselines=0.0,
             target=target,
+            additional_forward_args=fixed,
             n_steps=config.ig_steps,
             internal_batch_size=len(clips) * config.ig_steps,
         )
@@ -100,6 +110,7 @@ def _attribute_chunk(
             stdevs=config.noise_std,
             baselines=0.0,
             target=target,
+            additional_forward_args=fixed,
             n_steps=config.ig_steps,
             internal_batch_size=len(clips) * config.ig_steps,
         )
@@ -111,6 +122,7 @@ def _attribute_chunk(
             strides=(1, frames, config.stride, config.stride),
             baselines=0.0,
             target=target,
+            additional_forward_args=fixed,
             perturbations_per_eval=config.perturbations,
         )
     if method == "region_occlusion":
@@ -121,11 +133,12 @@ def _attribute_chunk(
             clips,
             baselines=0.0,
             target=target,
+            additional_forward_args=fixed,
             feature_mask=regions,
             perturbations_per_eval=config.perturbations,
         )
     if method == "gradcam":
-        return _gradcam(model, clips, target)
+        return _gradcam(model, clips, target, fixed)
     raise ValueError(f"unknown attribution method {method!r}; choose one of {METHODS}")
 
 
@@ -139,17 +152,24 @@ def attribute(
 ) -> torch.Tensor:
     """Attribution of the logit of class ``target`` (one index, or one per clip) to ``clips``.
 
-    ``clips`` is ``[B, 1, T, H, W]``; ``landmarks`` (``[B, T, 68, 2]``, crop pixels) is needed by
-    ``region_occlusion`` only. Runs ``config.batch_size`` clips at a time on the model's device,
-    in eval mode, and returns ``[B, 1, T, H, W]`` there.
+    ``clips`` is ``[B, 1, T, H, W]``, or a MOL fed motion's input ``[B, 3, T, H, W]``
+    (:func:`molkit.model.model_input`: attributed to channel 0, the frames, its flow channels
+    held); ``landmarks`` (``[B, T, 68, 2]``, crop pixels) is needed by ``region_occlusion`` only.
+    Runs ``config.batch_size`` clips at a time on the model's device, in eval mode, and returns
+    ``[B, 1, T, H, W]`` there.
     """
     config = config or AttributionConfig()
     if method not in METHODS:
         raise ValueError(f"unknown attribution method {method!r}; choose one of {METHODS}")
-    if clips.dim() != 5 or clips.shape[1] != 1:
-        raise ValueError(f"clips must be [B, 1, T, H, W], got {tuple(clips.shape)}")
+    if clips.dim() != 5:
+        raise ValueError(
+            f"clips must be [B, 1, T, H, W] (a MOL fed motion: its input, [B, 3, T, H, W]), "
+            f"got {tuple(clips.shape)}"
+        )
     device = next(model.parameters()).device
     clips = clips.to(device, torch.float32)
+    motion = clips[:, 1:] if clips.shape[1] > 1 else None
+    clips = clips[:, :1]
     target = torch.as_tensor(target, device=device).expand(len(clips))
     if landmarks is not None:
         landmarks = torch.as_tensor(landmarks)
@@ -166,6 +186,7 @@ def attribute(
                 _attribute_chunk(
                     model,
                     clips[part],
+                    None if motion is None else motion[part],
                     target[part],
                     method,
                     None if landmarks is None else landmarks[part],

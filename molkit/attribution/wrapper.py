@@ -32,14 +32,16 @@ class MERLogits(nn.Module):
     """``clips [B, 1, T, H, W] -> logits [B, C]`` of a model returning ``MOLOutput``.
 
     Captum picks the class with its ``target`` argument. Models that return a plain tensor of
-    logits pass through unchanged.
+    logits pass through unchanged. ``motion`` (a MOL fed motion: the flow channels of its input,
+    :func:`molkit.model.model_input`) goes in beside the clips as it is.
     """
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+    def forward(self, clips: torch.Tensor, motion: torch.Tensor | None = None) -> torch.Tensor:
+        inputs = clips if motion is None else torch.cat([clips, motion], dim=1)
         with without_auxiliary_heads(self.model):
-            out = self.model(clips)
+            out = self.model(inputs)
         return out if isinstance(out, torch.Tensor) else out.logits

@@ -82,6 +82,12 @@ class PrepSettings(Config):
         """TV-L1 from ``first`` to ``second`` as these settings say."""
         return flow_solver.tvl1(first, second, epsilon=self.tvl1_epsilon)
 
+    def pair_flows(self, frames: np.ndarray, step: int = 1) -> torch.Tensor:
+        """TV-L1 from each of ``frames`` ``[n, S, S]`` to the one ``step`` later, as the cache holds
+        them: ``[n - step, 2, S, S]`` in ``flow_dtype``."""
+        flows = np.stack([self.flow(frames[t], frames[t + step]) for t in range(len(frames) - step)])
+        return torch.from_numpy(flows).permute(0, 3, 1, 2).to(getattr(torch, self.flow_dtype)).contiguous()
+
     def landmarks(self, gray: np.ndarray) -> np.ndarray | None:
         """dlib's landmarks of one frame, detected as these settings say."""
         return face.detect_landmarks(gray, self.detector_upsample, large_face=self.detector_large_face)
@@ -248,15 +254,13 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
     frames = np.stack(
         [alignment.warp(image, a, settings.align_size) for (image, _), a in zip(images, matrices)]
     )
-    pairs = range(len(used) - step)
-    flows = np.stack([settings.flow(frames[t], frames[t + step]) for t in pairs])
     flow_dtype = getattr(torch, settings.flow_dtype)
     data: dict[str, Any] = {
         "video_id": row["video_id"],
         "key": job.key,
         "stride": step,
         "frames": torch.from_numpy(frames),
-        "flows": torch.from_numpy(flows).permute(0, 3, 1, 2).to(flow_dtype).contiguous(),
+        "flows": settings.pair_flows(frames, step),
         "landmarks": torch.from_numpy(alignment.transform_each(matrices, raw_marks)).float(),
         "raw_landmarks": torch.from_numpy(raw_marks),
         "matrices": torch.from_numpy(matrices),

@@ -13,6 +13,7 @@ eval mode the outputs equal the released per-pair computation.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -25,6 +26,9 @@ from molkit.model.landmark_head import LandmarkHead
 from molkit.model.mer_head import MERHead
 from molkit.model.stem import Stem
 
+# what the stem reads beside each frame (molkit.model.inputs): nothing as released, or the flow
+# from it to the next frame, TV-L1's or the synthetic truth's
+MOTIONS = ("none", "tvl1", "truth")
 FCC_INITS = {"released": 1.0, "small": 0.02}  # std of FCC's positional embeddings and biases
 
 
@@ -41,7 +45,14 @@ class MOLConfig(Config):
     applies in training, evaluation, prediction and attribution alike); ``flow_unit``: pixels per
     unit of the flow head's output (1 as released); ``dropout``: the MER head's two dropout rates
     (0.5 as released); ``fcc_init``: "released" (FCC's positional embeddings and biases drawn
-    with std 1) or "small" (std 0.02, so that BatchNorm does not scale the input away)."""
+    with std 1) or "small" (std 0.02, so that BatchNorm does not scale the input away).
+
+    ``motion`` ("none" as released, "tvl1", "truth") feeds the stem each frame's flow to the next
+    frame beside the frame (3 channels per frame, :func:`molkit.model.inputs.model_input`): MOL
+    given the motion instead of learning it. It changes the stem's first layer, so a checkpoint
+    says what it was fed; it is left out of :meth:`to_dict` when "none", so a model fed no motion
+    records its configuration as before the field existed. Magnification amplifies the frames
+    only, never the flow channels."""
 
     n_classes: int = 5
     frames: int = 8
@@ -55,8 +66,11 @@ class MOLConfig(Config):
     flow_unit: float = 1.0
     dropout: float = 0.5
     fcc_init: str = "released"
+    motion: str = "none"
 
     def __post_init__(self) -> None:
+        if self.motion not in MOTIONS:
+            raise ValueError(f"MOLConfig.motion must be one of {MOTIONS}, got {self.motion!r}")
         if self.ccc not in (*READINGS, "none"):
             raise ValueError(f"MOLConfig.ccc must be one of {(*READINGS, 'none')}, got {self.ccc!r}")
         if self.fcc_init not in FCC_INITS:
@@ -66,6 +80,18 @@ class MOLConfig(Config):
                 "MOLConfig: magnification must be >= 1, flow_unit > 0 and 0 <= dropout < 1 "
                 f"(got {self.magnification}, {self.flow_unit}, {self.dropout})"
             )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, ``motion`` only where the model is fed motion."""
+        plain = super().to_dict()
+        if self.motion == "none":
+            del plain["motion"]
+        return plain
+
+    @property
+    def input_channels(self) -> int:
+        """Channels per frame of the model's input: the frame, and with motion its flow (dx, dy)."""
+        return 1 if self.motion == "none" else 3
 
 
 def magnify(x: Tensor, factor: float) -> Tensor:
@@ -85,12 +111,13 @@ class MOLOutput:
 
 
 class MOL(nn.Module):
-    """The MOL network; ``model(x)`` with ``x`` ``[B, 1, T, 128, 128]`` gives a :class:`MOLOutput`."""
+    """The MOL network; ``model(x)`` with ``x`` ``[B, C, T, 128, 128]`` gives a :class:`MOLOutput`
+    (``C`` = ``config.input_channels``: 1, the clip, unless the model is fed motion)."""
 
     def __init__(self, config: MOLConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or MOLConfig()
-        self.stem = Stem()
+        self.stem = Stem(config.input_channels)
         self.block_a = F5C(config.fcc, config.ccc, config.neighbours)
         self.block_b = F5C(config.fcc, config.ccc, config.neighbours)
         self.mer_head = MERHead(config.n_classes, maps=2 * (config.frames - 1), dropout=config.dropout)
@@ -103,11 +130,15 @@ class MOL(nn.Module):
                     block.fcc.scale_embeddings(scale)
 
     def forward(self, x: Tensor) -> MOLOutput:
-        b, _, t, h, w = x.shape
-        if x.shape[1] != 1 or t != self.config.frames:
-            raise ValueError(f"MOL expects clips [B, 1, {self.config.frames}, H, W], got {list(x.shape)}")
-        frames = magnify(x, self.config.magnification).transpose(1, 2)  # [B, T, 1, H, W]
-        stem = self.stem(frames.reshape(b * t, 1, h, w))
+        b, c, t, h, w = x.shape
+        if c != self.config.input_channels or t != self.config.frames:
+            raise ValueError(
+                f"MOL expects clips [B, {self.config.input_channels}, {self.config.frames}, H, W] "
+                f"(motion {self.config.motion!r}: molkit.model.model_input), got {list(x.shape)}"
+            )
+        frames = magnify(x[:, :1], self.config.magnification).transpose(1, 2)  # [B, T, 1, H, W]
+        seen = frames if c == 1 else torch.cat([frames, x[:, 1:].transpose(1, 2)], dim=2)
+        stem = self.stem(seen.reshape(b * t, c, h, w))
         stem = stem.reshape(b, t, *stem.shape[1:])
         feat_a = self.block_a(stem[:, :-1].flatten(0, 1))  # first frame of every pair
         feat_b = self.block_b(stem[:, 1:].flatten(0, 1))  # second frame of every pair

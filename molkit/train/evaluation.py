@@ -16,6 +16,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 
 from molkit.gpu import autocast
 from molkit.metrics import logit_columns, summarize
+from molkit.model import MOL, model_input
 
 ID_COLUMNS = ["subject", "video_id", "clip_index", "crop"]
 # dataset key of each reference -> column name of its error
@@ -39,7 +40,7 @@ def inter_ocular_nme(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def predict_dataset(
-    model: torch.nn.Module,
+    model: MOL,
     dataset: Dataset,
     batch_size: int = 8,
     device: str | torch.device = "cpu",
@@ -47,13 +48,14 @@ def predict_dataset(
     workers: int = 0,
 ) -> pd.DataFrame:
     """One row per dataset item: its ids, label, predicted class and logits, and with ``errors``
-    the flow EPE and landmark NME against every reference the items carry."""
+    the flow EPE and landmark NME against every reference the items carry. The model reads what
+    its configuration says (:func:`molkit.model.model_input`)."""
     model.eval()
     device = torch.device(device)
     rows: list[pd.DataFrame] = []
     for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers):
         with autocast(device):
-            output = model(batch["clip"].to(device))
+            output = model(model_input(batch, model.config).to(device))
         logits = output.logits.float().cpu().numpy()
         frame = pd.DataFrame({key: _plain(batch[key]) for key in ID_COLUMNS})
         frame["label"] = _plain(batch["label"])

@@ -157,12 +157,15 @@ class LosoConfig(Config):
         return recipe_label(self, prep) if self.method == "mol" else None
 
     def describe(self, prep: PrepSettings | None = None) -> str:
-        """What made a number: method (and MOL's recipe), protocol, profile, flow-head width."""
+        """What made a number: method (and MOL's recipe), protocol, profile, flow-head width, and
+        the flow a MOL is fed (``model.motion``)."""
         recipe = self.recipe(prep)
         method = self.method_name if recipe is None else f"{self.method_name} ({recipe} recipe)"
         width = "" if self.flow_width is None else f" | flow width {self.flow_width:g}"
-        init = f" | started from {self.train.init}" if self.method == "mol" and self.train.init else ""
-        return f"{method}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}{init}"
+        mol = self.method == "mol"
+        fed = f" | fed {self.model.motion} flow" if mol and self.model.motion != "none" else ""
+        init = f" | started from {self.train.init}" if mol and self.train.init else ""
+        return f"{method}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}{fed}{init}"
 
     @property
     def label(self) -> str:
@@ -186,7 +189,8 @@ def _split(subject: str, caches: dict[str, Path]) -> tuple[str, str]:
 
 def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | None, train: bool) -> Dataset:
     """The clips of ``subjects`` (None: all) with training crops when ``train``, else the test
-    crop (and the synthetic truth, where the cache holds it and ``config.truth``)."""
+    crop (and the synthetic truth, where the cache holds it and ``config.truth``; always for a MOL
+    fed the true flow, ``model.motion`` "truth", which a cache without it refuses)."""
     caches = _caches(caches)
     wanted: dict[str, list[str] | None] = {name: None for name in caches}
     if subjects is not None:
@@ -196,7 +200,9 @@ def open_clips(config: LosoConfig, caches: Caches, subjects: tuple[str, ...] | N
             wanted.setdefault(name, []).append(plain)
     parts = []
     for name, plain in sorted(wanted.items()):
-        truth = config.truth and not train and bool(read_videos(caches[name]).has_truth.all())
+        truth = config.model.motion == "truth" or (
+            config.truth and not train and bool(read_videos(caches[name]).has_truth.all())
+        )
         parts.append(
             ClipDataset(
                 caches[name],

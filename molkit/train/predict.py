@@ -5,7 +5,9 @@ through :mod:`molkit.train.timeline` (windows at the training clips' time scale,
 The frames go through the preparation the model was trained with (dlib landmarks, eye-based
 alignment to 144 px, stride clip sampling, the (8, 8) test crop, intensity normalisation),
 reusing ``molkit.data``; clips vote by mean logits as in evaluation. Flow and landmarks are in the
-pixels of each clip's 128 px crop. Frames where dlib finds no face borrow the nearest frame's
+pixels of each clip's 128 px crop. A model fed TV-L1 flow (``MOLConfig.motion`` "tvl1") gets it
+computed as preparation does (:func:`window_input`); one fed the synthetic truth's is refused:
+footage has no true flow. Frames where dlib finds no face borrow the nearest frame's
 alignment and are named by range; a clip made mostly of them is left out (and counted).
 """
 
@@ -19,7 +21,7 @@ import torch
 from molkit.data import PrepSettings, alignment, clips
 from molkit.data.problems import runs
 from molkit.gpu import autocast
-from molkit.model import MOL
+from molkit.model import MOL, MOLConfig, model_input
 from molkit.train.frames import read_frames as read_frames  # the frames of a trimmed sample
 
 
@@ -27,22 +29,53 @@ class NoFaceError(ValueError):
     """No face (or no clip mostly made of frames with a face) to predict on."""
 
 
+def check_footage(config: MOLConfig, source: object = "the model") -> None:
+    """Refuse a model fed the synthetic truth's flow, in one line naming ``source``."""
+    if config.motion == "truth":
+        raise ValueError(
+            f"{source}: reads the true flow (motion 'truth'), which footage does not have; "
+            "evaluate it on a synthetic cache (molkit evaluate)"
+        )
+
+
+def window_clip(aligned: np.ndarray) -> torch.Tensor:
+    """Aligned frames ``[8, S, S]`` as the test clip ``[1, 8, 128, 128]``: the (8, 8) crop,
+    intensities normalised."""
+    return clips.normalise(clips.crop(torch.from_numpy(aligned).float(), clips.TEST_OFFSET)).unsqueeze(0)
+
+
+def window_input(aligned: np.ndarray, config: MOLConfig, settings: PrepSettings) -> torch.Tensor:
+    """Aligned frames ``[8, S, S]`` (uint8) as a model configured as ``config`` reads them,
+    ``[C, 8, 128, 128]`` (:func:`molkit.model.model_input`): the test clip and, for a model fed
+    TV-L1 flow, the flow between consecutive frames computed as preparation does (on the aligned
+    frames as ``settings`` say, rounded to the cache's dtype, then cropped)."""
+    batch = {"clip": window_clip(aligned)[None]}
+    if config.motion == "tvl1":
+        batch["flow"] = clips.crop(settings.pair_flows(aligned).float(), clips.TEST_OFFSET)[None]
+    return model_input(batch, config)[0]
+
+
 @dataclasses.dataclass
 class PreparedVideo:
     """A video's frames as the model sees them: ``frames`` aligned ``[n, S, S]`` uint8 (the
     ``n = 8 * stride`` frames clips use), dlib's ``landmarks`` in aligned pixels ``[n, 68, 2]``
-    (borrowed where ``face_found`` is False), out of ``n_frames`` frames in the input."""
+    (borrowed where ``face_found`` is False), out of ``n_frames`` frames in the input, prepared
+    as ``settings`` say."""
 
     frames: np.ndarray
     landmarks: np.ndarray
     face_found: np.ndarray
     stride: int
     n_frames: int
+    settings: PrepSettings
 
     def clip(self, j: int) -> torch.Tensor:
-        """Clip ``j`` as the model takes it, ``[1, 8, 128, 128]``."""
-        frames = torch.from_numpy(self.frames[clips.clip_frames(j, self.stride)]).float()
-        return clips.normalise(clips.crop(frames, clips.TEST_OFFSET)).unsqueeze(0)
+        """Clip ``j``, ``[1, 8, 128, 128]``."""
+        return window_clip(self.frames[clips.clip_frames(j, self.stride)])
+
+    def model_input(self, j: int, config: MOLConfig) -> torch.Tensor:
+        """Clip ``j`` as a model configured as ``config`` reads it (:func:`window_input`)."""
+        return window_input(self.frames[clips.clip_frames(j, self.stride)], config, self.settings)
 
     def faces_per_clip(self) -> np.ndarray:
         """How many of each clip's 8 frames show a face, ``[stride]``."""
@@ -111,6 +144,7 @@ def prepare_video(frames: list[np.ndarray], settings: PrepSettings | None = None
         np.array([m is not None for m in marks]),
         step,
         len(frames),
+        settings,
     )
 
 
@@ -129,6 +163,7 @@ def predict_video(
     batch_size: int = 8,
 ) -> Prediction:
     """Run ``model`` (eval mode) over the clips of ``video`` that show a face on most frames."""
+    check_footage(model.config)
     kept = video.usable_clips()
     if not len(kept):
         raise NoFaceError(
@@ -138,7 +173,7 @@ def predict_video(
     model.eval()
     device = torch.device(device)
     outputs = []
-    for batch in torch.stack([video.clip(int(j)) for j in kept]).split(batch_size):
+    for batch in torch.stack([video.model_input(int(j), model.config) for j in kept]).split(batch_size):
         with autocast(device):
             outputs.append(model(batch.to(device)))
     logits = torch.cat([o.logits.float().cpu() for o in outputs])

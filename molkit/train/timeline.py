@@ -5,8 +5,8 @@ A window is one clip as the model was trained on: 8 frames, ``gap`` input frames
 times the input's frame rate (at least 1: a recording slower than the training clips' spacing
 gets consecutive frames, and a longer window, which :class:`WindowPlan` says). Windows start every
 half window. Each is prepared as a training sample is (dlib on its frames, alignment as the
-checkpoint's settings say, the test crop) and gives class probabilities (divided by the
-checkpoint's temperature, when it has one) and the statistics of
+checkpoint's settings say, the test crop; TV-L1 on its frames for a model fed it) and gives class
+probabilities (divided by the checkpoint's temperature, when it has one) and the statistics of
 :mod:`molkit.train.input_range`; a window outside the training range gets no class.
 
 Frames are read one at a time (:class:`molkit.train.frames.FrameStream`): only the current
@@ -32,7 +32,7 @@ from molkit.model import MOL
 from molkit.train.calibration import softmax
 from molkit.train.frames import FrameStream
 from molkit.train.input_range import STATISTICS, clip_statistics, outside
-from molkit.train.predict import NoFaceError, align_frames
+from molkit.train.predict import NoFaceError, align_frames, check_footage, window_input
 
 OUTSIDE = "outside the training range"
 
@@ -194,7 +194,7 @@ class _Windows:
     def flush(self) -> None:
         if not self.pending:
             return
-        batch = torch.stack([w["clip"] for w in self.pending]).to(self.device)
+        batch = torch.stack([w["input"] for w in self.pending]).to(self.device)
         with autocast(self.device):
             output = self.model(batch)
         logits = output.logits.float().cpu().numpy()
@@ -242,6 +242,7 @@ def predict_timeline(
     """Slide windows over ``stream`` (frames ``plan.gap`` apart, as the training clips' seconds
     say; ``fps`` overrides the stream's frame rate) and predict each with ``model``.
     ``progress``: a tqdm bar on stderr (None: only on a terminal)."""
+    check_footage(model.config)
     model.eval()
     device = torch.device(device)
     plan = plan_windows(timing, fps or stream.fps)
@@ -270,12 +271,11 @@ def predict_timeline(
         if not ready or recent[0][0] % plan.hop or any(m is None for _, _, m in recent):
             continue
         aligned, landmarks, raw = align_frames([f for _, f, _ in recent], [m for _, _, m in recent], settings)
-        clip = torch.from_numpy(aligned).float()
         windows.add(
             {
                 "first": recent[0][0] + 1,
                 "last": index + 1,
-                "clip": clips.normalise(clips.crop(clip, clips.TEST_OFFSET)).unsqueeze(0),
+                "input": window_input(aligned, model.config, settings),
                 "stats": clip_statistics(aligned, landmarks, raw, magnification),
                 "aligned": aligned,
                 "landmarks": landmarks,

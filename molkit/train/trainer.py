@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from molkit.data.cache import load_plain, save_tensors
 from molkit.gpu import autocast, deterministic, pick_device, seed_everything
 from molkit.losses import joint_loss
-from molkit.model import MOL, MOLConfig
+from molkit.model import MOL, MOLConfig, model_input
 from molkit.sampling import StepBatches, class_weights, steps_per_pass
 from molkit.train.checkpoint import (
     dataset_prep_settings,
@@ -98,7 +98,7 @@ def train_fold(
                 group["lr"] = config.learning_rate(step)
             batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
             with autocast(device, enabled=config.amp):
-                losses = joint_loss(model(batch["clip"]), batch, config.loss, weights)
+                losses = joint_loss(model(model_input(batch, model_config)), batch, config.loss, weights)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
             optimizer.step()
@@ -158,7 +158,7 @@ def train_fold(
 
 
 def training_fit(
-    model: torch.nn.Module,
+    model: MOL,
     dataset: Dataset,
     n_classes: int,
     device: torch.device | str = "cpu",

@@ -17,7 +17,7 @@ from molkit.train.calibration import calibration_line, recorded_temperature, sof
 from molkit.train.checkpoint import clip_timing, load_checkpoint, prep_settings_for
 from molkit.train.frames import FrameStream, read_frames
 from molkit.train.input_range import INPUT_RANGE
-from molkit.train.predict import NoFaceError, predict_frames
+from molkit.train.predict import NoFaceError, check_footage, predict_frames
 from molkit.train.timeline import OUTSIDE, Timeline, predict_timeline
 
 # a recording at most this long is one trimmed sample (a micro-expression lasts under 0.5 s; with
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     device = pick_device(args.device)
     model, record = load_checkpoint(args.checkpoint, device)
+    check_footage(model.config, args.checkpoint)
     classes = record.get("class_names") or [str(c) for c in range(model.config.n_classes)]
     settings, preparation = prep_settings_for(record, args.prep_settings)
     timing, timing_line = clip_timing(record)
