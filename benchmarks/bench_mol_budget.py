@@ -11,7 +11,10 @@ Data: the composite twin at ``--scale`` (made and prepared once in ``--work``, a
 run otherwise (kit recipe, flow-head width 0.125, batch 4, training crops, protocol fixed: the last
 weights are scored). Variants (:data:`VARIANTS`): ``mol`` (the kit's recipe), ``mer-alone`` (no
 flow and no landmark head, as notebook 03's ablation "no flow, no landmarks" removes them),
-``full-width`` (flow-head width 1), and with ``--widths`` one flow-head width per hypothesis row.
+``full-width`` (flow-head width 1); hypothesis rows, at ``--hypothesis-budgets``: with ``--widths``
+one flow-head width each, and, named in ``--variants`` (:data:`HYPOTHESES`), ``motion-tvl1`` and
+``motion-truth`` (MOL given the motion: ``MOLConfig.motion``, its stem fed each frame's TV-L1 or
+true flow to the next frame beside the frame).
 The kit's learning rate is constant (no schedule), and each step's batch and dropout depend on
 (seed, step) only, so the budget-400 point of a 6400-step run is the weights a 400-step run gives.
 
@@ -30,13 +33,15 @@ pools the folds per (variant, budget, seed), puts STSTNet and linear (``baseline
 clips seen and says how many clips would reach STSTNet's UF1 on these folds, with a bootstrap
 over (fold, seed) runs; a curve whose slope is not above zero says the budget is not the answer.
 
-Issue 35.4's other two hypotheses need more than a flag here (designs, not built):
-- MOL given the motion: a ``MOLConfig.motion`` field (``"none"`` as released, ``"tvl1"``,
-  ``"truth"``) whose stem reads 1 + 2 channels per frame (the frame and the flow from it to the next
-  frame, zeros for the last; the cache holds both flows), so a checkpoint says what it was fed.
-  Every caller of ``model(batch["clip"])`` (trainer, evaluation, prediction on footage, attribution)
-  would build the input from the batch through one function of the model package, and prediction
-  on footage would compute TV-L1 first. Then ``--variants`` gains ``motion-tvl1`` and ``motion-truth``.
+Issue 35.4's hypothesis "MOL given the motion" is built: ``MOLConfig.motion`` (``"none"`` as
+released, ``"tvl1"``, ``"truth"``), whose stem reads 1 + 2 channels per frame (the frame and the flow
+from it to the next frame in units of 0.5 px, zeros for the last; the cache holds both flows, the
+training crops cut them with the frames), so a checkpoint says what it was fed; every caller builds
+the model's input from the batch through ``molkit.model.model_input``, prediction on footage
+computes TV-L1 first (and refuses ``"truth"``). It runs as ``--variants motion-tvl1 motion-truth``
+(their flow EPE measures no learned motion: the network is given a flow, TV-L1 its target). If it
+reaches STSTNet's level, the bottleneck is learning motion from frames. The other needs more
+than a flag here (a design, not built):
 - Onset to apex against all eight: the twin renders 8 frames from onset to offset (the apex one of
   them), so a clip of onset..apex needs a twin with more frames (``TwinConfig.frames``, 16) and a
   preparation setting choosing the 8 frames from the coded onset to the apex instead of the whole
@@ -89,7 +94,10 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "mol": ("MOL (kit recipe)", {}),
     "mer-alone": ("MOL, MER alone (no flow, no landmarks)", {"flow": False, "landmarks": False}),
     "full-width": ("MOL, flow-head width 1", {"flow_width": 1.0}),
+    "motion-tvl1": ("MOL given TV-L1 flow (stem: frame + flow)", {"motion": "tvl1"}),
+    "motion-truth": ("MOL given the true flow (stem: frame + flow)", {"motion": "truth"}),
 }
+HYPOTHESES = ("motion-tvl1", "motion-truth")  # hypothesis rows: run only when named, at --hypothesis-budgets
 BASELINES = ("ststnet", "linear")
 
 
@@ -238,7 +246,12 @@ def plan(args: argparse.Namespace) -> list[tuple]:
     for name in args.variants + [f"width-{w:g}" for w in args.widths if w != 0.125]:
         budgets = {
             "full-width": tuple(args.full_width_budgets),
-        }.get(name, tuple(args.hypothesis_budgets) if name.startswith("width-") else tuple(args.budgets))
+        }.get(
+            name,
+            tuple(args.hypothesis_budgets)
+            if name.startswith("width-") or name in HYPOTHESES
+            else tuple(args.budgets),
+        )
         seeds = list(args.seeds) + (list(args.more_seeds) if name == "mol" else [])
         runs += [(name, known[name][1], fold, seed, budgets) for fold in args.folds for seed in seeds]
     return sorted(runs, key=lambda run: -max(run[4]) * step_cost(run[1]))
@@ -567,7 +580,12 @@ def main() -> None:
         "--cache", type=Path, help="a prepared composite twin to use as it is (default: made in --work)"
     )
     parser.add_argument("--folds", nargs="+", default=list(FOLDS))
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=[name for name in VARIANTS if name not in HYPOTHESES],
+        choices=list(VARIANTS),
+    )
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     parser.add_argument("--full-width-budgets", type=int, nargs="+", default=[1600])
     parser.add_argument(
