@@ -3,7 +3,8 @@ the paper its title, one plain sentence and the small table of its numbers with 
 (written by notebooks 02, 03 and 04 into ``work/front/claims/``), the results tables
 (``work/tables/results.html``, notebook 05; ``results_5.html``, CASME II in five classes, where the
 run adds it; ``results_real.html``, the real MEGC 2019 composite's public onset->apex images, or in
-its place the line of ``work/front/real.txt`` saying where to get them), the error table with its
+its place the line of ``work/front/real.txt`` saying where to get them; ``results_real_records``,
+the kit's benchmark records on those images: :mod:`molkit.run.real_records`), the error table with its
 references (``work/tables/errors.html``), and the figures of ``work/figures/`` (the ablation plot of
 notebook 03, the pointing game of notebook 04, the easy tier's sensitivity curve on an easy-tier
 run). A claim or figure that this run did not make has a ``<name>.source.txt`` beside it: its
@@ -29,6 +30,7 @@ SOURCE_SUFFIX = ".source.txt"  # beside a claim or figure this run did not make:
 NOT_THIS_RUN = "benchmark record, not this run"  # what the title of such a claim or figure adds
 REAL_NOTE = Path("work") / "front" / "real.txt"  # without the real images: where to get them
 REAL_TITLE = "The real MEGC 2019 composite (public onset->apex inputs)"
+REAL_RECORDS_TITLE = "The real composite beyond this run: protocols and pre-training (benchmark records)"
 FIGURES = {  # name: (title, what it shows); a figure this run did not make adds NOT_THIS_RUN to the title
     "ablations": ("Ablations", "each variant's difference to the full model, paired by seed and fold"),
     "sensitivity": ("Sensitivity (easy tier)", "per-video UF1 against the synthetic movement size"),
@@ -39,6 +41,7 @@ FRONT_TABLES = {
     "results_named_folds": "Results on MOL's folds: every row on the same videos",
     "results_5": "CASME II in five classes, on its own twin: the baselines on every fold",
     "results_real": REAL_TITLE,
+    "results_real_records": REAL_RECORDS_TITLE,
     "errors": "Flow and landmark errors, with reference predictors",
 }
 

@@ -20,6 +20,7 @@ from molkit.data.flow_images import SOURCE as FLOW_IMAGES_SOURCE
 from molkit.data.flow_images import FlowImages, read_flow_images
 from molkit.data.problems import summary_lines
 from molkit.data.truth import CONFIG_FILE, TRUTH_DIR
+from molkit.model import model_input
 from molkit.profiles import Profile
 from molkit.reports.index import CLAIMS_FOLDER, FIGURES_FOLDER, REAL_NOTE, REAL_TITLE, SOURCE_SUFFIX
 from molkit.reports.paper_tables import NAMES, run_tables
@@ -291,6 +292,15 @@ def training_logs(loso_dir: str | Path) -> pd.DataFrame:
     return logs[logs["event"].isna()] if "event" in logs else logs
 
 
+def _stacked(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """The tensors of dataset items as one batch (what :func:`molkit.model.model_input` reads)."""
+    return {
+        key: torch.stack([item[key] for item in items])
+        for key, value in items[0].items()
+        if torch.is_tensor(value)
+    }
+
+
 def held_out_example(run: NotebookRun, loso_dir: str | Path, fold: int = 0) -> dict[str, Any]:
     """The clip that moves most among the test clips of a finished fold, as numpy arrays, with
     what that fold's model (which never saw the subject) predicts for it."""
@@ -305,7 +315,7 @@ def held_out_example(run: NotebookRun, loso_dir: str | Path, fold: int = 0) -> d
     )
     item = max((clips[i] for i in range(len(clips))), key=lambda it: float(it["flow"].abs().mean()))
     with torch.no_grad():
-        output = model(item["clip"][None].to(run.torch_device))
+        output = model(model_input(_stacked([item]), model.config).to(run.torch_device))
     example = {
         "subject": record["test_subject"],
         "video_id": item["video_id"],
@@ -336,15 +346,23 @@ def held_out_attribution(run: NotebookRun, loso_dir: str | Path, method: str = "
     the regions drawn from dlib's landmarks: the region analysis for data without ground truth."""
     model, record = load_checkpoint(finished_folds(loso_dir)[0] / CHECKPOINT, run.torch_device)
     clips = ClipDataset(
-        run.recall("cache"), subjects=[record["test_subject"]], train=False, classes=run.classes
+        run.recall("cache"),
+        subjects=[record["test_subject"]],
+        train=False,
+        classes=run.classes,
+        with_truth=model.config.motion == "truth",
     )
     rows = clips.table.index[clips.table.clip_index == 0][: run.profile.attribution_samples]
     items = [clips[int(i)] for i in rows]
-    batch = torch.stack([item["clip"] for item in items])
-    landmarks = torch.stack([item["landmarks"] for item in items]).float()
-    target = torch.stack([item["label"] for item in items])
+    batch = _stacked(items)
+    landmarks, target = batch["landmarks"].float(), batch["label"]
     attributions = attribute(
-        model, batch, target, method, landmarks, attribution_config_from_profile(run.profile)
+        model,
+        model_input(batch, model.config),
+        target,
+        method,
+        landmarks,
+        attribution_config_from_profile(run.profile),
     )
     return region_scores(
         attributions,
