@@ -491,6 +491,7 @@ def report(args: argparse.Namespace) -> None:
         .sort_values(["variant", "fold", "seed", "steps"])
         .to_csv(index=False),
     )
+    atomic_write_text(out / f"{RECORD}_baselines.csv", base.to_csv(index=False))
     save_figure(figure(table, base, fit, names), out / f"{RECORD}.png")
     folds = sorted(rows.fold.unique())
     made = args.work / RUN_COMMAND
@@ -527,7 +528,11 @@ def report(args: argparse.Namespace) -> None:
             "",
         ]
     lines += projection_lines(fit)
-    lines += ["", f"Figure: `{RECORD}.png`; every row per fold: `{RECORD}.csv`.", *args.note]
+    lines += [
+        "",
+        f"Figure: `{RECORD}.png`; every row per fold: `{RECORD}.csv` (the baselines': `{RECORD}_baselines.csv`).",
+        *args.note,
+    ]
     atomic_write_text(out / f"{RECORD}.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 

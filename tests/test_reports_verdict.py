@@ -104,6 +104,9 @@ def test_the_models_claim_compares_intervals_on_mol_videos_with_the_best_baselin
     below = models_claim(result(same), [result([0, 1, 2] * 4, "linear")], 1 / 3)
     assert below.sentence == f"{MOL} scores below the best baseline, {LINEAR}, on MOL's videos."
     assert values(below)[f"{MOL}, per-video UF1"] == f"{uf1(same):.2f} [{uf1(same):.2f}, {uf1(same):.2f}]"
+    context = "This run trained MOL 10 steps of 4 clips (40 clips a fold)."
+    with_context = models_claim(result(same), [result([0, 1, 2] * 4, "linear")], 1 / 3, context=context)
+    assert with_context.sentence == f"{below.sentence} {context}"
 
 
 def differences(**changes) -> pd.DataFrame:

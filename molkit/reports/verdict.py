@@ -81,12 +81,16 @@ def _span(values: pd.Series, form: str) -> str:
     return low if low == high else f"{low}-{high}"
 
 
-def models_claim(mol: LosoResult, baselines: Sequence[LosoResult], chance: float) -> Claim:
+def models_claim(
+    mol: LosoResult, baselines: Sequence[LosoResult], chance: float, *, context: str = ""
+) -> Claim:
     """Claim 1: MOL's per-video UF1 on its folds beside the best baseline's on the same videos
     (each with its 95% bootstrap over subjects) and chance. The sentence says, first that applies:
     MOL predicted one class in some folds; it never recognised a class; it is not distinguishable
     from chance (its interval reaches chance); it scores above or below the best baseline (disjoint
-    intervals) or within each other's intervals (overlapping); with no baseline, above chance."""
+    intervals) or within each other's intervals (overlapping); with no baseline, above chance.
+    ``context`` (the size of MOL's training against the budget curve's record:
+    :func:`molkit.run.mol_budget.budget_context`) follows the sentence."""
     n, name = mol.n_classes, _name(mol)
     folds, videos = mol.videos.subject.nunique(), len(mol.videos)
     ours = _uf1(mol.videos, n)
@@ -128,7 +132,7 @@ def models_claim(mol: LosoResult, baselines: Sequence[LosoResult], chance: float
             f"{name} and the best baseline, {_name(best)}, score within each other's intervals "
             "on MOL's videos."
         )
-    return Claim(sentence, pd.DataFrame(rows, columns=COLUMNS))
+    return Claim(f"{sentence} {context}".strip(), pd.DataFrame(rows, columns=COLUMNS))
 
 
 def tasks_claim(differences: pd.DataFrame, source: str = "", confidence: float = 0.95) -> Claim:

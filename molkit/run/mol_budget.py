@@ -1,0 +1,45 @@
+"""MOL's budget curve quoted beside its verdict (issue 35): the sentence on MOL against the baselines
+says how large this run's training was and what the kit's budget curve measured at larger budgets
+on named twin folds (``reports/benchmarks/mol_budget.csv`` and ``mol_budget_baselines.csv``,
+``benchmarks/bench_mol_budget.py``), so that "below the baselines at demo size" carries its
+context. An installed kit holds no record: the sentence then gives this run's budget alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from molkit.reports.record import file_provenance
+from molkit.run.context import REPO
+from molkit.train.config import TrainConfig
+
+RECORD = REPO / "reports" / "benchmarks" / "mol_budget.csv"
+STSTNET = "STSTNet"
+
+
+def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
+    """One or two sentences: this run's clips per fold (``train``: steps times batch), then, from
+    the record where there is one, MOL's (kit recipe) mean per-fold UF1 at the smallest and the
+    largest budget it reached on the curve's folds, and STSTNet's on the same folds."""
+    record = Path(record)
+    here = (
+        f"This run trained MOL {train.steps:,} steps of {train.batch_size} clips "
+        f"({train.steps * train.batch_size:,} clips a fold)."
+    )
+    baselines = record.with_name(f"{record.stem}_baselines.csv")
+    if not record.is_file() or not baselines.is_file():
+        return here
+    rows = pd.read_csv(record)
+    mol = rows[rows.variant == "mol"].groupby("steps").agg(uf1=("uf1", "mean"), clips=("clips_seen", "first"))
+    base = pd.read_csv(baselines)
+    ststnet = base[(base.method == STSTNET) & (base.fold != "all")]
+    if len(mol) < 2 or ststnet.empty:
+        return here
+    low, high = mol.iloc[0], mol.iloc[-1]
+    folds = sorted(rows.fold.unique())
+    return (
+        f"{here} On the twin's folds {' and '.join(folds)}, the budget curve ({file_provenance(record)}) "
+        f"measured MOL (kit recipe) at mean per-fold UF1 {low.uf1:.2f} after {int(low.clips):,} clips and "
+        f"{high.uf1:.2f} after {int(high.clips):,}, and STSTNet at {ststnet.uf1.mean():.2f} on the same folds."
+    )

@@ -1,0 +1,65 @@
+"""MOL's verdict carries its budget (:mod:`molkit.run.mol_budget`): this run's clips, and the budget
+curve's record read back against naive means over a hand-made record."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from molkit.run.mol_budget import budget_context
+from molkit.train.config import TrainConfig
+
+
+def _record(folder, mol_steps=(400, 1600)) -> None:
+    rows = []
+    for steps in mol_steps:
+        for fold, uf1 in (("casme2/sub17", 0.30), ("samm/011", 0.50)):
+            rows.append(
+                {
+                    "variant": "mol",
+                    "fold": fold,
+                    "seed": 1,
+                    "steps": steps,
+                    "clips_seen": 4 * steps,
+                    "uf1": uf1 + steps / 10000,
+                }
+            )
+            rows.append(
+                {
+                    "variant": "mer-alone",
+                    "fold": fold,
+                    "seed": 1,
+                    "steps": steps,
+                    "clips_seen": 4 * steps,
+                    "uf1": 0.9,
+                }
+            )
+    pd.DataFrame(rows).to_csv(folder / "mol_budget.csv", index=False)
+    pd.DataFrame(
+        [
+            {"method": "STSTNet", "seed": 1, "fold": "casme2/sub17", "uf1": 0.70},
+            {"method": "STSTNet", "seed": 2, "fold": "samm/011", "uf1": 0.80},
+            {"method": "STSTNet", "seed": 1, "fold": "all", "uf1": 0.10},
+            {"method": "linear (logistic regression)", "seed": 1, "fold": "samm/011", "uf1": 0.05},
+        ]
+    ).to_csv(folder / "mol_budget_baselines.csv", index=False)
+
+
+def test_the_sentence_quotes_the_curve_ends_and_ststnet_on_its_folds(tmp_path):
+    _record(tmp_path)
+    text = budget_context(TrainConfig(steps=400, batch_size=4), tmp_path / "mol_budget.csv")
+    assert text.startswith("This run trained MOL 400 steps of 4 clips (1,600 clips a fold).")
+    low = (0.30 + 0.50) / 2 + 0.04
+    high = (0.30 + 0.50) / 2 + 0.16
+    assert f"UF1 {low:.2f} after 1,600 clips and {high:.2f} after 6,400" in text
+    assert f"STSTNet at {(0.70 + 0.80) / 2:.2f} on the same folds" in text  # the pooled row left out
+    assert "casme2/sub17 and samm/011" in text and "mol_budget.csv" in text
+
+
+def test_without_a_record_or_with_one_budget_only_this_run_is_said(tmp_path):
+    train = TrainConfig(steps=10, batch_size=2)
+    assert (
+        budget_context(train, tmp_path / "mol_budget.csv")
+        == "This run trained MOL 10 steps of 2 clips (20 clips a fold)."
+    )
+    _record(tmp_path, mol_steps=(400,))
+    assert budget_context(train, tmp_path / "mol_budget.csv").endswith("(20 clips a fold).")
