@@ -70,6 +70,7 @@ def main() -> None:
     full = HTNetConfig().batch_size
     batches = sorted({(n // full, n % full) for n in train_sizes})
     remainder = int(statistics.median(train_sizes % full))
+    steps_fold = HTNetConfig().epochs * round(statistics.mean(k + (1 if r else 0) for k, r in batches))
     load_before = os.getloadavg()
     rows = []
     for dim in args.dims:
@@ -105,7 +106,7 @@ def main() -> None:
         "A fold trains HTNet for 800 epochs over its training videos in batches of 256, as the "
         f"authors' `main_HTNet.py` does: on the real composite every fold has {min(train_sizes)}-"
         f"{max(train_sizes)} training videos, so an epoch is one batch of 256 and one of the rest "
-        f"(median {remainder}), 1,600 steps a fold, 108,800 a LOSO run. The table issue 33 asks for "
+        f"(median {remainder}), {steps_fold:,} steps a fold, {68 * steps_fold:,} a LOSO run. The table issue 33 asks for "
         f"is fixed, inner-val and released at three seeds: {RUNS} runs. Step times: medians over "
         f"{args.steps} steps after {args.warmup} warm-up step(s), generated inputs of the real shape.",
         "",
@@ -113,9 +114,10 @@ def main() -> None:
         "",
         "LOSO folds run side by side on one thread each (`molkit.executors`), so on this 2-core "
         "machine the wall time is about half the CPU hours. A GPU was not lent to this task "
-        "(`device` status: not drawn); the project lends one, when it does, for 15 minutes of device "
-        "time a session, far below the table at the authors' size even at a GPU's speed. The smaller "
-        "width is a named departure (it changes the model the published row measures) and still "
+        "(`device` status: not drawn); when the project lends one, it is for 15 minutes of device time "
+        f"a session, in which the table's {RUNS * 68 * steps_fold:,} training steps would have to run at "
+        f"{RUNS * 68 * steps_fold / 900:,.0f} steps a second. The smaller width is a named departure (it "
+        "changes the model the published row measures) and still "
         "costs days of CPU here, so no HTNet row was run on the real data.",
         "",
     ]
