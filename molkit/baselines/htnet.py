@@ -220,6 +220,7 @@ def train_htnet(
     train: VideoFeatures,
     n_classes: int,
     seed: int,
+    *,
     device: str = "auto",
     select: VideoFeatures | None = None,
 ) -> HTNet:
