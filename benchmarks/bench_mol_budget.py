@@ -272,11 +272,17 @@ def cache_of(args: argparse.Namespace) -> Path:
     return cache
 
 
-RUN_COMMAND, DATA = "run_command.txt", "data.txt"  # the last ``run``'s command line and data, for the record
+RUN_COMMAND, DATA = (
+    "run_command.txt",
+    "data.txt",
+)  # every ``run``'s command line, and the data, for the record
 
 
 def run(args: argparse.Namespace) -> None:
-    atomic_write_text(args.work / RUN_COMMAND, " ".join(sys.argv[1:]))
+    made = args.work / RUN_COMMAND
+    said = made.read_text().splitlines() if made.is_file() else []
+    command = " ".join(sys.argv[1:])
+    atomic_write_text(made, "\n".join([*said, command] if command not in said else said) + "\n")
     cache = cache_of(args)
     data = (
         f"the prepared cache `{cache}` (given with --cache)"
@@ -495,13 +501,14 @@ def report(args: argparse.Namespace) -> None:
     save_figure(figure(table, base, fit, names), out / f"{RECORD}.png")
     folds = sorted(rows.fold.unique())
     made = args.work / RUN_COMMAND
-    command = made.read_text().strip() if made.is_file() else "--work DIR run"
+    commands = made.read_text().splitlines() if made.is_file() else ["--work DIR run"]
     data = (args.work / DATA).read_text() if (args.work / DATA).is_file() else "(not recorded)"
     lines = [
         "# MOL's budget curve on the twin, beside STSTNet and linear",
         "",
-        f"`nice -n 15 python benchmarks/bench_mol_budget.py {command}` (the runs), then "
-        f"`... baselines` and `... report`. Data: {data}; folds "
+        "The runs: "
+        + "; ".join(f"`python benchmarks/bench_mol_budget.py {command}`" for command in commands)
+        + f" (rerun, each resumes its runs), then `... baselines` and `... report`. Data: {data}; folds "
         f"{', '.join(folds)} (test subject held out, every other subject of the composite trains). MOL: the "
         "`demo` profile's run (kit recipe, batch 4, training crops, protocol fixed: last weights), one "
         "training run per (variant, fold, seed) scored at each budget. Intervals: 95% bootstrap over the "
