@@ -33,9 +33,9 @@ from molkit.data.cache import atomic_write_text
 from molkit.data.flow_images import read_flow_images
 from molkit.intervals import subject_bootstrap
 from molkit.reports.paper_tables import NAMES, PAPER_COLUMNS, column_part, published_rows
-from molkit.reports.tables import load_reference_results, to_markdown
+from molkit.reports.tables import to_markdown
 from molkit.run.configs import loso_config_from_profile
-from molkit.run.real_records import HTNET_RERUN
+from molkit.run.real_records import HTNET_RERUN, htnet_published
 from molkit.train.loso import CONFIG, METHODS, load_loso, run_loso
 from molkit.train.protocols import PROTOCOLS
 
@@ -197,7 +197,7 @@ def pretrain_section() -> list[str]:
 def htnet_section(ours: pd.DataFrame) -> list[str]:
     """HTNet: its published row, its users' rerun, what test-set selection adds to the kit's own
     methods on these images, and ``htnet_cost.md`` quoted (why the kit's HTNet has no row)."""
-    published = load_reference_results().query("method == 'HTNet' and dataset == 'composite'").iloc[0]
+    published = htnet_published()
     means = ours.groupby(["method", "protocol"]).composite_uf1.mean().unstack()
     added = [
         f"{method} {row['released'] - row['fixed']:+.3f}"

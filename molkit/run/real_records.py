@@ -99,10 +99,15 @@ def pretrain_rows(record: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, s
     return rows
 
 
+def htnet_published() -> pd.Series:
+    """HTNet's published composite row (``reference_results.csv``: UF1, UAR, source)."""
+    return load_reference_results().query("method == 'HTNet' and dataset == 'composite'").iloc[0]
+
+
 def htnet_line(cost: Path) -> str:
     """HTNet's published composite row (``reference_results.csv``), its users' rerun and, from
     ``htnet_cost.csv``, what its LOSO run would cost here."""
-    published = load_reference_results().query("method == 'HTNet' and dataset == 'composite'").iloc[0]
+    published = htnet_published()
     line = (
         f"HTNet (published UF1 / UAR {published.UF1:.4f} / {published.UAR:.4f}, {citation(published.source)}): "
         f"{HTNET_RERUN}."

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import torch
+from torch.utils.data import default_collate
 
 from molkit.attribution import attribute, region_scores
 from molkit.data import ClipDataset, PrepReport, PrepSettings, prepare, read_dataset, read_videos, tvl1
@@ -292,15 +293,6 @@ def training_logs(loso_dir: str | Path) -> pd.DataFrame:
     return logs[logs["event"].isna()] if "event" in logs else logs
 
 
-def _stacked(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-    """The tensors of dataset items as one batch (what :func:`molkit.model.model_input` reads)."""
-    return {
-        key: torch.stack([item[key] for item in items])
-        for key, value in items[0].items()
-        if torch.is_tensor(value)
-    }
-
-
 def held_out_example(run: NotebookRun, loso_dir: str | Path, fold: int = 0) -> dict[str, Any]:
     """The clip that moves most among the test clips of a finished fold, as numpy arrays, with
     what that fold's model (which never saw the subject) predicts for it."""
@@ -315,7 +307,7 @@ def held_out_example(run: NotebookRun, loso_dir: str | Path, fold: int = 0) -> d
     )
     item = max((clips[i] for i in range(len(clips))), key=lambda it: float(it["flow"].abs().mean()))
     with torch.no_grad():
-        output = model(model_input(_stacked([item]), model.config).to(run.torch_device))
+        output = model(model_input(default_collate([item]), model.config).to(run.torch_device))
     example = {
         "subject": record["test_subject"],
         "video_id": item["video_id"],
@@ -354,7 +346,7 @@ def held_out_attribution(run: NotebookRun, loso_dir: str | Path, method: str = "
     )
     rows = clips.table.index[clips.table.clip_index == 0][: run.profile.attribution_samples]
     items = [clips[int(i)] for i in rows]
-    batch = _stacked(items)
+    batch = default_collate(items)
     landmarks, target = batch["landmarks"].float(), batch["label"]
     attributions = attribute(
         model,
