@@ -426,31 +426,24 @@ def projection(
     }
 
 
-def figure(table: pd.DataFrame, base: pd.DataFrame, fit: dict[str, Any] | None, names: dict[str, str]):
+def figure(rows: pd.DataFrame, base: pd.DataFrame, fit: dict[str, Any] | None, names: dict[str, str]):
+    """Mean per-fold UF1 against clips seen (the projection's quantity): each variant's mean over
+    its (fold, seed) runs, each run a faint dot; the baselines' mean per-fold UF1 as lines."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4))
-    for variant, part in table.groupby("variant", sort=False):
+    for variant, part in rows.groupby("variant", sort=False):
         mean = part.groupby("clips_seen").uf1.mean()
         (line,) = ax.plot(mean.index, mean.to_numpy(), marker="o", label=names.get(variant, variant))
-        for _, point in part.iterrows():
-            ax.plot(
-                [point.clips_seen] * 2,
-                [point.uf1_low, point.uf1_high],
-                color=line.get_color(),
-                alpha=0.3,
-                lw=3,
-            )
-    pooled_base = base[base.fold == "all"].groupby("method").uf1.mean()
-    for (method, value), style in zip(pooled_base.items(), ("--", ":", "-.")):
+        ax.scatter(part.clips_seen, part.uf1, color=line.get_color(), alpha=0.3, s=12)
+    per_fold = base[base.fold != "all"].groupby("method").uf1.mean()
+    for (method, value), style in zip(per_fold.items(), ("--", ":", "-.")):
         ax.axhline(value, color="black", ls=style, lw=1, label=f"{method} ({value:.2f})")
     if fit is not None and np.isfinite(fit["reach"]):
         x = np.logspace(
-            np.log10(table.clips_seen.min()), np.log10(max(fit["reach"], table.clips_seen.max())), 50
+            np.log10(rows.clips_seen.min()), np.log10(max(fit["reach"], rows.clips_seen.max())), 50
         )
-        ax.plot(
-            x, fit["intercept"] + fit["slope"] * np.log10(x), color="grey", lw=1, label="fit (mean per fold)"
-        )
+        ax.plot(x, fit["intercept"] + fit["slope"] * np.log10(x), color="grey", lw=1, label="fit (MOL)")
     paper = get_profile("paper")
     ax.axvline(paper.steps * paper.batch_size, color="grey", ls=":", lw=1)
     ax.text(
@@ -465,7 +458,7 @@ def figure(table: pd.DataFrame, base: pd.DataFrame, fit: dict[str, Any] | None, 
     )
     ax.set_xscale("log")
     ax.set_xlabel("clips seen (steps x batch)")
-    ax.set_ylabel("held-out per-video UF1 (folds pooled)")
+    ax.set_ylabel("held-out per-video UF1, mean over folds")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
@@ -498,7 +491,10 @@ def report(args: argparse.Namespace) -> None:
         .to_csv(index=False),
     )
     atomic_write_text(out / f"{RECORD}_baselines.csv", base.to_csv(index=False))
-    save_figure(figure(table, base, fit, names), out / f"{RECORD}.png")
+    save_figure(
+        figure(rows.sort_values("variant", key=lambda c: c.map(order)), base, fit, names),
+        out / f"{RECORD}.png",
+    )
     folds = sorted(rows.fold.unique())
     made = args.work / RUN_COMMAND
     commands = made.read_text().splitlines() if made.is_file() else ["--work DIR run"]
@@ -537,7 +533,9 @@ def report(args: argparse.Namespace) -> None:
     lines += projection_lines(fit)
     lines += [
         "",
-        f"Figure: `{RECORD}.png`; every row per fold: `{RECORD}.csv` (the baselines': `{RECORD}_baselines.csv`).",
+        f"Figure: `{RECORD}.png` (mean per-fold UF1, the fit's quantity, each (fold, seed) run a dot; the "
+        "baselines' mean per-fold UF1 as lines); every row per fold: "
+        f"`{RECORD}.csv` (the baselines': `{RECORD}_baselines.csv`).",
         *args.note,
     ]
     atomic_write_text(out / f"{RECORD}.md", "\n".join(lines) + "\n")

@@ -5,6 +5,7 @@ the crop is what must move the flow with the frames."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 
 import numpy as np
@@ -20,6 +21,7 @@ from molkit.data.cache import VIDEOS_CSV, load_tensors, save_tensors
 from molkit.data.clips import normalise
 from molkit.data.tvl1 import DRAFT_EPSILON
 from molkit.model import FLOW_PIXELS, MOL, MOLConfig, model_input
+from molkit.run.commands.options import add_run_arguments, config_from_args
 from molkit.train import TrainConfig
 from molkit.train.checkpoint import init_weights, load_checkpoint, save_checkpoint, state_dict_cpu
 from molkit.train.evaluation import predict_dataset
@@ -235,3 +237,16 @@ def test_attribution_of_a_model_fed_motion_reads_the_frames_and_holds_the_flow()
     assert not torch.allclose(
         attribute(model, still, 1, "ig", config=config), attribute(model, inputs, 1, "ig", config=config)
     )
+
+
+def test_the_command_line_sets_the_motion_and_keeps_the_rest_of_the_profile():
+    parser = argparse.ArgumentParser()
+    add_run_arguments(parser)
+    base = ["--cache", "c", "--out", "o", "--profile", "smoke"]
+    plain = config_from_args(parser.parse_args(base))
+    fed = config_from_args(parser.parse_args([*base, "--motion", "tvl1", "--flow-width", "0.5"]))
+    assert plain.model.motion == "none"
+    assert fed.model == plain.model.replace(motion="tvl1", flow_width=0.5)
+    assert fed.replace(model=plain.model) == plain
+    with pytest.raises(SystemExit):
+        parser.parse_args([*base, "--motion", "optical"])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from molkit.data.flow_images import read_flow_images
 from molkit.data.problems import summary_lines
+from molkit.model import MOTIONS
 from molkit.profiles import PROFILES
 from molkit.run.configs import loso_config_from_profile
 from molkit.train.config import BALANCE
@@ -51,6 +52,12 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, images: bool = False) 
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--flow-width", type=float)
+    parser.add_argument(
+        "--motion",
+        choices=MOTIONS,
+        help="flow fed to MOL's stem beside each frame: none (as released), tvl1 (the cache's TV-L1) "
+        "or truth (a synthetic cache's true flow); a departure from the paper (issue 35.4)",
+    )
     parser.add_argument("--balance", choices=BALANCE)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")
@@ -107,8 +114,8 @@ def config_from_args(args: argparse.Namespace) -> LosoConfig:
         if v is not None
     }
     config = config.replace(train=config.train.replace(**train))
-    if args.flow_width is not None:
-        config = config.replace(model=config.model.replace(flow_width=args.flow_width))
+    model = {k: v for k, v in (("flow_width", args.flow_width), ("motion", args.motion)) if v is not None}
+    config = config.replace(model=config.model.replace(**model))
     if args.protocol:
         config = config.replace(protocol=args.protocol)
     return config
