@@ -1,6 +1,6 @@
 """The twin measured against the real MEGC 2019 composite's public onset->apex images.
 
-    python benchmarks/bench_twin_real.py --images DIR --work WORK [--weights DIR] [--seed 7] [--scale 2]
+    python benchmarks/bench_twin_real.py --images DIR --work WORK [--weights DIR] [--seed 7] [--set KEY=VALUE ...] [--easy]
 
 Both sides are seen through one convention: the twin's onset->apex features (the kit's
 preparation of a composite twin drawn with ``--seed``) become images as the public ones are
