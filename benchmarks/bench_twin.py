@@ -25,6 +25,7 @@ import platform
 import resource
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -62,13 +63,18 @@ def twin_cache(
     config: TwinConfig | None = None,
     datasets: tuple[str, ...] | None = None,
     name: str | None = None,
+    prep: dict[str, Any] | None = None,
 ) -> tuple[Path, dict[str, float]]:
     """The prepared composite twin (made once, in ``work/<name>``; by default ``scale<S>-seed<N>``)
     and the seconds each step took (wall, and ``_cpu_s``: CPU, workers included). ``config``: the
-    twin's whole config (``scale`` and ``seed`` then unused); ``datasets``: only these parts."""
+    twin's whole config (``scale`` and ``seed`` then unused); ``datasets``: only these parts;
+    ``prep``: PrepSettings changes over the kit's (e.g. ``{"span": "onset-apex"}``), prepared into
+    their own folder beside ``cache`` (``cache_span-onset-apex``), so the kit's stays."""
     config = config or TwinConfig(seed=seed, amplitude_scale=scale)
     folder = work / (name or f"scale{scale:g}-seed{seed}")
-    root, cache = folder / "twin", folder / "cache"
+    prep = prep or {}
+    root = folder / "twin"
+    cache = folder / "_".join(["cache", *(f"{key}-{value}" for key, value in sorted(prep.items()))])
     times: dict[str, float] = {}
     kept = tuple(datasets or DATASETS)
     if not holds_twin(root, "composite", config, datasets=kept):
@@ -77,7 +83,8 @@ def twin_cache(
         times["generate_s"], times["generate_cpu_s"] = time.perf_counter() - start, cpu_seconds() - cpu
     # always: prepare reuses every video whose key matches and redoes the rest (a changed preparation)
     start, cpu = time.perf_counter(), cpu_seconds()
-    prepare("composite", root, cache, PrepSettings(**prep_changes("kit")), workers=workers, progress=False)
+    settings = PrepSettings(**{**prep_changes("kit"), **prep})
+    prepare("composite", root, cache, settings, workers=workers, progress=False)
     times["prepare_s"], times["prepare_cpu_s"] = time.perf_counter() - start, cpu_seconds() - cpu
     return cache, times
 

@@ -1,7 +1,8 @@
 """Prepare a dataset into the clip cache, each expensive step once per video and frame pair.
 
-Per video: read the frames a clip can use, dlib landmarks on each, align each frame to 144 px
-(a frame without a face borrows the nearest frame's alignment and is reported), TV-L1 once per
+Per video: read the frames a clip can use (over the whole video, or with ``PrepSettings.span``
+``"onset-apex"`` 8 from the coded onset to the apex), dlib landmarks on each, align each frame to
+144 px (a frame without a face borrows the nearest frame's alignment and is reported), TV-L1 once per
 consecutive clip-frame pair on the aligned 144 px frames (crops cut it later), TV-L1 once from the
 coded onset to the apex frame (:mod:`molkit.data.apex`; a video without one is reported and kept),
 and for synthetic data the true flow and landmarks carried into the same aligned coordinates. One
@@ -40,6 +41,12 @@ JOB_FAILED = "job_failed"
 # Boxes dlib draws without upsampling come in steps (..., 105, 125, 150, 180, ... px): 150 keeps
 # the synthetic faces (105-125 px) and faces found only with upsampling as before.
 LARGE_FACE = 150
+# PrepSettings.span: "video" (as released: clip j takes frames j, j+s, ..., j+7s over the whole
+# video) or "onset-apex" (one clip, 8 frames from the coded onset to the apex)
+SPANS = ("video", "onset-apex")
+# left out of the settings (so of the cache key) at their defaults: caches prepared before these
+# fields existed keep their keys
+_LEFT_OUT_AT_DEFAULT = ("tvl1_epsilon", "span")
 
 
 @dataclasses.dataclass
@@ -57,10 +64,14 @@ class PrepSettings(Config):
     # TV-L1's stopping threshold: OpenCV's default as released; the smoke profile's draft is looser
     # (molkit.data.tvl1). Left out of the cache key at the default, so older caches stay valid.
     tvl1_epsilon: float = flow_solver.EPSILON
+    # the frames a video's clips use (SPANS); left out of the cache key at the default, as above
+    span: str = "video"
     version: int = 1  # bump when the computation changes
 
     def __post_init__(self) -> None:
         alignment.check_alignment(self.alignment, "PrepSettings.alignment")
+        if self.span not in SPANS:
+            raise ValueError(f"PrepSettings.span: unknown {self.span!r}; choose one of {SPANS}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PrepSettings:
@@ -71,11 +82,12 @@ class PrepSettings(Config):
         return super().from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields, ``tvl1_epsilon`` only where it is not the released one (the cache key of a
-        released preparation is the same as before the field existed)."""
+        """The fields, ``tvl1_epsilon`` and ``span`` only where they are not the released ones
+        (the cache key of a released preparation is the same as before they existed)."""
         plain = super().to_dict()
-        if self.tvl1_epsilon == flow_solver.EPSILON:
-            del plain["tvl1_epsilon"]
+        for field in dataclasses.fields(self):
+            if field.name in _LEFT_OUT_AT_DEFAULT and plain[field.name] == field.default:
+                del plain[field.name]
         return plain
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -156,9 +168,22 @@ def read_prep_settings(path: str | Path) -> PrepSettings:
     return settings
 
 
+@dataclasses.dataclass(frozen=True)
+class _Used:
+    """The frames a video's clips use: their positions in its sorted frame list (a frame may come
+    twice), their files, the clip stride over them, and where the coded onset and apex are among
+    them (or why they are not)."""
+
+    positions: list[int]
+    paths: list[str]
+    step: int
+    onset_apex: tuple[int, int] | str
+
+
 @dataclasses.dataclass
 class _Job:
     row: dict[str, Any]
+    used: _Used
     root: str
     out: str
     key: str
@@ -192,7 +217,7 @@ def _landmarks(
 
 
 def _borrowed(dataset: str, video_id: str, paths: list[str]) -> list[Problem]:
-    """The frames without a face, each a problem (reported again when the video is reused)."""
+    """The frames without a face, each a problem once (reported again when the video is reused)."""
     return [
         Problem(
             dataset,
@@ -202,7 +227,7 @@ def _borrowed(dataset: str, video_id: str, paths: list[str]) -> list[Problem]:
             "no face found; uses the nearest frame's alignment and landmarks",
             KEPT,
         )
-        for path in paths
+        for path in dict.fromkeys(paths)
     ]
 
 
@@ -226,9 +251,24 @@ def _prepare_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
     return SKIPPED, [problem], {}
 
 
-def _used_frames(row: dict[str, Any]) -> list[str]:
-    """The frames of a video that its clips use."""
-    return row["frame_paths"][: clips.CLIP_LENGTH * clips.stride(row["n_frames"])]
+def _used_frames(row: dict[str, Any], settings: PrepSettings) -> _Used | str:
+    """The frames of a video that its clips use, as ``settings.span`` says (a string: why the
+    video has none). ``"video"``: the first ``8 * stride`` frames, clip j at j, j+s, ..., j+7s.
+    ``"onset-apex"``: one clip (stride 1) of 8 positions evenly spaced from the coded onset to the
+    apex in the sorted frame list, rounded to the nearest (a real copy holds every frame, so
+    evenly in time; a twin only its rendered ones); with fewer than 8 frames from onset to apex,
+    some come twice."""
+    if settings.span == "video":
+        step = clips.stride(row["n_frames"])
+        positions = list(range(clips.CLIP_LENGTH * step))
+        onset_apex = apex.onset_apex_positions(row, len(positions))
+    else:
+        span = apex.onset_apex_positions(row)
+        if isinstance(span, str):
+            return span
+        step, onset_apex = 1, (0, clips.CLIP_LENGTH - 1)
+        positions = np.rint(np.linspace(*span, clips.CLIP_LENGTH)).astype(int).tolist()
+    return _Used(positions, [row["frame_paths"][p] for p in positions], step, onset_apex)
 
 
 def _dead(job: _Job, outcome: Outcome) -> Problem:
@@ -246,10 +286,8 @@ def _dead(job: _Job, outcome: Outcome) -> Problem:
 
 
 def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem], dict[str, Any]]:
-    row = job.row
-    step = clips.stride(row["n_frames"])
-    used = _used_frames(row)
-    images, problems = _landmarks(used, settings, row["dataset"], row["video_id"])
+    row, used = job.row, job.used
+    images, problems = _landmarks(used.paths, settings, row["dataset"], row["video_id"])
     raw_marks, matrices = settings.align([marks for _, marks in images])
     frames = np.stack(
         [alignment.warp(image, a, settings.align_size) for (image, _), a in zip(images, matrices)]
@@ -258,19 +296,18 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
     data: dict[str, Any] = {
         "video_id": row["video_id"],
         "key": job.key,
-        "stride": step,
+        "stride": used.step,  # over the cached frames: clip j is frames j, j+s, ..., j+7s of them
         "frames": torch.from_numpy(frames),
-        "flows": settings.pair_flows(frames, step),
+        "flows": settings.pair_flows(frames, used.step),
         "landmarks": torch.from_numpy(alignment.transform_each(matrices, raw_marks)).float(),
         "raw_landmarks": torch.from_numpy(raw_marks),
         "matrices": torch.from_numpy(matrices),
         "face_found": torch.tensor([marks is not None for _, marks in images]),
         "regions": "",
     }
-    positions = apex.onset_apex_positions(row, len(used))
-    if not isinstance(positions, str):  # else reported by prepare()
-        onset, peak = positions
-        data["onset_apex"] = torch.tensor(positions)
+    if not isinstance(used.onset_apex, str):  # else reported by prepare()
+        onset, peak = used.onset_apex
+        data["onset_apex"] = torch.tensor(used.onset_apex)
         data["apex_flow"] = (
             torch.from_numpy(settings.flow(frames[onset], frames[peak]))
             .permute(2, 0, 1)
@@ -278,28 +315,30 @@ def _compute_video(job: _Job, settings: PrepSettings) -> tuple[str, list[Problem
             .contiguous()
         )
     if job.with_truth:
-        data.update(_truth(job, step, matrices, settings))
+        data.update(_truth(job, matrices, settings))
     cache.save_tensors(job.out, data)
     for stale in cache.stale_files(Path(job.out).parents[1], row["video_id"], job.key):
         stale.unlink(missing_ok=True)
     return "prepared", problems, _meta(data)
 
 
-def _truth(job: _Job, step: int, matrices: np.ndarray, settings: PrepSettings) -> dict[str, Any]:
-    """The synthetic ground truth in the aligned coordinates of each frame (one BLAS thread: the
-    motion's matrix products are small, and their results the same with any number)."""
+def _truth(job: _Job, matrices: np.ndarray, settings: PrepSettings) -> dict[str, Any]:
+    """The synthetic ground truth of the used frames (by their positions in the sample) in the
+    aligned coordinates of each (one BLAS thread: the motion's matrix products are small, and
+    their results the same with any number)."""
     root, sample = Path(job.root), job.row["folder"]
+    positions, step = job.used.positions, job.used.step
     with threadpoolctl.threadpool_limits(1, user_api="blas"):
         flows = [
             alignment.carry_flow(
-                lambda points, t=t: truth.true_flow(root, sample, t, t + step, points=points),
+                lambda points, i=i, j=j: truth.true_flow(root, sample, i, j, points=points),
                 matrices[t],
                 matrices[t + step],
                 settings.align_size,
             )
-            for t in range(len(matrices) - step)
+            for t, (i, j) in enumerate(zip(positions, positions[step:]))
         ]
-    marks = np.asarray(truth.true_landmarks(root, sample))[: len(matrices)]
+    marks = np.asarray(truth.true_landmarks(root, sample))[positions]
     regions = truth.sample_truth(root, sample).get("regions", [])
     return {
         "true_flow": torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous(),
@@ -424,12 +463,16 @@ def prepare(
         tmp.unlink(missing_ok=True)  # left by an interrupted run
     jobs, reused, meta, found_here = [], [], {}, []
     for row in manifest.table.to_dict("records"):
-        used = _used_frames(row)
-        positions = apex.onset_apex_positions(row, len(used))
+        used = _used_frames(row, settings)
+        if isinstance(used, str):
+            problems.append(apex.missing_problem(row, used, root, clip=True))
+            skipped[row["video_id"]] = f"{problems[-1].kind}: {problems[-1]}"
+            continue
+        positions = used.onset_apex
         if isinstance(positions, str):
             problems.append(apex.missing_problem(row, positions, root))
         key = cache.cache_key(
-            used,
+            used.paths,
             settings.to_dict(),
             {"truth": with_truth, "onset_apex": None if isinstance(positions, str) else list(positions)},
         )
@@ -439,17 +482,17 @@ def prepare(
             reused.append(row["video_id"])
             data = cache.load_tensors(out)
             meta[row["video_id"]].update(_meta(data))
-            faceless = [p for p, found in zip(used, data["face_found"].tolist()) if not found]
+            faceless = [p for p, found in zip(used.paths, data["face_found"].tolist()) if not found]
             found_here += _borrowed(row["dataset"], row["video_id"], faceless)
         else:
-            jobs.append(_Job(row, str(root), str(out), key, with_truth))
+            jobs.append(_Job(row, used, str(root), str(out), key, with_truth))
     workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
     parallel = {
         "local": workers,
         "submitit-local": min(len(jobs), os.cpu_count() or 1),
         "slurm": min(len(jobs), (slurm or {}).get("slurm_array_parallelism", len(jobs))),
     }[executor]
-    sizes = [len(_used_frames(job.row)) for job in jobs]
+    sizes = [len(job.used.paths) for job in jobs]
     if progress and jobs:
         per_frame = _measure(jobs, settings, one_thread=executor != "local" or workers > 1)
         print(f"prepare {dataset}: {_projection(jobs, sum(sizes), per_frame, max(1, parallel))}", flush=True)

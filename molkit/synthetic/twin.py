@@ -5,7 +5,8 @@ Each sample keeps its subject, sample name, emotion, coded action units (:mod:`.
 intensity) and onset/apex/offset frame numbers at the dataset's frame rate; each real subject gets
 one synthetic identity, at the dataset's face size. Only the frames the methods read are rendered
 (``TwinConfig.frames``, 8 by default: the onset, the apex, the offset and frames evenly between, at
-their real frame numbers), so a folder's frame numbers have gaps that the readers name. Nuisances
+their real frame numbers; ``TwinConfig.frame_spacing`` ``"apex-halves"``: half of them from onset to
+apex, half from apex to offset), so a folder's frame numbers have gaps that the readers name. Nuisances
 are :class:`TwinConfig` fields, each with its source or reason.
 """
 
@@ -18,6 +19,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -50,6 +52,7 @@ COMPOSITE_FOLDERS = {"casme2": "CASME2", "samm": "SAMM", "smic": "SMIC"}
 PROBLEMS_FILE = "twin_problems.csv"
 MAX_APEX_CROP_PX = 6.0  # as the easy tier: larger movements would cover most of the face
 _UNSIDED = {"L": "left", "R": "right", "T": "bottom", "B": "top"}  # the bumps a code leaves out
+FRAME_SPACINGS = ("even", "apex-halves")  # TwinConfig.frame_spacing
 
 
 @dataclasses.dataclass
@@ -74,6 +77,13 @@ class TwinConfig(Config):
     - ``flicker``: frame-to-frame gain jitter; ``noise_std``: sensor noise in grey levels.
     - ``jpeg_quality``: compression of the JPEG datasets (CASME II, SAMM); SMIC-HS frames are BMP.
     - ``frames``: frames rendered per sample (at least 8, a clip).
+    - ``frame_spacing``: where they are (:func:`frame_numbers`): ``"even"`` from onset to offset,
+      or ``"apex-halves"``: half from onset to apex, half after it. Reason: a clip of onset..apex
+      alone (``PrepSettings.span`` ``"onset-apex"``) needs frames there; on the owners' sheets'
+      timings, 16 frames ``"even"`` put fewer than 8 from onset to apex (both included) in 103 of
+      the composite's 442 samples (median 8), ``"apex-halves"`` in 2 (onset..apex shorter than 8
+      frames). Left out of ``to_dict`` (so of ``ground_truth/config.json``) at ``"even"``: earlier
+      twins stay as written.
     - ``au_extent``: multiplies every action unit's patch of skin (its bumps' half-axes, before
       they grow with the movement's size). Measured reason: on the real composite's public images
       the class means are broad bands and arcs where the twin's are compact spots
@@ -96,13 +106,25 @@ class TwinConfig(Config):
     noise_std: float = 2.0
     jpeg_quality: int = 90
     frames: int = 8
+    frame_spacing: str = "even"
     au_extent: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, ``frame_spacing`` only where it is not ``"even"``."""
+        plain = super().to_dict()
+        if self.frame_spacing == FRAME_SPACINGS[0]:
+            del plain["frame_spacing"]
+        return plain
 
     def validate(self) -> None:
         if self.au_extent <= 0:
             raise ValueError(f"TwinConfig: au_extent must be positive (got {self.au_extent})")
         if self.frames < 8:
             raise ValueError(f"TwinConfig: frames must be at least 8, a clip (got {self.frames})")
+        if self.frame_spacing not in FRAME_SPACINGS:
+            raise ValueError(
+                f"TwinConfig: frame_spacing must be one of {FRAME_SPACINGS} (got {self.frame_spacing!r})"
+            )
         if not 0 < self.amplitude_px[0] <= self.amplitude_px[1] or self.amplitude_scale <= 0:
             raise ValueError(
                 f"TwinConfig: amplitude_px must be 0 < low <= high and amplitude_scale positive "
@@ -128,9 +150,16 @@ class TwinReport:
         )
 
 
-def frame_numbers(onset: int, apex: int, offset: int, count: int) -> list[int]:
+def frame_numbers(onset: int, apex: int, offset: int, count: int, *, spacing: str = "even") -> list[int]:
     """``count`` frame numbers from ``onset`` to ``offset`` (widened to ``count`` frames when
-    shorter), evenly spaced, the one nearest the apex moved onto it."""
+    shorter), evenly spaced, the one nearest the apex moved onto it. ``spacing="apex-halves"``:
+    ``count // 2`` evenly from onset to apex (fewer where onset..apex holds fewer frames), the
+    rest evenly after the apex to the offset (widened so that there are ``count`` in all)."""
+    if spacing == "apex-halves":
+        rising = sorted({int(round(x)) for x in np.linspace(onset, apex, count // 2)})
+        falling = count - len(rising)
+        offset = max(offset, apex + falling)
+        return rising + [int(round(x)) for x in np.linspace(apex, offset, falling + 1)[1:]]
     offset = max(offset, onset + count - 1)
     numbers = [int(round(x)) for x in np.linspace(onset, offset, count)]
     nearest = int(np.argmin([abs(n - apex) for n in numbers[1:]])) + 1 if apex != onset else 0
@@ -216,7 +245,9 @@ def _specs(
                     "apex": apex,
                     "offset": offset,
                     "fps": int(row["fps"]),
-                    "numbers": frame_numbers(onset, apex, offset, config.frames),
+                    "numbers": frame_numbers(
+                        onset, apex, offset, config.frames, spacing=config.frame_spacing
+                    ),
                     "folder": prefix + folder,
                     "copy": prefix,
                     "seeds": (DATASETS.index(dataset), subject_index, sample_index),
