@@ -222,6 +222,17 @@ def test_prediction_on_footage_refuses_a_model_fed_the_true_flow(tmp_path, capsy
     )
 
 
+def test_prediction_on_footage_refuses_a_model_trained_on_onset_apex_clips(tmp_path, capsys):
+    checkpoint = write_checkpoint(tmp_path / "span.pt", "none", PrepSettings(span="onset-apex"))
+    assert main(["predict", str(tmp_path / "any.mp4"), "--checkpoint", str(checkpoint)]) == 2
+    assert capsys.readouterr().err == (
+        f"molkit predict: {checkpoint}: trained on clips from the coded onset to the apex (preparation "
+        "span 'onset-apex'), which footage does not code; evaluate it on a prepared cache (molkit evaluate)\n"
+    )
+    label = LosoConfig().describe(PrepSettings(span="onset-apex"))
+    assert label.endswith("| clips onset-apex") and "clips" not in LosoConfig().describe(PrepSettings())
+
+
 def test_attribution_of_a_model_fed_motion_reads_the_frames_and_holds_the_flow():
     torch.manual_seed(0)
     model = MOL(MOLConfig(**SMALL, motion="tvl1", flow=False, landmarks=False)).eval()

@@ -157,15 +157,16 @@ class LosoConfig(Config):
         return recipe_label(self, prep) if self.method == "mol" else None
 
     def describe(self, prep: PrepSettings | None = None) -> str:
-        """What made a number: method (and MOL's recipe), protocol, profile, flow-head width, and
-        the flow a MOL is fed (``model.motion``)."""
+        """What made a number: method (and MOL's recipe), protocol, profile, flow-head width, the
+        flow a MOL is fed (``model.motion``) and its clips' span where not the whole video."""
         recipe = self.recipe(prep)
         method = self.method_name if recipe is None else f"{self.method_name} ({recipe} recipe)"
         width = "" if self.flow_width is None else f" | flow width {self.flow_width:g}"
         mol = self.method == "mol"
         fed = f" | fed {self.model.motion} flow" if mol and self.model.motion != "none" else ""
         init = f" | started from {self.train.init}" if mol and self.train.init else ""
-        return f"{method}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}{fed}{init}"
+        span = f" | clips {prep.span}" if mol and prep is not None and prep.span != "video" else ""
+        return f"{method}: {PROTOCOLS[self.protocol]} | profile {self.profile}{width}{fed}{span}{init}"
 
     @property
     def label(self) -> str:

@@ -29,12 +29,20 @@ class NoFaceError(ValueError):
     """No face (or no clip mostly made of frames with a face) to predict on."""
 
 
-def check_footage(config: MOLConfig, source: object = "the model") -> None:
-    """Refuse a model fed the synthetic truth's flow, in one line naming ``source``."""
+def check_footage(
+    config: MOLConfig, source: object = "the model", *, prep: PrepSettings | None = None
+) -> None:
+    """Refuse, in one line naming ``source``, a model fed the synthetic truth's flow, or one whose
+    clips ran from the coded onset to the apex (``prep``: the preparation it is used with)."""
     if config.motion == "truth":
         raise ValueError(
             f"{source}: reads the true flow (motion 'truth'), which footage does not have; "
             "evaluate it on a synthetic cache (molkit evaluate)"
+        )
+    if prep is not None and prep.span != "video":
+        raise ValueError(
+            f"{source}: trained on clips from the coded onset to the apex (preparation span "
+            f"{prep.span!r}), which footage does not code; evaluate it on a prepared cache (molkit evaluate)"
         )
 
 
@@ -163,7 +171,7 @@ def predict_video(
     batch_size: int = 8,
 ) -> Prediction:
     """Run ``model`` (eval mode) over the clips of ``video`` that show a face on most frames."""
-    check_footage(model.config)
+    check_footage(model.config, prep=video.settings)
     kept = video.usable_clips()
     if not len(kept):
         raise NoFaceError(

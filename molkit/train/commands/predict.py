@@ -67,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     device = pick_device(args.device)
     model, record = load_checkpoint(args.checkpoint, device)
-    check_footage(model.config, args.checkpoint)
     classes = record.get("class_names") or [str(c) for c in range(model.config.n_classes)]
     settings, preparation = prep_settings_for(record, args.prep_settings)
+    check_footage(model.config, args.checkpoint, prep=settings)
     timing, timing_line = clip_timing(record)
     temperature, ranges = recorded_temperature(record), record.get(INPUT_RANGE)
     stream = FrameStream(args.input)
