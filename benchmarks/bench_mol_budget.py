@@ -38,15 +38,17 @@ released, ``"tvl1"``, ``"truth"``), whose stem reads 1 + 2 channels per frame (t
 from it to the next frame in units of 0.5 px, zeros for the last; the cache holds both flows, the
 training crops cut them with the frames), so a checkpoint says what it was fed; every caller builds
 the model's input from the batch through ``molkit.model.model_input``, prediction on footage
-computes TV-L1 first (and refuses ``"truth"``). It runs as ``--variants motion-tvl1 motion-truth``
-(their flow EPE measures no learned motion: the network is given a flow, TV-L1 its target). If it
-reaches STSTNet's level, the bottleneck is learning motion from frames. The other needs more
-than a flag here (a design, not built):
-- Onset to apex against all eight: the twin renders 8 frames from onset to offset (the apex one of
-  them), so a clip of onset..apex needs a twin with more frames (``TwinConfig.frames``, 16) and a
-  preparation setting choosing the 8 frames from the coded onset to the apex instead of the whole
-  video (``PrepSettings``, in the cache key; ``data.pipeline._used_frames``); MOL and the trainer
-  are unchanged. Then ``--cache`` points at that preparation.
+computes TV-L1 first (and refuses ``"truth"``).
+It runs as ``--variants motion-tvl1 motion-truth`` (their flow EPE measures no learned motion: the
+network is given a flow, TV-L1 its target). If it reaches STSTNet's level, the bottleneck is
+learning motion from frames.
+The clip's frames, onset to apex against the whole video: ``--variants clips-video16
+clips-onset-apex`` train on one twin drawn with ``--twin-seed`` at 16 frames a sample, half of
+them from onset to apex (``TwinConfig.frame_spacing`` "apex-halves"; at 8 evenly spaced frames
+a quarter of the composite's samples have fewer than 8 from onset to apex), made in ``--work``
+and prepared twice: ``PrepSettings.span`` "video" (two clips of stride 2, onset to offset, as
+today's 8-frame clips) and "onset-apex" (one clip of 8 frames from onset to apex). The pair is
+the comparison; the 8-frame ``mol`` rows are context (another draw of the twin).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ from molkit.intervals import subject_bootstrap  # noqa: E402
 from molkit.model import MOL  # noqa: E402
 from molkit.profiles import get_profile  # noqa: E402
 from molkit.run.configs import loso_config_from_profile  # noqa: E402
+from molkit.synthetic import TwinConfig  # noqa: E402
 from molkit.train.evaluation import error_summary, predict_dataset, vote_videos  # noqa: E402
 from molkit.train.loso import (  # noqa: E402
     METHODS,
@@ -96,8 +99,14 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "full-width": ("MOL, flow-head width 1", {"flow_width": 1.0}),
     "motion-tvl1": ("MOL given TV-L1 flow (stem: frame + flow)", {"motion": "tvl1"}),
     "motion-truth": ("MOL given the true flow (stem: frame + flow)", {"motion": "truth"}),
+    "clips-video16": ("MOL, 16-frame twin, clips over the whole video", {}),
+    "clips-onset-apex": ("MOL, 16-frame twin, one clip from onset to apex", {}),
 }
-HYPOTHESES = ("motion-tvl1", "motion-truth")  # hypothesis rows: run only when named, at --hypothesis-budgets
+# hypothesis rows: run only when named, at --hypothesis-budgets
+HYPOTHESES = ("motion-tvl1", "motion-truth", "clips-video16", "clips-onset-apex")
+# the clips hypothesis: the twin at 16 frames, half of them onset..apex, prepared with this span
+SPANS = {"clips-video16": "video", "clips-onset-apex": "onset-apex"}
+SIXTEEN = {"frames": 16, "frame_spacing": "apex-halves"}
 BASELINES = ("ststnet", "linear")
 
 
@@ -264,18 +273,39 @@ def step_cost(changes: dict[str, Any]) -> float:
     return cost * (0.7 if changes.get("flow") is False else 1.0)
 
 
-def cache_of(args: argparse.Namespace) -> Path:
-    """``--cache`` as given, else the composite twin made and prepared in ``--work``."""
+def cache_of(args: argparse.Namespace, variant: str | None = None) -> tuple[Path, str]:
+    """The cache a variant trains on and what it is: ``--cache`` as given, else the composite twin
+    made and prepared in ``--work``; for the clips hypothesis (:data:`SPANS`), that twin drawn at
+    16 frames, half of them from onset to apex, prepared with the variant's span."""
+    if variant in SPANS:
+        config = TwinConfig(seed=args.twin_seed, amplitude_scale=args.scale, **SIXTEEN)
+        span = SPANS[variant]
+        cache, _ = twin_cache(
+            args.work,
+            args.scale,
+            args.twin_seed,
+            args.workers,
+            config=config,
+            name=f"sixteen-seed{args.twin_seed}",
+            prep={"span": span} if span != "video" else None,
+        )
+        return cache, (
+            f"the composite twin, amplitude scale {args.scale:g}, twin seed {args.twin_seed}, 16 frames a "
+            f"sample (frame_spacing apex-halves), the kit's preparation with span {span}"
+        )
     if args.cache is not None:
-        return args.cache
+        return args.cache, f"the prepared cache `{args.cache}` (given with --cache)"
     cache, _ = twin_cache(args.work, args.scale, args.twin_seed, args.workers)
-    return cache
+    return cache, (
+        f"the composite twin, amplitude scale {args.scale:g}, twin seed {args.twin_seed} "
+        "(`bench_twin.twin_cache`: the kit's preparation)"
+    )
 
 
 RUN_COMMAND, DATA = (
     "run_command.txt",
-    "data.txt",
-)  # every ``run``'s command line, and the data, for the record
+    "data.json",
+)  # every ``run``'s command line, and each variant's data, for the record
 
 
 def run(args: argparse.Namespace) -> None:
@@ -283,14 +313,12 @@ def run(args: argparse.Namespace) -> None:
     said = made.read_text().splitlines() if made.is_file() else []
     command = " ".join(sys.argv[1:])
     atomic_write_text(made, "\n".join([*said, command] if command not in said else said) + "\n")
-    cache = cache_of(args)
-    data = (
-        f"the prepared cache `{cache}` (given with --cache)"
-        if args.cache is not None
-        else f"the composite twin, amplitude scale {args.scale:g}, twin seed {args.twin_seed} "
-        "(`bench_twin.twin_cache`: the kit's preparation)"
+    runs = plan(args)
+    caches = {name: cache_of(args, name) for name in dict.fromkeys(name for name, *_ in runs)}
+    data = json.loads((args.work / DATA).read_text()) if (args.work / DATA).is_file() else {}
+    atomic_write_text(
+        args.work / DATA, json.dumps({**data, **{name: what for name, (_, what) in caches.items()}}, indent=1)
     )
-    atomic_write_text(args.work / DATA, data)
     tasks = [
         (
             name,
@@ -298,11 +326,11 @@ def run(args: argparse.Namespace) -> None:
             fold,
             seed,
             budgets,
-            str(cache),
+            str(caches[name][0]),
             str(run_folder(args.work, name, fold, seed)),
             args.save_every,
         )
-        for name, changes, fold, seed, budgets in plan(args)
+        for name, changes, fold, seed, budgets in runs
     ]
     executor = {"executor": "processes", "workers": args.workers} if args.workers > 1 else {}
     run_tasks(budget_run, tasks, progress=False, **executor)
@@ -314,7 +342,7 @@ def run_folder(work: Path, variant: str, fold: str, seed: int) -> Path:
 
 def baselines(args: argparse.Namespace) -> None:
     """STSTNet and linear on the same folds (the ``paper`` profile's baseline settings)."""
-    cache = cache_of(args)
+    cache, _ = cache_of(args)
     for method in BASELINES:
         for seed in args.baseline_seeds if method == "ststnet" else args.baseline_seeds[:1]:
             config = loso_config_from_profile("paper", classes="composite", method=method, folds=None)
@@ -498,7 +526,11 @@ def report(args: argparse.Namespace) -> None:
     folds = sorted(rows.fold.unique())
     made = args.work / RUN_COMMAND
     commands = made.read_text().splitlines() if made.is_file() else ["--work DIR run"]
-    data = (args.work / DATA).read_text() if (args.work / DATA).is_file() else "(not recorded)"
+    said = json.loads((args.work / DATA).read_text()) if (args.work / DATA).is_file() else {}
+    by_data: dict[str, list[str]] = {}
+    for variant in table.variant.unique():
+        by_data.setdefault(said.get(variant, "(not recorded)"), []).append(variant)
+    data = "; ".join(f"{what} ({', '.join(names)})" for what, names in by_data.items())
     lines = [
         "# MOL's budget curve on the twin, beside STSTNet and linear",
         "",
