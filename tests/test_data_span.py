@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from molkit.cli import main as molkit_main
 from molkit.data import ClipDataset, PrepSettings, cache, prepare, read_dataset, read_videos
 from molkit.data.alignment import warp
 from molkit.data.pipeline import _used_frames
@@ -107,6 +108,15 @@ def test_onset_apex_uses_the_naive_rules_frames_as_one_clip(casme_like):
     assert videos.stride.tolist() == [1, 1] and videos.n_clips.tolist() == [1, 1] and videos.apex_flow.all()
     clips = ClipDataset(cache_dir, train=False)
     assert len(clips) == 2 and clips.table.clip_index.tolist() == [0, 0]
+
+
+def test_the_prepare_command_takes_the_span(casme_like, tmp_path):
+    root, _, (span_cache, _) = casme_like
+    argv = ["prepare", "--dataset", "casme2", "--root", str(root), "--cache", str(tmp_path)]
+    assert molkit_main([*argv, "--span", "onset-apex", "--workers", "1", "--no-progress"]) == 0
+    assert PrepSettings.load(tmp_path / cache.SETTINGS_JSON).span == "onset-apex"
+    made, fixture = read_videos(tmp_path), read_videos(span_cache)
+    assert made.video_id.tolist() == fixture.video_id.tolist() and made.stride.tolist() == [1, 1]
 
 
 def test_a_video_without_onset_or_apex_is_one_skipped_problem(casme_like):

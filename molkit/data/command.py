@@ -9,7 +9,7 @@ from pathlib import Path
 
 from molkit.data.alignment import ALIGNMENTS
 from molkit.data.manifest import COMPOSITE, DATASETS
-from molkit.data.pipeline import PREP_EXECUTORS
+from molkit.data.pipeline import PREP_EXECUTORS, SPANS
 from molkit.executors import add_slurm_arguments, slurm_parameters
 
 
@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="frame: each frame aligned on its own landmarks, as released (default); "
         "video: one alignment per video, free of dlib's frame-to-frame jitter",
     )
+    parser.add_argument(
+        "--span",
+        choices=SPANS,
+        help="video: clips over the whole video, as released (default); onset-apex: one clip of 8 "
+        "frames from the coded onset to the apex (a departure, issue 35)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -58,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from molkit.data.pipeline import PrepSettings, prepare, read_prep_settings
 
     settings = read_prep_settings(args.settings) if args.settings else PrepSettings()
-    if args.alignment:
-        settings = settings.replace(alignment=args.alignment)
+    changes = {k: v for k, v in (("alignment", args.alignment), ("span", args.span)) if v}
+    settings = settings.replace(**changes)
     report = prepare(
         args.dataset,
         args.root,
