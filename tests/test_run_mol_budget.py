@@ -55,6 +55,21 @@ def test_the_sentence_quotes_the_curve_ends_and_ststnet_on_its_folds(tmp_path):
     assert "casme2/sub17 and samm/011" in text and "mol_budget.csv" in text
 
 
+def test_the_sentence_adds_mol_given_the_true_motion_where_measured(tmp_path):
+    _record(tmp_path)
+    train = TrainConfig(steps=400, batch_size=4)
+    assert "exact motion" not in budget_context(train, tmp_path / "mol_budget.csv")
+    rows = pd.read_csv(tmp_path / "mol_budget.csv")
+    given = [
+        {"variant": "motion-truth", "fold": f, "seed": 1, "steps": 1600, "clips_seen": 6400, "uf1": u}
+        for f, u in (("casme2/sub17", 0.55), ("samm/011", 0.61))
+    ]
+    pd.concat([rows, pd.DataFrame(given)]).to_csv(tmp_path / "mol_budget.csv", index=False)
+    text = budget_context(train, tmp_path / "mol_budget.csv")
+    assert text.endswith(f"MOL scored {(0.55 + 0.61) / 2:.2f} after 6,400 clips.")
+    assert f"{(0.30 + 0.50) / 2 + 0.16:.2f} after 6,400" in text  # MOL's own curve unchanged
+
+
 def test_without_a_record_or_with_one_budget_only_this_run_is_said(tmp_path):
     train = TrainConfig(steps=10, batch_size=2)
     assert (
