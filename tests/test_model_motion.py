@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import shutil
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,8 +26,10 @@ from molkit.run.commands.options import add_run_arguments, config_from_args
 from molkit.train import TrainConfig
 from molkit.train.checkpoint import init_weights, load_checkpoint, save_checkpoint, state_dict_cpu
 from molkit.train.evaluation import predict_dataset
+from molkit.train.frames import FrameStream
 from molkit.train.loso import LosoConfig, open_clips
 from molkit.train.predict import prepare_video, read_frames, window_clip, window_input
+from molkit.train.timeline import predict_timeline
 from molkit.train.trainer import CHECKPOINT, train_fold
 
 SMALL = {"n_classes": 5, "flow_width": 0.0625}
@@ -229,6 +232,17 @@ def test_prediction_on_footage_refuses_a_model_trained_on_onset_apex_clips(tmp_p
         f"molkit predict: {checkpoint}: trained on clips from the coded onset to the apex (preparation "
         "span 'onset-apex'), which footage does not code; evaluate it on a prepared cache (molkit evaluate)\n"
     )
+    model, _ = load_checkpoint(checkpoint)  # the library call refuses it too
+    (tmp_path / "frames").mkdir()
+    cv2.imwrite(str(tmp_path / "frames" / "img1.png"), np.zeros((8, 8), np.uint8))
+    with pytest.raises(ValueError, match="onset to the apex"):
+        predict_timeline(
+            model,
+            FrameStream(tmp_path / "frames"),
+            ["a"],
+            timing={"frame_rate": 200.0, "clip_stride": 1},
+            settings=PrepSettings(span="onset-apex"),
+        )
     label = LosoConfig().describe(PrepSettings(span="onset-apex"))
     assert label.endswith("| clips onset-apex") and "clips" not in LosoConfig().describe(PrepSettings())
 

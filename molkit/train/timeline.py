@@ -241,8 +241,10 @@ def predict_timeline(
 ) -> Timeline:
     """Slide windows over ``stream`` (frames ``plan.gap`` apart, as the training clips' seconds
     say; ``fps`` overrides the stream's frame rate) and predict each with ``model``.
-    ``progress``: a tqdm bar on stderr (None: only on a terminal)."""
-    check_footage(model.config)
+    ``progress``: a tqdm bar on stderr (None: only on a terminal). A model fed the true flow, or
+    one whose ``settings`` cut its clips from the coded onset to the apex, is refused
+    (:func:`~molkit.train.predict.check_footage`)."""
+    check_footage(model.config, prep=settings)
     model.eval()
     device = torch.device(device)
     plan = plan_windows(timing, fps or stream.fps)
