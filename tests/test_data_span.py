@@ -7,6 +7,7 @@ existed. The twin's ``frame_spacing`` ``"apex-halves"`` renders half its frames 
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import cv2
@@ -22,6 +23,7 @@ from molkit.data.truth import sample_truth, true_flow, true_landmarks
 from molkit.data.tvl1 import DRAFT_EPSILON
 from molkit.synthetic.layout import LAYOUTS
 from molkit.synthetic.twin import TwinConfig, frame_numbers, generate_twin
+from molkit.train.checkpoint import dataset_timing
 
 SPAN = PrepSettings(span="onset-apex", tvl1_epsilon=DRAFT_EPSILON)  # these tests read no flow values
 # PrepSettings().to_dict() before the span existed: the default's cache key must not move
@@ -168,19 +170,21 @@ def test_smic_onset_apex_clip_ends_at_the_frame_nearest_the_middle():
     assert (used.step, used.onset_apex) == (1, (0, 7))
 
 
-@pytest.fixture(scope="module")
-def span_twin(tmp_path_factory):
-    """A two-row CASME II twin, 16 frames a sample, half of them up to the apex, prepared with
-    the onset-apex span."""
-    sheets = tmp_path_factory.mktemp("span_sheets")
+def prepared_twin(folder: Path, config: TwinConfig, settings: PrepSettings):
+    """A two-row CASME II twin drawn as ``config`` says in ``folder``, prepared as ``settings`` say."""
     keys = ("subject", "sample", "onset", "apex", "offset", "action_units", "emotion")
     rows = [("01", "EP01_01", 10, 20, 40, "12", "happiness"), ("01", "EP02_01", 5, 8, 30, "4", "others")]
-    LAYOUTS["casme2"].write_sheet(sheets, [dict(zip(keys, r)) for r in rows])
-    root = tmp_path_factory.mktemp("span_twin")
+    LAYOUTS["casme2"].write_sheet(folder / "sheets", [dict(zip(keys, r)) for r in rows])
+    root, cache_dir = folder / "twin", folder / "cache"
+    generate_twin(root, "casme2", config, sheets=folder / "sheets", workers=1)
+    return root, cache_dir, prepare("casme2", root, cache_dir, settings, workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def span_twin(tmp_path_factory):
+    """16 frames a sample, half of them up to the apex, prepared with the onset-apex span."""
     config = TwinConfig(frames=16, frame_spacing="apex-halves", blink_rate_per_min=0.0)
-    generate_twin(root, "casme2", config, sheets=sheets, workers=1)
-    cache_dir = root.parent / f"{root.name}_cache"
-    return root, cache_dir, prepare("casme2", root, cache_dir, SPAN, workers=1, progress=False)
+    return prepared_twin(tmp_path_factory.mktemp("span_twin"), config, SPAN)
 
 
 def test_onset_apex_truth_is_that_of_the_clips_frames(span_twin):
@@ -214,6 +218,51 @@ def test_onset_apex_truth_is_that_of_the_clips_frames(span_twin):
     with_truth = ClipDataset(cache_dir, train=False, with_truth=True)
     item = with_truth[0]
     assert len(with_truth) == 2 and item["true_flow"].shape == (7, 2, 128, 128)
+
+
+def naive_gap(numbers: list[int], step: int) -> int:
+    """The recorded frames between a clip's frames ``step`` apart: the median difference, by a loop."""
+    gaps = [
+        numbers[k + step] - numbers[k] for k in range(len(numbers) - step) if numbers[k + step] > numbers[k]
+    ]
+    return round(statistics.median(gaps))
+
+
+def test_the_frame_gap_counts_recorded_frames_between_a_clips_frames():
+    """A copy that holds every frame: the stride; a twin's few rendered frames: the gaps between
+    their numbers; names without numbers: the stride."""
+    settings = PrepSettings()
+    twin8 = frame_numbers(46, 59, 86, 8)
+    twin16 = frame_numbers(46, 59, 86, 16, spacing="apex-halves")
+    for numbers, stride, gap in (
+        (list(range(1, 41)), 5, 5),
+        (twin8, 1, naive_gap(twin8, 1)),
+        (twin16, 2, naive_gap(twin16[:16], 2)),
+    ):
+        row = {"dataset": "casme2", "onset": 46, "apex": 59, "n_frames": len(numbers)}
+        row["frame_paths"] = [f"/x/img{n}.jpg" for n in numbers]
+        used = _used_frames(row, settings)
+        assert (used.step, used.frame_gap()) == (stride, gap)
+    assert naive_gap(twin8, 1) > 1  # the twin's frames are not consecutive
+    row = {"dataset": "casme2", "onset": 1, "apex": 2, "n_frames": 16, "frame_paths": ["/x/a.jpg"] * 16}
+    assert _used_frames(row, settings).frame_gap() == 2
+
+
+def test_a_checkpoint_records_the_clips_timing_in_recorded_frames(casme_like, tmp_path):
+    """What ``molkit predict`` reads to time its windows: consecutive frames on a copy that holds
+    every frame, the gaps between a twin's rendered frames on a twin."""
+    _, (video_cache, _), _ = casme_like
+    videos = read_videos(video_cache)
+    assert (videos.frame_gap == videos.stride).all()
+    timing = dataset_timing(ClipDataset(video_cache, train=False))
+    assert timing == {"frame_rate": 200.0, "clip_stride": int(videos.stride.median()), "datasets": ["casme2"]}
+    config = TwinConfig(blink_rate_per_min=0.0)  # 8 frames from onset to offset, the whole-video clip
+    root, cache_dir, _ = prepared_twin(tmp_path, config, PrepSettings(tvl1_epsilon=DRAFT_EPSILON))
+    videos = read_videos(cache_dir)
+    rows = read_dataset("casme2", root).table.set_index("video_id")
+    gaps = [naive_gap([number(p) for p in rows.loc[v, "frame_paths"]], 1) for v in videos.video_id]
+    assert videos.stride.tolist() == [1, 1] and videos.frame_gap.tolist() == gaps and min(gaps) > 1
+    assert dataset_timing(ClipDataset(cache_dir, train=False))["clip_stride"] == int(np.median(gaps))
 
 
 def test_apex_halves_renders_half_the_frames_up_to_the_apex():

@@ -91,6 +91,7 @@ class ClipDataset(Dataset):
                             "offset_y": offset[0],
                             "offset_x": offset[1],
                             "stride": video.stride,
+                            "frame_gap": getattr(video, "frame_gap", video.stride),  # older caches
                             "file": video.file,
                             "regions": video.regions or "",
                         }
@@ -106,6 +107,7 @@ class ClipDataset(Dataset):
                 "offset_y",
                 "offset_x",
                 "stride",
+                "frame_gap",
                 "file",
                 "regions",
             ],

@@ -33,6 +33,7 @@ from molkit.data import alignment, apex, cache, clips, face, truth
 from molkit.data import tvl1 as flow_solver
 from molkit.data.datasets import read_dataset
 from molkit.data.problems import KEPT, SKIPPED, Problem, summary_lines, write_problems
+from molkit.data.readers.common import frame_number
 from molkit.executors import Outcome, check_executor, each_outcome, set_threads
 
 PREP_EXECUTORS = ("local", "slurm", "submitit-local")
@@ -178,6 +179,14 @@ class _Used:
     paths: list[str]
     step: int
     onset_apex: tuple[int, int] | str
+
+    def frame_gap(self) -> int:
+        """The recorded frames between a clip's consecutive frames (the median difference of
+        their file names' numbers): the stride on a copy that holds every frame, more on a twin
+        that renders a few of them; the stride where the names carry no increasing number."""
+        numbers = [frame_number(Path(p)) for p in self.paths]
+        gaps = [b - a for a, b in zip(numbers, numbers[self.step :]) if None not in (a, b) and b > a]
+        return int(round(float(np.median(gaps)))) if gaps else self.step
 
 
 @dataclasses.dataclass
@@ -477,7 +486,10 @@ def prepare(
             {"truth": with_truth, "onset_apex": None if isinstance(positions, str) else list(positions)},
         )
         out = cache.video_file(cache_dir, row["video_id"], key)
-        meta[row["video_id"]] = {"file": str(out.relative_to(cache_dir))}  # the same columns either way
+        meta[row["video_id"]] = {  # the same columns either way
+            "file": str(out.relative_to(cache_dir)),
+            "frame_gap": used.frame_gap(),
+        }
         if out.is_file():
             reused.append(row["video_id"])
             data = cache.load_tensors(out)

@@ -161,8 +161,10 @@ def prep_settings_for(record: dict[str, Any], override: str | Path | None = None
 
 def dataset_timing(dataset: Dataset) -> dict[str, Any] | None:
     """The timing of a ClipDataset's (or a concatenation's) training clips, for a checkpoint:
-    the frame rate of its dataset(s) and the median stride of its videos (clip ``j`` takes frames
-    ``j, j+s, ..., j+7s``); None when its datasets' frame rates differ or are unknown."""
+    the frame rate of its dataset(s) and the median number of recorded frames between a clip's
+    consecutive frames over its videos (the stride ``s`` where a copy holds every frame: clip ``j``
+    takes frames ``j, j+s, ..., j+7s``; more on a twin, which renders a few frames of each
+    sample); None when its datasets' frame rates differ or are unknown."""
     parts = dataset.datasets if isinstance(dataset, ConcatDataset) else [dataset]
     videos = [part.table.drop_duplicates("video_id") for part in parts if hasattr(part, "table")]
     if len(videos) != len(parts) or not sum(len(v) for v in videos):
@@ -171,8 +173,8 @@ def dataset_timing(dataset: Dataset) -> dict[str, Any] | None:
     rates = {FRAME_RATES.get(name) for name in names}
     if len(rates) != 1 or None in rates:
         return None
-    strides = np.concatenate([table.stride.to_numpy() for table in videos])
-    return {"frame_rate": rates.pop(), "clip_stride": int(np.median(strides)), "datasets": names}
+    gaps = np.concatenate([table.frame_gap.to_numpy() for table in videos])
+    return {"frame_rate": rates.pop(), "clip_stride": int(np.median(gaps)), "datasets": names}
 
 
 def clip_timing(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
