@@ -476,15 +476,18 @@ def figure(rows: pd.DataFrame, base: pd.DataFrame, fit: dict[str, Any] | None, n
     ax.axvline(paper.steps * paper.batch_size, color="grey", ls=":", lw=1)
     ax.text(
         paper.steps * paper.batch_size,
-        0.5,
-        "paper profile's clips per fold ",
+        0.03,
+        f"paper profile's clips per fold ({paper.steps * paper.batch_size:,}) ",
         fontsize=7,
         color="grey",
         rotation=90,
         ha="right",
-        va="center",
+        va="bottom",
     )
     ax.set_xscale("log")
+    ticks = sorted(rows.clips_seen.unique().tolist())
+    ax.set_xticks(ticks, [f"{t:,}" for t in ticks], fontsize=8)
+    ax.xaxis.set_minor_locator(plt.NullLocator())  # the budgets only, no crowded minor labels
     ax.set_xlabel("clips seen (steps x batch)")
     ax.set_ylabel("held-out per-video UF1, mean over folds")
     ax.set_ylim(0, 1)
