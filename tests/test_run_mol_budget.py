@@ -53,6 +53,7 @@ def test_the_sentence_quotes_the_curve_ends_and_ststnet_on_its_folds(tmp_path):
     assert f"UF1 {low:.2f} after 1,600 clips and {high:.2f} after 6,400" in text
     assert f"STSTNet at {(0.70 + 0.80) / 2:.2f} on the same folds" in text  # the pooled row left out
     assert "casme2/sub17 and samm/011" in text and "mol_budget.csv" in text
+    assert "its best" not in text  # the curve's best is its end
 
 
 def test_the_sentence_adds_mol_given_the_true_motion_where_measured(tmp_path):
@@ -68,6 +69,17 @@ def test_the_sentence_adds_mol_given_the_true_motion_where_measured(tmp_path):
     text = budget_context(train, tmp_path / "mol_budget.csv")
     assert text.endswith(f"MOL scored {(0.55 + 0.61) / 2:.2f} after 6,400 clips.")
     assert f"{(0.30 + 0.50) / 2 + 0.16:.2f} after 6,400" in text  # MOL's own curve unchanged
+
+
+def test_the_sentence_names_a_best_budget_between_the_ends(tmp_path):
+    """A curve that rises, then falls: the ends alone would hide its best point."""
+    _record(tmp_path, mol_steps=(400, 1600, 6400))
+    rows = pd.read_csv(tmp_path / "mol_budget.csv")
+    rows.loc[(rows.variant == "mol") & (rows.steps == 6400), "uf1"] = [0.20, 0.30]
+    rows.to_csv(tmp_path / "mol_budget.csv", index=False)
+    text = budget_context(TrainConfig(steps=400, batch_size=4), tmp_path / "mol_budget.csv")
+    best = (0.30 + 0.50) / 2 + 0.16
+    assert f"after 1,600 clips, {best:.2f} after 6,400 (its best) and {0.25:.2f} after 25,600," in text
 
 
 def test_without_a_record_or_with_one_budget_only_this_run_is_said(tmp_path):

@@ -22,7 +22,7 @@ MOTION_TRUTH = "motion-truth"  # the record's variant: MOL given the true flow (
 def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
     """One or two sentences: this run's clips per fold (``train``: steps times batch), then, from
     the record where there is one, MOL's (kit recipe) mean per-fold UF1 at the smallest and the
-    largest budget it reached on the curve's folds, STSTNet's on the same folds, and, where measured,
+    largest budget it reached on the curve's folds (and at its best, where that lies between), STSTNet's on the same folds, and, where measured,
     MOL's given the true motion at its largest budget."""
     record = Path(record)
     here = (
@@ -38,7 +38,12 @@ def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
     ststnet = base[(base.method == STSTNET) & (base.fold != "all")]
     if len(mol) < 2 or ststnet.empty:
         return here
-    low, high = mol.iloc[0], mol.iloc[-1]
+    low, high, best = mol.iloc[0], mol.iloc[-1], mol.uf1.idxmax()
+    peak = (
+        f", {mol.uf1[best]:.2f} after {int(mol.clips[best]):,} (its best)"
+        if best not in (mol.index[0], mol.index[-1])
+        else ""
+    )
     folds = sorted(rows.fold.unique())
     given = rows[rows.variant == MOTION_TRUTH].groupby("clips_seen").uf1.mean()
     motion = (
@@ -49,7 +54,7 @@ def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
     )
     return (
         f"{here} On the twin's folds {' and '.join(folds)}, the budget curve ({file_provenance(record)}) "
-        f"measured MOL (kit recipe) at mean per-fold UF1 {low.uf1:.2f} after {int(low.clips):,} clips and "
-        f"{high.uf1:.2f} after {int(high.clips):,}, and STSTNet at {ststnet.uf1.mean():.2f} on the same folds."
+        f"measured MOL (kit recipe) at mean per-fold UF1 {low.uf1:.2f} after {int(low.clips):,} clips{peak} "
+        f"and {high.uf1:.2f} after {int(high.clips):,}, and STSTNet at {ststnet.uf1.mean():.2f} on the same folds."
         f"{motion}"
     )
