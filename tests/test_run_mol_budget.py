@@ -56,7 +56,7 @@ def test_the_sentence_quotes_the_curve_ends_and_ststnet_on_its_folds(tmp_path):
     assert "its best" not in text  # the curve's best is its end
 
 
-def test_the_sentence_adds_mol_given_the_true_motion_where_measured(tmp_path):
+def test_the_sentence_adds_mol_at_full_width_and_given_the_true_motion_where_measured(tmp_path):
     _record(tmp_path)
     train = TrainConfig(steps=400, batch_size=4)
     assert "exact motion" not in budget_context(train, tmp_path / "mol_budget.csv")
@@ -69,6 +69,18 @@ def test_the_sentence_adds_mol_given_the_true_motion_where_measured(tmp_path):
     text = budget_context(train, tmp_path / "mol_budget.csv")
     assert text.endswith(f"MOL scored {(0.55 + 0.61) / 2:.2f} after 6,400 clips.")
     assert f"{(0.30 + 0.50) / 2 + 0.16:.2f} after 6,400" in text  # MOL's own curve unchanged
+    assert "flow-head width" not in text
+    wide = [
+        {"variant": "full-width", "fold": f, "seed": 1, "steps": 400, "clips_seen": 1600, "uf1": u}
+        for f, u in (("casme2/sub17", 0.40), ("samm/011", 0.62))
+    ]
+    rows = pd.read_csv(tmp_path / "mol_budget.csv")
+    pd.concat([rows, pd.DataFrame(wide)]).to_csv(tmp_path / "mol_budget.csv", index=False)
+    text = budget_context(train, tmp_path / "mol_budget.csv")
+    assert (
+        f"At the paper's flow-head width (1.0) MOL scored {(0.40 + 0.62) / 2:.2f} after 1,600 clips." in text
+    )
+    assert text.endswith(f"MOL scored {(0.55 + 0.61) / 2:.2f} after 6,400 clips.")
 
 
 def test_the_sentence_names_a_best_budget_between_the_ends(tmp_path):
