@@ -254,6 +254,10 @@ def test_a_checkpoint_records_the_clips_timing_in_recorded_frames(casme_like, tm
     _, (video_cache, _), _ = casme_like
     videos = read_videos(video_cache)
     assert (videos.frame_gap == videos.stride).all()
+    older = tmp_path / "older"  # a cache from before the column: its stride stands in
+    older.mkdir()
+    videos.drop(columns="frame_gap").to_csv(older / cache.VIDEOS_CSV, index=False)
+    assert read_videos(older).frame_gap.tolist() == videos.stride.tolist()
     timing = dataset_timing(ClipDataset(video_cache, train=False))
     assert timing == {"frame_rate": 200.0, "clip_stride": int(videos.stride.median()), "datasets": ["casme2"]}
     config = TwinConfig(blink_rate_per_min=0.0)  # 8 frames from onset to offset, the whole-video clip

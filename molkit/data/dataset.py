@@ -30,11 +30,14 @@ _TEXT_COLUMNS = [
 
 
 def read_videos(cache_dir: str | Path) -> pd.DataFrame:
-    """The cache's table of prepared videos (``videos.csv``)."""
+    """The cache's table of prepared videos (``videos.csv``); a cache from before ``frame_gap``
+    was recorded gets its stride there."""
     path = Path(cache_dir) / cache.VIDEOS_CSV
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not a prepared cache (run molkit prepare first)")
     table = pd.read_csv(path, dtype={c: "string" for c in _TEXT_COLUMNS})
+    if "frame_gap" not in table and "stride" in table:
+        table["frame_gap"] = table.stride
     return table.astype({c: object for c in _TEXT_COLUMNS if c in table}).where(table.notna(), None)
 
 
@@ -91,7 +94,7 @@ class ClipDataset(Dataset):
                             "offset_y": offset[0],
                             "offset_x": offset[1],
                             "stride": video.stride,
-                            "frame_gap": getattr(video, "frame_gap", video.stride),  # older caches
+                            "frame_gap": video.frame_gap,
                             "file": video.file,
                             "regions": video.regions or "",
                         }
