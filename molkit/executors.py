@@ -140,6 +140,7 @@ def run_tasks(
     workers: int | None = None,
     slurm: dict[str, Any] | None = None,
     folder: str | Path = "jobs",
+    *,
     progress: bool = True,
     desc: str = "folds",
     threads: int | None = TASK_THREADS,

@@ -27,7 +27,7 @@ def pick_device(preference: str = "auto") -> torch.device:
 
 
 @contextlib.contextmanager
-def autocast(device: torch.device | str, enabled: bool = True) -> Iterator[None]:
+def autocast(device: torch.device | str, *, enabled: bool = True) -> Iterator[None]:
     """bf16 mixed precision on CUDA; nothing at all on CPU (float32 stays float32)."""
     device = torch.device(device)
     if enabled and device.type == "cuda":
@@ -58,7 +58,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def deterministic(enabled: bool = True) -> None:
+def deterministic(*, enabled: bool = True) -> None:
     """Ask torch for deterministic kernels (slower on GPU), or, with ``False``, for the fast ones
     (cuDNN autotuning on). Ops without a deterministic CUDA kernel (e.g. MaxPool3d's backward)
     warn instead of failing."""

@@ -49,7 +49,7 @@ def colour_wheel(size: int = 64) -> np.ndarray:
 
 
 def plot_flows(
-    flows: Mapping[str, np.ndarray], frame: np.ndarray | None = None, shared_scale: bool = True
+    flows: Mapping[str, np.ndarray], frame: np.ndarray | None = None, *, shared_scale: bool = True
 ) -> Figure:
     """Flow fields side by side (e.g. TV-L1 beside the true flow), on one colour scale so they
     compare, with the colour wheel and the frame they start from."""

@@ -28,7 +28,7 @@ def steps_per_pass(n_items: int, batch_size: int) -> int:
 
 
 def batch_indices(
-    labels: np.ndarray, batch_size: int, step: int, seed: int, balanced: bool = False
+    labels: np.ndarray, batch_size: int, step: int, seed: int, *, balanced: bool = False
 ) -> np.ndarray:
     """Dataset indices of the batch of ``step``."""
     labels = np.asarray(labels, dtype=np.int64)
@@ -59,4 +59,6 @@ class StepBatches(torch.utils.data.Sampler):
 
     def __iter__(self) -> Iterator[list[int]]:
         for step in range(self.start, self.stop):
-            yield batch_indices(self.labels, self.batch_size, step, self.seed, self.balanced).tolist()
+            yield batch_indices(
+                self.labels, self.batch_size, step, self.seed, balanced=self.balanced
+            ).tolist()

@@ -74,9 +74,9 @@ def test_seed_everything_repeats_every_generator() -> None:
 
 def test_deterministic_toggles_torch() -> None:
     try:
-        deterministic(True)
+        deterministic(enabled=True)
         assert torch.are_deterministic_algorithms_enabled()
         assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
     finally:
-        deterministic(False)
+        deterministic(enabled=False)
     assert not torch.are_deterministic_algorithms_enabled()

@@ -64,6 +64,7 @@ def train_without(
     config: LosoConfig,
     held_out: int = 2,
     device: str = "auto",
+    *,
     progress: bool = True,
 ) -> tuple[MOL, list[str]]:
     """MOL trained as ``config`` says (its model, training and class set; a profile's:

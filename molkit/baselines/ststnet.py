@@ -54,6 +54,7 @@ def train_ststnet(
     train: VideoFeatures,
     n_classes: int,
     seed: int,
+    *,
     device: str = "auto",
     select: VideoFeatures | None = None,
     init: STSTNet | dict[str, torch.Tensor] | None = None,

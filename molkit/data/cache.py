@@ -46,7 +46,7 @@ def save_tensors(path: str | Path, data: dict[str, Any]) -> Path:
     return _atomic(Path(path), lambda tmp: torch.save(data, tmp))
 
 
-def load_tensors(path: str | Path, mmap: bool = True) -> dict[str, Any]:
+def load_tensors(path: str | Path, *, mmap: bool = True) -> dict[str, Any]:
     """Load a file written by :func:`save_tensors` (``weights_only``, memory-mapped by default)."""
     try:
         return torch.load(path, weights_only=True, mmap=mmap, map_location="cpu")

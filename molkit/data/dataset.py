@@ -54,6 +54,7 @@ class ClipDataset(Dataset):
         self,
         cache_dir: str | Path,
         subjects: list[str] | None = None,
+        *,
         train: bool = True,
         crops: int = 5,
         classes: str = "5",

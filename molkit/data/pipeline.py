@@ -437,9 +437,9 @@ def prepare(
     cache_dir: str | Path,
     settings: PrepSettings | None = None,
     workers: int = 0,
+    *,
     progress: bool = True,
     corrections: str | Path | None = None,
-    *,
     executor: str = "local",
     slurm: dict[str, Any] | None = None,
 ) -> PrepReport:

@@ -18,7 +18,7 @@ class Fold:
     val_subject: str | None = None
 
 
-def loso_folds(subjects: Iterable[str], validation: bool = False) -> list[Fold]:
+def loso_folds(subjects: Iterable[str], *, validation: bool = False) -> list[Fold]:
     """One fold per distinct subject (sorted). With ``validation``, the next subject after the
     test subject (cyclically) is the fold's validation subject."""
     ordered = sorted({str(s) for s in subjects})

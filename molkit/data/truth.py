@@ -52,7 +52,7 @@ class Motion:
         """Bump weights ``[N, K]`` at points ``[N, 2]``."""
         return bump_weights(points[:, None, :], self.centres[None], self.radii[None])
 
-    def displacement(self, t: int, points: np.ndarray, class_only: bool = False) -> np.ndarray:
+    def displacement(self, t: int, points: np.ndarray, *, class_only: bool = False) -> np.ndarray:
         """Skin displacement ``u_t`` at material points ``[N, 2]`` (head motion excluded)."""
         amplitudes = self.amplitudes[t] * (self.is_class if class_only else 1.0)
         return (self.weights(points) * amplitudes) @ self.vectors

@@ -14,7 +14,7 @@ from molkit.model.fcc import FCC
 class F5C(nn.Module):
     """One F5C block on ``[N, 128, 16, 16]`` stem features."""
 
-    def __init__(self, fcc: bool = True, ccc: str = "released", neighbours: int = 4) -> None:
+    def __init__(self, *, fcc: bool = True, ccc: str = "released", neighbours: int = 4) -> None:
         super().__init__()
         self.fcc = FCC() if fcc else None
         self.ccc = None if ccc == "none" else CCC(neighbours=neighbours, reading=ccc)

@@ -118,8 +118,8 @@ class MOL(nn.Module):
         super().__init__()
         self.config = config = config or MOLConfig()
         self.stem = Stem(config.input_channels)
-        self.block_a = F5C(config.fcc, config.ccc, config.neighbours)
-        self.block_b = F5C(config.fcc, config.ccc, config.neighbours)
+        self.block_a = F5C(fcc=config.fcc, ccc=config.ccc, neighbours=config.neighbours)
+        self.block_b = F5C(fcc=config.fcc, ccc=config.ccc, neighbours=config.neighbours)
         self.mer_head = MERHead(config.n_classes, maps=2 * (config.frames - 1), dropout=config.dropout)
         self.flow_head = FlowHead(config.flow_width) if config.flow else None
         self.landmark_head = LandmarkHead() if config.landmarks else None

@@ -78,7 +78,7 @@ class Ablations:
         return paired_differences(self.per_fold, metric, confidence)
 
 
-def run_ablations(run: NotebookRun, which: str | None = None, progress: bool = True) -> Ablations:
+def run_ablations(run: NotebookRun, which: str | None = None, *, progress: bool = True) -> Ablations:
     """The variants (:func:`ablation_variants`) under each of the profile's seeds
     (``ablation_seeds``) on the same folds (the first ``ablation_folds``) with ``ablation_steps``
     steps and the run's protocol, written to ``work/ablations/``. Finished runs are reused."""

@@ -94,6 +94,7 @@ def run_notebook(
     run_dir: Path,
     parameters: dict[str, Any],
     kernel: str | None = None,
+    *,
     progress: bool = True,
 ) -> NotebookResult:
     """Execute one notebook into ``run_dir`` and convert it to HTML; never raises on a cell error."""
@@ -159,6 +160,7 @@ def reproduce(
     parameters: dict[str, Any],
     kernel: str | None = None,
     repo: str | Path = ".",
+    *,
     progress: bool = True,
     on_result: Callable[[NotebookResult], None] | None = None,
     sensitivity: str | Path | None = SENSITIVITY,

@@ -105,7 +105,7 @@ def prep_epsilon(profile: Profile) -> float:
     return tvl1.DRAFT_EPSILON if profile.draft_flows else tvl1.EPSILON
 
 
-def prepare_data(run: NotebookRun, classes: str | None = None, progress: bool = True) -> PrepReport:
+def prepare_data(run: NotebookRun, classes: str | None = None, *, progress: bool = True) -> PrepReport:
     """Read and prepare the run's data (in ``classes``, default the run's) into ``work/cache``
     (``work/cache_<classes>`` for an extra class set; reused when already there) and hand the
     reader, data root and cache on to the later notebooks (:func:`handover_key`)."""
@@ -176,7 +176,7 @@ def fold_executor(run: NotebookRun) -> dict[str, Any]:
     return {"executor": "inprocess"}
 
 
-def run_method(run: NotebookRun, config: LosoConfig, progress: bool = True) -> tuple[LosoResult, Path]:
+def run_method(run: NotebookRun, config: LosoConfig, *, progress: bool = True) -> tuple[LosoResult, Path]:
     """A LOSO run of ``config`` (MOL or a baseline) in its own folder (:func:`loso_folder`: MOL's
     is ``work/loso/main-<protocol>-<hash>``), its tables saved beside its folds; MOL's folds run
     as :func:`fold_executor` says."""
@@ -190,25 +190,27 @@ def run_method(run: NotebookRun, config: LosoConfig, progress: bool = True) -> t
 
 
 def run_mol(
-    run: NotebookRun, classes: str | None = None, progress: bool = True
+    run: NotebookRun, classes: str | None = None, *, progress: bool = True
 ) -> list[tuple[LosoResult, Path]]:
     """MOL's LOSO runs in ``classes`` (default: the run's), one per recipe of :func:`mol_recipes`,
     the main recipe's first."""
     return [
-        run_method(run, loso_config(run, recipe=r, classes=classes), progress)
+        run_method(run, loso_config(run, recipe=r, classes=classes), progress=progress)
         for r in mol_recipes(run, classes)
     ]
 
 
 def run_baselines(
-    run: NotebookRun, classes: str | None = None, progress: bool = True
+    run: NotebookRun, classes: str | None = None, *, progress: bool = True
 ) -> list[tuple[LosoResult, Path]]:
     """The baselines (:data:`BASELINES`) on every fold of the run's data in ``classes`` (default:
     the run's); none when no video has a usable onset and apex (notebook 01's problems table
     names them)."""
     if not read_videos(run.recall(handover_key(run, "cache", classes))).apex_flow.any():
         return []
-    return [run_method(run, loso_config(run, method=m, classes=classes), progress) for m in BASELINES]
+    return [
+        run_method(run, loso_config(run, method=m, classes=classes), progress=progress) for m in BASELINES
+    ]
 
 
 def export_results(run: NotebookRun, classes: str | None = None) -> dict[str, tuple[pd.DataFrame, str]]:
@@ -407,7 +409,7 @@ def real_loso_config(run: NotebookRun, method: str) -> LosoConfig:
 
 
 def run_real_baselines(
-    run: NotebookRun, images: FlowImages | None, progress: bool = True
+    run: NotebookRun, images: FlowImages | None, *, progress: bool = True
 ) -> list[tuple[LosoResult, Path]]:
     """The profile's ``real_baselines`` under LOSO over every subject of the real images, each in
     ``work/loso_real/<method>-<protocol>-<hash>`` (the hash covers the configuration and the

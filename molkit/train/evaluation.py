@@ -44,6 +44,7 @@ def predict_dataset(
     dataset: Dataset,
     batch_size: int = 8,
     device: str | torch.device = "cpu",
+    *,
     errors: bool = False,
     workers: int = 0,
 ) -> pd.DataFrame:

@@ -255,7 +255,7 @@ def fold_dir(out_dir: str | Path, fold: Fold) -> Path:
 
 
 def run_fold(
-    config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path, progress: bool = True
+    config: LosoConfig, caches: Caches, fold: Fold, folder: str | Path, *, progress: bool = True
 ) -> Path:
     """Train and test one fold of ``config.method`` in ``folder``; returns its
     ``predictions.csv`` (already there: nothing to do)."""
@@ -365,6 +365,7 @@ def run_loso(
     executor: str = "inprocess",
     workers: int | None = None,
     slurm: dict[str, Any] | None = None,
+    *,
     progress: bool = True,
 ) -> LosoResult:
     """Run every unfinished fold of ``config`` with ``executor`` and pool the results.

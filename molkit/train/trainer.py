@@ -47,6 +47,7 @@ def train_fold(
     select_set: Dataset | None = None,
     select_metric: str = "accuracy",
     until_step: int | None = None,
+    *,
     progress: bool = True,
     **record: Any,
 ) -> dict[str, Any] | None:

@@ -50,7 +50,7 @@ def is_missing(value: Any) -> bool:
 
 
 def find_sheet(
-    root: Path, dataset: str, required: bool = True, folders: tuple[Path, ...] = ()
+    root: Path, dataset: str, *, required: bool = True, folders: tuple[Path, ...] = ()
 ) -> Path | None:
     """The coding sheet (``*.xlsx``) at the dataset root (or in ``folders``); when there are
     several, the one whose name holds the dataset's keyword (``sheet_rules.yaml``). A clear error
