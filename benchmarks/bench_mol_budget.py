@@ -437,6 +437,10 @@ def projection(
     slope, intercept, reach = fit(units)
     rng = np.random.default_rng(seed)
     sampled = [fit([units[i] for i in rng.integers(0, len(units), len(units))]) for _ in range(draws)]
+    curves = mol.groupby(["seed", "clips_seen"]).uf1.mean().unstack("clips_seen").dropna()
+    peaks = {  # seed -> (clips at its best mean per-fold UF1, that UF1, UF1 at the largest budget)
+        seed: (int(curve.idxmax()), curve.max(), curve.iloc[-1]) for seed, curve in curves.iterrows()
+    }
     slopes = np.array([s for s, _, _ in sampled])
     reaches = np.array([r for _, _, r in sampled])  # inf: a draw whose fit never gets there
     return {
@@ -451,6 +455,8 @@ def projection(
         "flat_share": float((slopes <= 0).mean()),
         "units": len(units),
         "draws": draws,
+        "peaks": peaks,
+        "largest": int(curves.columns.max()) if len(curves) else 0,
     }
 
 
@@ -603,16 +609,32 @@ def projection_lines(fit: dict[str, Any] | None) -> list[str]:
             head + f"The slope's interval {shape} ({fit['flat_share']:.0%} of draws flat or falling): "
             "the curve does not rise beyond its spread, so a larger budget is not shown to be the answer."
             + (
-                f" The point fit would reach STSTNet's {fit['target']:.3f} at {fit['reach']:,.0f} clips."
+                f" The point fit would reach STSTNet's {fit['target']:.3f} at {fit['reach']:,.0f} clips "
+                f"({fit['reach'] / paper_clips:,.0f} times the `paper` profile's {paper_clips:,} clips per fold)."
                 if np.isfinite(fit["reach"])
                 else ""
             )
+            + peak_sentence(fit["peaks"], fit["largest"])
         ]
     return [
         head + f"It reaches STSTNet's mean per-fold UF1 on these folds ({fit['target']:.3f}) at "
         f"{fit['reach']:,.0f} clips seen [{fit['reach_low']:,.0f}, {fit['reach_high']:,.0f}], against the "
         f"`paper` profile's {paper_clips:,} clips per fold ({paper.steps} steps of {paper.batch_size}, full width)."
     ]
+
+
+def peak_sentence(peaks: dict[int, tuple[int, float, float]], largest: int) -> str:
+    """What a line in log clips hides: every seed's curve at its best at one budget below the
+    largest, and lower at the largest."""
+    at = {clips for clips, _, _ in peaks.values()}
+    if len(at) != 1 or at == {largest}:
+        return ""
+    seeds = ", ".join(str(seed) for seed in peaks)
+    drops = " and ".join(f"{best - end:.2f}" for _, best, end in peaks.values())
+    return (
+        f" Every seed's curve ({seeds}) is at its best at {at.pop():,} clips and falls by {drops} at "
+        f"{largest:,}: a line in log clips does not describe it, and its slope averages a rise and a fall."
+    )
 
 
 def main() -> None:

@@ -94,6 +94,23 @@ def test_the_sentence_names_a_best_budget_between_the_ends(tmp_path):
     assert f"after 1,600 clips, {best:.2f} after 6,400 (its best) and {0.25:.2f} after 25,600," in text
 
 
+def test_the_sentence_averages_the_seeds_and_names_them(tmp_path):
+    """A second seed at every budget is averaged in and named; one missing a budget is said."""
+    _record(tmp_path)
+    rows = pd.read_csv(tmp_path / "mol_budget.csv")
+    train = TrainConfig(steps=400, batch_size=4)
+    assert "MOL (kit recipe; seed 1) at" in budget_context(train, tmp_path / "mol_budget.csv")
+    second = rows[rows.variant == "mol"].assign(seed=2, uf1=lambda r: r.uf1 + 0.1)
+    pd.concat([rows, second]).to_csv(tmp_path / "mol_budget.csv", index=False)
+    text = budget_context(train, tmp_path / "mol_budget.csv")
+    low = ((0.30 + 0.04) + (0.50 + 0.04) + (0.40 + 0.04) + (0.60 + 0.04)) / 4
+    assert f"MOL (kit recipe; seeds 1, 2) at mean per-fold UF1 {low:.2f} after 1,600 clips" in text
+    pd.concat([rows, second[second.steps == 1600]]).to_csv(tmp_path / "mol_budget.csv", index=False)
+    text = budget_context(train, tmp_path / "mol_budget.csv")
+    assert "(kit recipe; seeds 1, 2, not all at every budget)" in text
+    assert f"UF1 {(0.30 + 0.50) / 2 + 0.04:.2f} after 1,600 clips" in text  # seed 1 alone there
+
+
 def test_without_a_record_or_with_one_budget_only_this_run_is_said(tmp_path):
     train = TrainConfig(steps=10, batch_size=2)
     assert (

@@ -24,8 +24,9 @@ QUOTED = {  # the record's variants said after MOL's curve, where measured, each
 
 def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
     """A few sentences: this run's clips per fold (``train``: steps times batch), then, from the
-    record where there is one, MOL's (kit recipe) mean per-fold UF1 at the smallest and the largest
-    budget it reached on the curve's folds (and at its best, where that lies between), STSTNet's on
+    record where there is one, MOL's (kit recipe) mean per-fold UF1, over its seeds (named), at the
+    smallest and the largest budget it reached on the curve's folds (and at its best, where that
+    lies between), STSTNet's on
     the same folds, and, where measured, MOL's at full width and given the true motion, each at its
     largest budget."""
     record = Path(record)
@@ -37,7 +38,10 @@ def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
     if not record.is_file() or not baselines.is_file():
         return here
     rows = pd.read_csv(record)
-    mol = rows[rows.variant == "mol"].groupby("steps").agg(uf1=("uf1", "mean"), clips=("clips_seen", "first"))
+    runs = rows[rows.variant == "mol"]
+    mol = runs.groupby("steps").agg(
+        uf1=("uf1", "mean"), clips=("clips_seen", "first"), seeds=("seed", "nunique")
+    )
     base = pd.read_csv(baselines)
     ststnet = base[(base.method == STSTNET) & (base.fold != "all")]
     if len(mol) < 2 or ststnet.empty:
@@ -49,6 +53,10 @@ def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
         else ""
     )
     folds = sorted(rows.fold.unique())
+    seeds = sorted(runs.seed.unique())
+    seeded = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}" + (
+        "" if (mol.seeds == len(seeds)).all() else ", not all at every budget"
+    )
     measured = ""
     for variant, words in QUOTED.items():
         curve = rows[rows.variant == variant].groupby("clips_seen").uf1.mean()
@@ -56,7 +64,7 @@ def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
             measured += f" {words} {curve.iloc[-1]:.2f} after {int(curve.index[-1]):,} clips."
     return (
         f"{here} On the twin's folds {' and '.join(folds)}, the budget curve ({file_provenance(record)}) "
-        f"measured MOL (kit recipe) at mean per-fold UF1 {low.uf1:.2f} after {int(low.clips):,} clips{peak} "
+        f"measured MOL (kit recipe; {seeded}) at mean per-fold UF1 {low.uf1:.2f} after {int(low.clips):,} clips{peak} "
         f"and {high.uf1:.2f} after {int(high.clips):,}, and STSTNet at {ststnet.uf1.mean():.2f} on the same folds."
         f"{measured}"
     )
