@@ -26,9 +26,8 @@ def budget_context(train: TrainConfig, record: str | Path = RECORD) -> str:
     """A few sentences: this run's clips per fold (``train``: steps times batch), then, from the
     record where there is one, MOL's (kit recipe) mean per-fold UF1, over its seeds (named), at the
     smallest and the largest budget it reached on the curve's folds (and at its best, where that
-    lies between), STSTNet's on
-    the same folds, and, where measured, MOL's at full width and given the true motion, each at its
-    largest budget."""
+    lies between), STSTNet's on the same folds, and, where measured, MOL's at full width and given
+    the true motion, each at its largest budget."""
     record = Path(record)
     here = (
         f"This run trained MOL {train.steps:,} steps of {train.batch_size} clips "
