@@ -605,22 +605,23 @@ def projection_lines(fit: dict[str, Any] | None) -> list[str]:
     )
     if fit["slope_low"] <= 0:
         shape = "includes zero" if fit["slope_high"] > 0 else "is below zero"
-        return [
-            head + f"The slope's interval {shape} ({fit['flat_share']:.0%} of draws flat or falling): "
+        verdict = (
+            f"The slope's interval {shape} ({fit['flat_share']:.0%} of draws flat or falling): "
             "the curve does not rise beyond its spread, so a larger budget is not shown to be the answer."
-            + (
-                f" The point fit would reach STSTNet's {fit['target']:.3f} at {fit['reach']:,.0f} clips "
-                f"({fit['reach'] / paper_clips:,.0f} times the `paper` profile's {paper_clips:,} clips per fold)."
-                if np.isfinite(fit["reach"])
-                else ""
-            )
-            + peak_sentence(fit["peaks"], fit["largest"])
-        ]
-    return [
-        head + f"It reaches STSTNet's mean per-fold UF1 on these folds ({fit['target']:.3f}) at "
-        f"{fit['reach']:,.0f} clips seen [{fit['reach_low']:,.0f}, {fit['reach_high']:,.0f}], against the "
-        f"`paper` profile's {paper_clips:,} clips per fold ({paper.steps} steps of {paper.batch_size}, full width)."
-    ]
+        ) + (
+            f" The point fit would reach STSTNet's {fit['target']:.3f} at {fit['reach']:,.0f} clips "
+            f"({fit['reach'] / paper_clips:,.0f} times the `paper` profile's {paper_clips:,} clips per fold)."
+            if np.isfinite(fit["reach"])
+            else ""
+        )
+    else:
+        verdict = (
+            f"It reaches STSTNet's mean per-fold UF1 on these folds ({fit['target']:.3f}) at "
+            f"{fit['reach']:,.0f} clips seen [{fit['reach_low']:,.0f}, {fit['reach_high']:,.0f}], against the "
+            f"`paper` profile's {paper_clips:,} clips per fold ({paper.steps} steps of {paper.batch_size}, "
+            "full width)."
+        )
+    return [head + verdict + peak_sentence(fit["peaks"], fit["largest"])]
 
 
 def peak_sentence(peaks: dict[int, tuple[int, float, float]], largest: int) -> str:
@@ -629,10 +630,11 @@ def peak_sentence(peaks: dict[int, tuple[int, float, float]], largest: int) -> s
     at = {clips for clips, _, _ in peaks.values()}
     if len(at) != 1 or at == {largest}:
         return ""
+    (best_clips,) = at
     seeds = ", ".join(str(seed) for seed in peaks)
     drops = " and ".join(f"{best - end:.2f}" for _, best, end in peaks.values())
     return (
-        f" Every seed's curve ({seeds}) is at its best at {at.pop():,} clips and falls by {drops} at "
+        f" Every seed's curve ({seeds}) is at its best at {best_clips:,} clips and falls by {drops} at "
         f"{largest:,}: a line in log clips does not describe it, and its slope averages a rise and a fall."
     )
 
