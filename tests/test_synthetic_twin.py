@@ -14,7 +14,7 @@ import pytest
 from molkit.data import read_dataset
 from molkit.data.composite import read_composite
 from molkit.data.truth import _motion
-from molkit.synthetic import sample_truth, true_landmarks
+from molkit.synthetic import sample_truth, true_landmarks, twin
 from molkit.synthetic.layout import LAYOUTS
 from molkit.synthetic.twin import PROBLEMS_FILE, TwinConfig, frame_numbers, generate_twin
 from molkit.synthetic.twin_table import COLUMNS, sheet_table, shipped_table, twin_samples
@@ -155,3 +155,38 @@ def test_au_extent_widens_every_class_patch_and_nothing_else(tmp_path):
     assert two.class_support(1000, 1000).sum() > 1.5 * one.class_support(1000, 1000).sum()
     with pytest.raises(ValueError, match="au_extent"):
         TwinConfig(au_extent=0).validate()
+
+
+def test_an_interrupted_twin_resumes_from_its_finished_samples(tmp_path, monkeypatch):
+    """Killed mid-sample (its ground truth unwritten, one frame half written, no problems table):
+    the rerun renders that sample alone and ends byte for byte as one uninterrupted run; another
+    config starts again."""
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    keys = ("subject", "sample", "onset", "apex", "offset", "action_units", "emotion")
+    LAYOUTS["casme2"].write_sheet(sheets, [dict(zip(keys, row)) for row in ROWS])
+    root, config = tmp_path / "twin", TwinConfig(seed=3)
+    generate_twin(root, "casme2", config, sheets=sheets, workers=1)
+
+    def files():
+        return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    def spy(out, config, specs):
+        rendered.extend(s["folder"] for s in specs)
+        render(out, config, specs)
+
+    whole, rendered, render = files(), [], twin._render_samples
+    monkeypatch.setattr(twin, "_render_samples", spy)
+
+    (root / "ground_truth" / "sub02" / "EP03_01.npz").unlink()
+    (root / "ground_truth" / PROBLEMS_FILE).unlink()
+    frames = sorted((root / "sub02" / "EP03_01").iterdir())
+    frames[-1].unlink()
+    frames[0].write_bytes(frames[0].read_bytes()[:100])
+    report = generate_twin(root, "casme2", config, sheets=sheets, workers=1)
+    assert rendered == ["sub02/EP03_01"] and report.kept == report.samples - 1
+    assert files() == whole
+
+    rendered.clear()
+    report = generate_twin(root, "casme2", config.replace(seed=4), sheets=sheets, workers=1)
+    assert len(rendered) == report.samples and report.kept == 0

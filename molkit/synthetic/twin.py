@@ -142,10 +142,12 @@ class TwinReport:
     subjects: int
     problems: list[Problem]
     seconds: float
+    kept: int = 0  # samples an interrupted run of this very twin had finished
 
     def summary(self) -> str:
+        kept = f" ({self.kept} kept from an earlier run)" if self.kept else ""
         return (
-            f"{self.root}: {self.name} twin, {self.samples} samples of {self.subjects} subjects, "
+            f"{self.root}: {self.name} twin, {self.samples} samples{kept} of {self.subjects} subjects, "
             f"{len(self.problems)} problems ({PROBLEMS_FILE}) in {self.seconds:.1f} s"
         )
 
@@ -407,6 +409,15 @@ def _render_samples(root: Path, config: TwinConfig, specs: list[dict]) -> None:
         )
 
 
+def _finished(out: Path, record: str, specs: list[dict]) -> set[str]:
+    """The samples an earlier run of this very twin (same ``config.json``) wrote whole in ``out``:
+    a sample's ground truth is written after its frames."""
+    config = out / TRUTH_DIR / CONFIG_FILE
+    if not config.is_file() or config.read_text() != record:
+        return set()
+    return {s["folder"] for s in specs if (out / TRUTH_DIR / f"{s['folder']}.npz").is_file()}
+
+
 def _clear(out: Path) -> None:
     if out.exists() and any(out.iterdir()):
         if not has_ground_truth(out):
@@ -432,7 +443,10 @@ def generate_twin(
     to ``out_dir/ground_truth/`` (keyed by the folder a reader reports), the problems found to
     ``ground_truth/twin_problems.csv``. ``subjects`` keeps the first N subjects of each dataset;
     ``datasets`` keeps only these datasets' samples (a composite's CASME II part, for instance);
-    ``sheets`` builds it from a folder holding the owners' sheets instead of the shipped table."""
+    ``sheets`` builds it from a folder holding the owners' sheets instead of the shipped table.
+    An interrupted run resumes: where ``out_dir`` holds this very twin's ``config.json``, the
+    samples whose ground truth is written are kept and only the rest are rendered (the same bytes
+    as one uninterrupted run)."""
     start = time.perf_counter()
     if name not in TWINS:
         raise ValueError(f"unknown twin {name!r}; choose one of {list(TWINS)}")
@@ -446,24 +460,27 @@ def generate_twin(
     if not specs:
         raise ValueError(f"the {name} twin holds no sample of {', '.join(datasets)}")
     out = Path(out_dir)
-    _clear(out)
-    write_atomic(out / TRUTH_DIR / CONFIG_FILE, twin_record(name, config, subjects, datasets).encode())
+    record = twin_record(name, config, subjects, datasets)
+    if not (kept := _finished(out, record, specs)):
+        _clear(out)
+        write_atomic(out / TRUTH_DIR / CONFIG_FILE, record.encode())
     groups: dict[tuple, list[dict]] = {}
     for spec in specs:
         groups.setdefault((spec["dataset"], spec["subject"]), []).append(spec)
-    jobs = list(groups.values())
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    jobs = [job for group in groups.values() if (job := [s for s in group if s["folder"] not in kept])]
+    workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
     if workers == 1:
         for job in jobs:
             _render_subject(out, config, job)
-    else:
+    elif jobs:
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
             list(pool.map(_render_subject, [out] * len(jobs), [config] * len(jobs), jobs))
     for (dataset, copy), part in pd.DataFrame(specs).groupby(["dataset", "copy"], sort=False):
         LAYOUTS[dataset].write_sheet(out / copy, [specs[i] for i in part.index])
     write_problems(problems, out / TRUTH_DIR / PROBLEMS_FILE)
-    return TwinReport(out, name, len(specs), len(groups), problems, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return TwinReport(out, name, len(specs), len(groups), problems, seconds, kept=len(kept))
 
 
 def twin_record(
