@@ -473,17 +473,25 @@ def figure(rows: pd.DataFrame, base: pd.DataFrame, fit: dict[str, Any] | None, n
     per_fold = base[base.fold != "all"].groupby("method").uf1.mean()
     for (method, value), style in zip(per_fold.items(), ("--", ":", "-.")):
         ax.axhline(value, color="black", ls=style, lw=1, label=f"{method} ({value:.2f})")
-    if fit is not None and np.isfinite(fit["reach"]):
-        x = np.logspace(
-            np.log10(rows.clips_seen.min()), np.log10(max(fit["reach"], rows.clips_seen.max())), 50
-        )
-        ax.plot(x, fit["intercept"] + fit["slope"] * np.log10(x), color="grey", lw=1, label="fit (MOL)")
     paper = get_profile("paper")
-    ax.axvline(paper.steps * paper.batch_size, color="grey", ls=":", lw=1)
+    paper_clips = paper.steps * paper.batch_size
+    if fit is not None and np.isfinite(fit["reach"]):
+        # drawn to the reach or to 4x the paper profile's clips, whichever is nearer: a far reach
+        # would crowd the measured budgets into a corner, so the label says it
+        end = max(rows.clips_seen.max(), min(fit["reach"], 4 * paper_clips))
+        x = np.logspace(np.log10(rows.clips_seen.min()), np.log10(end), 50)
+        ax.plot(
+            x,
+            fit["intercept"] + fit["slope"] * np.log10(x),
+            color="grey",
+            lw=1,
+            label=f"fit (MOL): STSTNet's level at {fit['reach']:.1e} clips",
+        )
+    ax.axvline(paper_clips, color="grey", ls=":", lw=1)
     ax.text(
-        paper.steps * paper.batch_size,
+        paper_clips,
         0.03,
-        f"paper profile's clips per fold ({paper.steps * paper.batch_size:,}) ",
+        f"paper profile's clips per fold ({paper_clips:,}) ",
         fontsize=7,
         color="grey",
         rotation=90,
