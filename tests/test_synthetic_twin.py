@@ -35,16 +35,17 @@ ROWS = [
 ]
 
 
+def _write_sheet(folder: Path, rows: list[tuple]) -> Path:
+    """A CASME II coding sheet of ``rows`` (as :data:`ROWS`) in ``folder``."""
+    folder.mkdir(exist_ok=True)
+    keys = ("subject", "sample", "onset", "apex", "offset", "action_units", "emotion")
+    LAYOUTS["casme2"].write_sheet(folder, [dict(zip(keys, row)) for row in rows])
+    return folder
+
+
 @pytest.fixture(scope="module")
 def user_twin(tmp_path_factory):
-    sheets = tmp_path_factory.mktemp("sheets")
-    LAYOUTS["casme2"].write_sheet(
-        sheets,
-        [
-            dict(zip(("subject", "sample", "onset", "apex", "offset", "action_units", "emotion"), r))
-            for r in ROWS
-        ],
-    )
+    sheets = _write_sheet(tmp_path_factory.mktemp("sheets"), ROWS)
     out = tmp_path_factory.mktemp("twin")
     clean = TwinConfig(head_shift_px=0.0, head_rotation_deg=0.0, blink_rate_per_min=0.0, noise_std=0.0)
     return generate_twin(out, "casme2", clean, sheets=sheets, workers=1)
@@ -139,10 +140,7 @@ def test_datasets_keeps_one_part_of_the_composite_and_the_reader_names_the_rest(
 def test_au_extent_widens_every_class_patch_and_nothing_else(tmp_path):
     """One sheet row drawn at au_extent 1 and 2: the class patches never shrink and cover more
     than half as much skin again, the blink's and the movement stay."""
-    sheets = tmp_path / "sheets"
-    sheets.mkdir()
-    keys = ("subject", "sample", "onset", "apex", "offset", "action_units", "emotion")
-    LAYOUTS["casme2"].write_sheet(sheets, [dict(zip(keys, ROWS[0]))])
+    sheets = _write_sheet(tmp_path / "sheets", ROWS[:1])
     motions = []
     for extent in (1.0, 2.0):
         root = tmp_path / f"x{extent:g}"
@@ -161,19 +159,16 @@ def test_an_interrupted_twin_resumes_from_its_finished_samples(tmp_path, monkeyp
     """Killed mid-sample (its ground truth unwritten, one frame half written, no problems table):
     the rerun renders that sample alone and ends byte for byte as one uninterrupted run; another
     config starts again."""
-    sheets = tmp_path / "sheets"
-    sheets.mkdir()
-    keys = ("subject", "sample", "onset", "apex", "offset", "action_units", "emotion")
-    LAYOUTS["casme2"].write_sheet(sheets, [dict(zip(keys, row)) for row in ROWS])
+    sheets = _write_sheet(tmp_path / "sheets", ROWS)
     root, config = tmp_path / "twin", TwinConfig(seed=3)
     generate_twin(root, "casme2", config, sheets=sheets, workers=1)
 
     def files():
         return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
-    def spy(out, config, specs):
+    def spy(out, settings, specs):
         rendered.extend(s["folder"] for s in specs)
-        render(out, config, specs)
+        render(out, settings, specs)
 
     whole, rendered, render = files(), [], twin._render_samples
     monkeypatch.setattr(twin, "_render_samples", spy)

@@ -412,8 +412,7 @@ def _render_samples(root: Path, config: TwinConfig, specs: list[dict]) -> None:
 def _finished(out: Path, record: str, specs: list[dict]) -> set[str]:
     """The samples an earlier run of this very twin (same ``config.json``) wrote whole in ``out``:
     a sample's ground truth is written after its frames."""
-    config = out / TRUTH_DIR / CONFIG_FILE
-    if not config.is_file() or config.read_text() != record:
+    if not _recorded(out, record):
         return set()
     return {s["folder"] for s in specs if (out / TRUTH_DIR / f"{s['folder']}.npz").is_file()}
 
@@ -472,7 +471,7 @@ def generate_twin(
     if workers == 1:
         for job in jobs:
             _render_subject(out, config, job)
-    elif jobs:
+    else:
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
             list(pool.map(_render_subject, [out] * len(jobs), [config] * len(jobs), jobs))
@@ -501,7 +500,13 @@ def holds_twin(
     datasets: tuple[str, ...] = DATASETS,
 ) -> bool:
     """Whether ``root`` holds this very twin, complete (its problems table is written last)."""
-    truth = Path(root) / TRUTH_DIR
-    return (truth / PROBLEMS_FILE).is_file() and (truth / CONFIG_FILE).read_text() == twin_record(
-        name, config, subjects, datasets
+    root = Path(root)
+    return (root / TRUTH_DIR / PROBLEMS_FILE).is_file() and _recorded(
+        root, twin_record(name, config, subjects, datasets)
     )
+
+
+def _recorded(root: Path, record: str) -> bool:
+    """Whether ``root``'s ``config.json`` is ``record`` (:func:`twin_record`)."""
+    config = root / TRUTH_DIR / CONFIG_FILE
+    return config.is_file() and config.read_text() == record
